@@ -1,0 +1,70 @@
+# spineleaf.baremetal - entry points. `make demo` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LAB := $(PYTHON) lab/labctl.py
+LAB_STATE_DIR ?= $(CURDIR)/.lab/run
+
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export OS_CLIENT_CONFIG_FILE ?= $(LAB_STATE_DIR)/clouds.yaml
+export OS_CLOUD ?= spineleaf-lab
+
+.PHONY: help venv demo test test-unit test-integration test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
+
+help:
+	@echo "make demo        - set up everything, start the lab, run playbooks/site.yml against it"
+	@echo "make test        - the whole suite: unit, integration (own lab), ansible-test sanity, ansible-lint"
+	@echo "make lab-up | lab-down | lab-status | lab-reset"
+	@echo "make bench       - benchmarks against the lab (not part of make test)"
+
+$(BIN)/.installed: requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+.collections/ansible_collections/spineleaf/baremetal:
+	mkdir -p .collections/ansible_collections/spineleaf
+	ln -sfn ../../.. .collections/ansible_collections/spineleaf/baremetal
+
+venv: $(BIN)/.installed .collections/ansible_collections/spineleaf/baremetal
+
+lab-up:
+	$(LAB) up
+
+lab-down:
+	$(LAB) down
+
+lab-status:
+	$(LAB) status
+
+lab-reset:
+	$(LAB) reset
+
+demo: venv lab-up
+	$(BIN)/ansible-playbook playbooks/site.yml -i inventory/lab
+
+test: venv
+	$(LAB) install
+	$(MAKE) --no-print-directory test-unit test-integration test-sanity lint
+
+test-unit: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: venv
+	$(BIN)/python -m pytest -q tests/integration
+
+test-sanity: venv
+	PYTHON=$(BIN)/python bash tests/sanity/run.sh
+
+lint: venv
+	$(BIN)/ansible-lint --offline -q
+
+bench: venv lab-up
+	$(BIN)/python bench/run.py
+
+build: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path .lab/build
+
+clean:
+	rm -rf .lab/build tests/output .pytest_cache

@@ -1,0 +1,427 @@
+"""Rehearsal lab: a real Ironic API and a real Neutron API on loopback.
+
+Subcommands: install, up, down, status, reset, env.
+
+Everything is driven by environment variables so that tests and benchmarks
+can run their own instance next to the operator's one:
+
+  LAB_HOST          address both APIs bind to (default 127.0.0.1)
+  LAB_IRONIC_PORT   Ironic API port (default 6385)
+  LAB_NEUTRON_PORT  Neutron API port (default 9696)
+  LAB_STATE_DIR     where configs, databases, logs and PID files live
+                    (default <repo>/.lab/run)
+  LAB_CACHE_DIR     where the service venvs are cached (default <repo>/.lab)
+  LAB_VLAN_PHYSNETS number of VLAN physnets leaf1..leafN (default 16)
+
+Only the standard library is used: this script runs before any venv exists.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAB_SRC = os.path.join(REPO, "lab")
+
+HOST = os.environ.get("LAB_HOST", "127.0.0.1")
+IRONIC_PORT = int(os.environ.get("LAB_IRONIC_PORT", "6385"))
+NEUTRON_PORT = int(os.environ.get("LAB_NEUTRON_PORT", "9696"))
+CACHE = os.path.abspath(os.environ.get("LAB_CACHE_DIR", os.path.join(REPO, ".lab")))
+STATE = os.path.abspath(os.environ.get("LAB_STATE_DIR", os.path.join(CACHE, "run")))
+PHYSNETS = int(os.environ.get("LAB_VLAN_PHYSNETS", "16"))
+START_TIMEOUT = float(os.environ.get("LAB_START_TIMEOUT", "90"))
+
+IRONIC_VENV = os.path.join(CACHE, "venv-ironic")
+NEUTRON_VENV = os.path.join(CACHE, "venv-neutron")
+NEUTRON_TEMPLATE = os.path.join(CACHE, "neutron-template.sqlite")
+
+# Versions known to work together on Python 3.11 (see README "The lab").
+IRONIC_PKGS = ["ironic>=39"]
+NEUTRON_PKGS = ["neutron>=29", "gunicorn"]
+
+
+def log(msg):
+    print("lab: %s" % msg, flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+# ---------------------------------------------------------------- install
+def _venv(path, packages):
+    marker = os.path.join(path, ".lab-installed")
+    if os.path.exists(marker):
+        return
+    log("installing %s into %s (one-time, cached)" % (" ".join(packages), path))
+    if not os.path.exists(os.path.join(path, "bin", "python")):
+        run([sys.executable, "-m", "venv", path])
+    run([os.path.join(path, "bin", "pip"), "install", "-q", "--disable-pip-version-check"] + packages,
+        stderr=subprocess.DEVNULL if os.environ.get("LAB_QUIET_PIP") else None)
+    with open(marker, "w") as f:
+        f.write(" ".join(packages) + "\n")
+
+
+def _neutron_template():
+    """Build Neutron's schema from its models (migrations fail on sqlite) and stamp it."""
+    if os.path.exists(NEUTRON_TEMPLATE):
+        return
+    log("building the Neutron schema template")
+    tmp = NEUTRON_TEMPLATE + ".tmp"
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    etc = os.path.join(CACHE, "neutron-template-etc")
+    os.makedirs(etc, exist_ok=True)
+    conf = os.path.join(etc, "neutron.conf")
+    with open(conf, "w") as f:
+        f.write("[DEFAULT]\ncore_plugin = ml2\nservice_plugins = segments\n"
+                "[database]\nconnection = sqlite:///%s\n" % tmp)
+    py = os.path.join(NEUTRON_VENV, "bin", "python")
+    run([py, "-c",
+         "import sqlalchemy, sys\n"
+         "from neutron.db.migration.models import head\n"
+         "e = sqlalchemy.create_engine('sqlite:///' + sys.argv[1])\n"
+         "head.get_metadata().create_all(e)\n", tmp])
+    run([os.path.join(NEUTRON_VENV, "bin", "neutron-db-manage"), "--config-file", conf,
+         "stamp", "heads"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.rename(tmp, NEUTRON_TEMPLATE)
+
+
+def install():
+    os.makedirs(CACHE, exist_ok=True)
+    _venv(IRONIC_VENV, IRONIC_PKGS)
+    _venv(NEUTRON_VENV, NEUTRON_PKGS)
+    _neutron_template()
+
+
+# ---------------------------------------------------------------- configs
+def _ironic_conf():
+    d = os.path.join(STATE, "ironic")
+    os.makedirs(os.path.join(d, "locks"), exist_ok=True)
+    conf = os.path.join(d, "ironic.conf")
+    with open(conf, "w") as f:
+        f.write("""[DEFAULT]
+auth_strategy = noauth
+rpc_transport = none
+host = spineleaf-lab
+debug = false
+log_file = {d}/ironic.log
+enabled_hardware_types = fake-hardware
+enabled_boot_interfaces = fake
+enabled_deploy_interfaces = fake
+enabled_power_interfaces = fake
+enabled_management_interfaces = fake
+enabled_inspect_interfaces = agent,fake,no-inspect
+default_inspect_interface = agent
+enabled_network_interfaces = noop,flat
+default_network_interface = noop
+enabled_bios_interfaces = fake,no-bios
+enabled_raid_interfaces = fake,no-raid
+enabled_vendor_interfaces = fake,no-vendor
+enabled_firmware_interfaces = fake,no-firmware
+enabled_console_interfaces = fake,no-console
+enabled_rescue_interfaces = fake,no-rescue
+enabled_storage_interfaces = noop
+
+[api]
+host_ip = {host}
+port = {port}
+
+[database]
+connection = sqlite:///{d}/ironic.sqlite
+sqlite_synchronous = false
+
+[dhcp]
+dhcp_provider = none
+
+[conductor]
+automated_clean = false
+
+[oslo_concurrency]
+lock_path = {d}/locks
+
+[inspector]
+require_managed_boot = false
+hooks = $default_hooks,parse-lldp,local-link-connection
+add_ports = all
+""".format(d=d, host=HOST, port=IRONIC_PORT))
+    return d, conf
+
+
+def _neutron_conf():
+    d = os.path.join(STATE, "neutron")
+    os.makedirs(os.path.join(d, "locks"), exist_ok=True)
+    os.makedirs(os.path.join(d, "state"), exist_ok=True)
+    ranges = ",".join("leaf%d:100:199" % i for i in range(1, PHYSNETS + 1))
+    with open(os.path.join(d, "neutron.conf"), "w") as f:
+        f.write("""[DEFAULT]
+auth_strategy = noauth
+core_plugin = ml2
+service_plugins = segments
+transport_url = fake:/
+state_path = {d}/state
+dhcp_agent_notification = false
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+debug = false
+
+[database]
+connection = sqlite:///{d}/neutron.sqlite
+
+[oslo_concurrency]
+lock_path = {d}/locks
+""".format(d=d))
+    with open(os.path.join(d, "ml2_conf.ini"), "w") as f:
+        f.write("""[ml2]
+type_drivers = flat,vlan
+tenant_network_types =
+mechanism_drivers =
+extension_drivers =
+
+[ml2_type_flat]
+flat_networks = *
+
+[ml2_type_vlan]
+network_vlan_ranges = {ranges}
+""".format(ranges=ranges))
+    paste = os.path.join(NEUTRON_VENV, "etc", "neutron", "api-paste.ini")
+    shutil.copy(paste, os.path.join(d, "api-paste.ini"))
+    return d
+
+
+def _clouds_yaml():
+    path = os.path.join(STATE, "clouds.yaml")
+    with open(path, "w") as f:
+        f.write("""# Written by lab/labctl.py for this lab instance.
+clouds:
+  spineleaf-lab:
+    auth_type: none
+    baremetal_endpoint_override: http://{h}:{i}
+    baremetal_status_code_retries: 0
+    network_endpoint_override: http://{h}:{n}/
+""".format(h=HOST, i=IRONIC_PORT, n=NEUTRON_PORT))
+    return path
+
+
+# ---------------------------------------------------------------- processes
+def _pidfile(name):
+    return os.path.join(STATE, name + ".pid")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); treat it as dead.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _read_pid(name):
+    try:
+        with open(_pidfile(name)) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _spawn(name, cmd, env, logfile):
+    out = open(logfile, "ab")
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=STATE)
+    with open(_pidfile(name), "w") as f:
+        f.write(str(proc.pid))
+    return proc.pid
+
+
+def _http_ok(url, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=2) as r:
+            return r.status < 500
+    except urllib.error.HTTPError as e:
+        return e.code < 500
+    except OSError:
+        return False
+
+
+def _tail(path, n=40):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return "(no log at %s)" % path
+
+
+def _port_busy(port):
+    import socket
+    s = socket.socket()
+    try:
+        s.settimeout(0.5)
+        return s.connect_ex((HOST, port)) == 0
+    finally:
+        s.close()
+
+
+def start_ironic():
+    if _read_pid("ironic"):
+        log("ironic already running (pid %s)" % _read_pid("ironic"))
+        return
+    if _port_busy(IRONIC_PORT):
+        sys.exit("lab: port %s:%d is taken by a process this lab did not start; "
+                 "set LAB_IRONIC_PORT to use another" % (HOST, IRONIC_PORT))
+    d, conf = _ironic_conf()
+    db = os.path.join(d, "ironic.sqlite")
+    if not os.path.exists(db):
+        run([os.path.join(IRONIC_VENV, "bin", "ironic-dbsync"), "--config-file", conf,
+             "create_schema"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ)
+    _spawn("ironic", [os.path.join(IRONIC_VENV, "bin", "ironic"), "--config-file", conf],
+           env, os.path.join(d, "ironic.stdout.log"))
+
+
+def start_neutron():
+    if _read_pid("neutron"):
+        log("neutron already running (pid %s)" % _read_pid("neutron"))
+        return
+    if _port_busy(NEUTRON_PORT):
+        sys.exit("lab: port %s:%d is taken by a process this lab did not start; "
+                 "set LAB_NEUTRON_PORT to use another" % (HOST, NEUTRON_PORT))
+    d = _neutron_conf()
+    db = os.path.join(d, "neutron.sqlite")
+    if not os.path.exists(db):
+        shutil.copy(NEUTRON_TEMPLATE, db)
+    env = dict(os.environ)
+    env["OS_NEUTRON_CONFIG_DIR"] = d
+    env["OS_NEUTRON_CONFIG_FILES"] = "neutron.conf;ml2_conf.ini"
+    env["PYTHONPATH"] = LAB_SRC
+    # sqlite: one worker, one thread, or writes fail with "database is locked".
+    _spawn("neutron", [os.path.join(NEUTRON_VENV, "bin", "gunicorn"), "--workers", "1",
+                       "--threads", "1", "--timeout", "120", "--bind",
+                       "%s:%d" % (HOST, NEUTRON_PORT), "neutron_wsgi:application"],
+           env, os.path.join(d, "neutron.log"))
+
+
+def wait_up():
+    checks = [
+        ("ironic", "http://%s:%d/v1" % (HOST, IRONIC_PORT),
+         os.path.join(STATE, "ironic", "ironic.log")),
+        ("neutron", "http://%s:%d/v2.0/networks" % (HOST, NEUTRON_PORT),
+         os.path.join(STATE, "neutron", "neutron.log")),
+    ]
+    deadline = time.time() + START_TIMEOUT
+    pending = list(checks)
+    while pending and time.time() < deadline:
+        for item in list(pending):
+            name, url = item[0], item[1]
+            if not _read_pid(name):
+                break
+            if _http_ok(url):
+                pending.remove(item)
+        else:
+            time.sleep(0.5)
+            continue
+        break
+    if pending:
+        for name, url, logfile in pending:
+            state = "died" if not _read_pid(name) else "did not answer %s within %ds" % (url, START_TIMEOUT)
+            print("lab: %s %s; last log lines from %s:\n%s" % (name, state, logfile, _tail(logfile)),
+                  file=sys.stderr)
+            if name == "ironic":
+                print(_tail(os.path.join(STATE, "ironic", "ironic.stdout.log")), file=sys.stderr)
+        down()
+        sys.exit(1)
+
+
+def up():
+    install()
+    os.makedirs(STATE, exist_ok=True)
+    clouds = _clouds_yaml()
+    start_ironic()
+    start_neutron()
+    wait_up()
+    log("up: Ironic http://%s:%d  Neutron http://%s:%d" % (HOST, IRONIC_PORT, HOST, NEUTRON_PORT))
+    log("use: export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % clouds)
+
+
+def _stop(name):
+    pid = _read_pid(name)
+    if pid is None:
+        if os.path.exists(_pidfile(name)):
+            os.unlink(_pidfile(name))
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.time() + 15
+    while time.time() < deadline and _alive(pid):
+        time.sleep(0.2)
+    try:
+        os.killpg(pid, signal.SIGKILL)  # stragglers of the group (forked workers)
+    except ProcessLookupError:
+        pass
+    deadline = time.time() + 5
+    while time.time() < deadline and _alive(pid):
+        time.sleep(0.1)
+    os.unlink(_pidfile(name))
+    log("stopped %s (process group %s)" % (name, pid))
+
+
+def down():
+    for name in ("ramdisk", "neutron", "ironic"):
+        _stop(name)
+
+
+def status():
+    out = {}
+    for name, url in (("ironic", "http://%s:%d/v1" % (HOST, IRONIC_PORT)),
+                      ("neutron", "http://%s:%d/v2.0/networks" % (HOST, NEUTRON_PORT))):
+        pid = _read_pid(name)
+        out[name] = {"pid": pid, "url": url, "answers": bool(pid) and _http_ok(url)}
+    out["state_dir"] = STATE
+    print(json.dumps(out, indent=2))
+    return 0 if all(v["answers"] for k, v in out.items() if k != "state_dir") else 3
+
+
+def reset():
+    down()
+    if os.path.isdir(STATE):
+        shutil.rmtree(STATE)
+    log("removed %s" % STATE)
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else "status"
+    if cmd == "install":
+        install()
+    elif cmd == "up":
+        up()
+    elif cmd == "down":
+        down()
+    elif cmd == "status":
+        return status()
+    elif cmd == "reset":
+        reset()
+    elif cmd == "env":
+        print("export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % os.path.join(STATE, "clouds.yaml"))
+    else:
+        sys.exit("usage: labctl.py install|up|down|status|reset|env")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

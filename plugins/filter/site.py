@@ -1,0 +1,28 @@
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors as _site_errors
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name as _trait_name
+
+
+def site_errors(nodes):
+    if not isinstance(nodes, list):
+        raise AnsibleFilterError('site_errors: expected a list of node hostvars, got %s' % type(nodes).__name__)
+    return _site_errors([dict(n) for n in nodes])
+
+
+def trait_name(value, prefix='CUSTOM_'):
+    try:
+        return _trait_name(value, prefix)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+class FilterModule:
+    def filters(self):
+        return {'site_errors': site_errors, 'trait_name': trait_name}

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_utils is PRIVATE to the spineleaf.baremetal collection. It may change
+# without notice; do not import it from other collections.
+"""One base class for every module of the collection.
+
+It owns the shared authentication options (the ones openstack.cloud users know),
+opens one openstacksdk connection, and turns SDK / HTTP errors into ``fail_json``
+with a message that names the object and the likely fix.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import openstack
+    from openstack import exceptions as sdk_exc
+    HAS_SDK = True
+    SDK_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised by ansible-test sanity
+    openstack = None
+    sdk_exc = None
+    HAS_SDK = False
+    SDK_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    from keystoneauth1 import exceptions as ksa_exc
+except ImportError:  # pragma: no cover
+    ksa_exc = None
+
+
+AUTH_ARGUMENT_SPEC = dict(
+    cloud=dict(type='raw'),
+    auth=dict(type='dict', no_log=True),
+    auth_type=dict(type='str'),
+    region_name=dict(type='str'),
+    interface=dict(type='str', default='public', choices=['admin', 'internal', 'public'],
+                   aliases=['endpoint_type']),
+    validate_certs=dict(type='bool', aliases=['verify']),
+    ca_cert=dict(type='path', aliases=['cacert']),
+    client_cert=dict(type='path', aliases=['cert']),
+    client_key=dict(type='path', no_log=False, aliases=['key']),
+    api_timeout=dict(type='int'),
+)
+
+
+class BaremetalError(Exception):
+    """An error with a message meant for the operator (names the object and the fix)."""
+
+
+def describe_sdk_error(exc, what=None):
+    """Return an operator-facing message for an openstacksdk / keystoneauth exception.
+
+    ``what`` names the object being worked on (e.g. ``node r01-n01``).
+    """
+    prefix = '%s: ' % what if what else ''
+    status = getattr(exc, 'status_code', None)
+    detail = getattr(exc, 'details', None) or str(exc)
+    if status in (401, 403):
+        hint = 'check the credentials in clouds.yaml / auth and the role of the user'
+    elif status == 404:
+        hint = 'it does not exist (or the endpoint is wrong)'
+    elif status == 406:
+        hint = 'the API does not support the microversion needed; upgrade the service'
+    elif status == 409:
+        hint = 'conflict with the current state (locked, in use, or a duplicate)'
+    elif status is not None and status >= 500:
+        hint = 'the service failed; see its logs'
+    elif ksa_exc is not None and isinstance(exc, (ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout)):
+        hint = 'cannot reach the API endpoint: is the service up and the endpoint right?'
+    elif ksa_exc is not None and isinstance(exc, ksa_exc.EndpointNotFound):
+        hint = 'no such service in the catalog: check region_name / interface or the endpoint override'
+    elif sdk_exc is not None and isinstance(exc, sdk_exc.ConfigException):
+        hint = 'check the cloud name, clouds.yaml (OS_CLIENT_CONFIG_FILE) or OS_CLOUD'
+    else:
+        hint = None
+    msg = '%s%s' % (prefix, detail)
+    if status is not None:
+        msg += ' (HTTP %s)' % status
+    if hint:
+        msg += ': %s' % hint
+    return msg
+
+
+class BaremetalModule:
+    """Base class: subclasses set ``argument_spec`` (and optionally ``module_kwargs``)
+    and implement ``run()``; they report with ``exit_json`` / ``fail_json``."""
+
+    argument_spec = {}
+    module_kwargs = {}
+    needs_sdk = True
+
+    def __init__(self):
+        spec = dict(AUTH_ARGUMENT_SPEC)
+        spec.update(self.argument_spec)
+        kwargs = dict(supports_check_mode=True)
+        kwargs.update(self.module_kwargs)
+        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.ansible.params
+        self.check_mode = self.ansible.check_mode
+        self.diff_mode = self.ansible._diff
+        self._conn = None
+
+    # ------------------------------------------------------------ connection
+    def connection_kwargs(self):
+        p = self.params
+        kwargs = {}
+        cloud = p.get('cloud')
+        if isinstance(cloud, dict):
+            kwargs.update(cloud)
+        elif cloud:
+            kwargs['cloud'] = cloud
+        for opt, key in (('auth', 'auth'), ('auth_type', 'auth_type'),
+                         ('region_name', 'region_name'), ('interface', 'interface'),
+                         ('validate_certs', 'verify'), ('ca_cert', 'cacert'),
+                         ('client_cert', 'cert'), ('client_key', 'key'),
+                         ('api_timeout', 'api_timeout')):
+            if p.get(opt) is not None:
+                kwargs[key] = p[opt]
+        # Our adapters retry 409 NodeLocked / 503 themselves with a short backoff; the
+        # SDK's own retry loop (5 x 2 s) would hide real conflicts and slow everything.
+        kwargs.setdefault('baremetal_status_code_retries', 0)
+        kwargs.setdefault('app_name', 'spineleaf.baremetal')
+        return kwargs
+
+    @property
+    def conn(self):
+        if self._conn is None:
+            try:
+                self._conn = openstack.connect(**self.connection_kwargs())
+            except Exception as exc:  # SDK config errors come in several types
+                self.fail_json(msg='cannot open an OpenStack connection: %s' % describe_sdk_error(exc))
+        return self._conn
+
+    # ------------------------------------------------------------ reporting
+    def fail_json(self, **kwargs):
+        self.ansible.fail_json(**kwargs)
+
+    def exit_json(self, **kwargs):
+        self.ansible.exit_json(**kwargs)
+
+    def warn(self, msg):
+        self.ansible.warn(msg)
+
+    # ------------------------------------------------------------ entry point
+    def run(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self):
+        if self.needs_sdk and not HAS_SDK:
+            self.fail_json(msg=missing_required_lib('openstacksdk'), exception=SDK_IMPORT_ERROR)
+        try:
+            self.run()
+        except BaremetalError as exc:
+            self.fail_json(msg=str(exc))
+        except Exception as exc:
+            known = (sdk_exc is not None and isinstance(exc, sdk_exc.SDKException)) or \
+                (ksa_exc is not None and isinstance(exc, ksa_exc.ClientException))
+            if not known:
+                raise
+            self.fail_json(msg=describe_sdk_error(exc), exception=traceback.format_exc())

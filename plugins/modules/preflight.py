@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: preflight
+short_description: Check that the Ironic and Neutron APIs a site needs are reachable and fit
+version_added: 0.1.0
+description:
+  - Connects to the Bare Metal (Ironic) and Network (Neutron) APIs of the cloud and reports their
+    versions, the enabled Ironic hardware types and the Neutron extensions.
+  - Fails with one message listing every problem found (unreachable API, missing hardware type,
+    missing Neutron extension, too old a microversion), so an operator sees all of them at once.
+  - Reads only; never changes anything.
+extends_documentation_fragment:
+  - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.attributes.INFO_MODULE
+options:
+  services:
+    description:
+      - Which APIs to check.
+    type: list
+    elements: str
+    choices: [baremetal, network]
+    default: [baremetal, network]
+  required_drivers:
+    description:
+      - Ironic hardware types (drivers) that must be enabled, for example C(ipmi) or C(redfish).
+    type: list
+    elements: str
+    default: []
+  required_network_extensions:
+    description:
+      - Neutron extension aliases that must be present. Routed provider networks need C(segment).
+    type: list
+    elements: str
+    default: [segment]
+  min_baremetal_microversion:
+    description:
+      - The lowest Ironic API microversion the site needs, as C(X.Y).
+    type: str
+    default: '1.65'
+author:
+  - Spineleaf Baremetal Team (@spineleaf)
+'''
+
+EXAMPLES = r'''
+- name: Check the lab APIs
+  spineleaf.baremetal.preflight:
+    cloud: spineleaf-lab
+    required_drivers: [fake-hardware]
+
+- name: Only Ironic, for a site whose networks are managed elsewhere
+  spineleaf.baremetal.preflight:
+    services: [baremetal]
+    required_drivers: [redfish, ipmi]
+'''
+
+RETURN = r'''
+baremetal:
+  description: What the Bare Metal API reported.
+  returned: when C(baremetal) is checked
+  type: dict
+  contains:
+    endpoint:
+      description: The endpoint used.
+      type: str
+      sample: http://127.0.0.1:6385
+    max_microversion:
+      description: The highest microversion the API supports.
+      type: str
+      sample: '1.99'
+    drivers:
+      description: Enabled hardware types.
+      type: list
+      elements: str
+      sample: [fake-hardware]
+network:
+  description: What the Network API reported.
+  returned: when C(network) is checked
+  type: dict
+  contains:
+    endpoint:
+      description: The endpoint used.
+      type: str
+      sample: http://127.0.0.1:9696/
+    extensions:
+      description: Aliases of the loaded extensions.
+      type: list
+      elements: str
+      sample: [segment, provider]
+problems:
+  description: Every problem found; the module fails when this is not empty.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+'''
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
+    BaremetalModule, describe_sdk_error)
+
+
+def _version_tuple(text):
+    major, minor = str(text).split('.')[:2]
+    return int(major), int(minor)
+
+
+class PreflightModule(BaremetalModule):
+    argument_spec = dict(
+        services=dict(type='list', elements='str', choices=['baremetal', 'network'],
+                      default=['baremetal', 'network']),
+        required_drivers=dict(type='list', elements='str', default=[]),
+        required_network_extensions=dict(type='list', elements='str', default=['segment']),
+        min_baremetal_microversion=dict(type='str', default='1.65'),
+    )
+
+    def check_baremetal(self, problems):
+        try:
+            data = self.conn.baremetal.get_endpoint_data()
+            drivers = sorted(d.name for d in self.conn.baremetal.drivers())
+        except Exception as exc:
+            problems.append('Bare Metal API: %s' % describe_sdk_error(exc))
+            return None
+        max_mv = data.max_microversion
+        max_text = '%d.%d' % tuple(max_mv[:2]) if max_mv else 'unknown'
+        want = self.params['min_baremetal_microversion']
+        if max_mv and tuple(max_mv[:2]) < _version_tuple(want):
+            problems.append('Bare Metal API supports up to %s, the site needs %s: upgrade Ironic'
+                            % (max_text, want))
+        for name in self.params['required_drivers']:
+            if name not in drivers:
+                problems.append('Ironic hardware type %r is not enabled (enabled: %s): add it to '
+                                'enabled_hardware_types' % (name, ', '.join(drivers) or 'none'))
+        return dict(endpoint=data.url, max_microversion=max_text, drivers=drivers)
+
+    def check_network(self, problems):
+        try:
+            extensions = sorted(e.alias for e in self.conn.network.extensions())
+            endpoint = self.conn.network.get_endpoint()
+        except Exception as exc:
+            problems.append('Network API: %s' % describe_sdk_error(exc))
+            return None
+        for alias in self.params['required_network_extensions']:
+            if alias not in extensions:
+                problems.append('Neutron extension %r is missing: enable the service plugin that '
+                                'provides it (routed networks need service_plugins = segments)' % alias)
+        return dict(endpoint=endpoint, extensions=extensions)
+
+    def run(self):
+        problems = []
+        result = dict(changed=False)
+        if 'baremetal' in self.params['services']:
+            result['baremetal'] = self.check_baremetal(problems)
+        if 'network' in self.params['services']:
+            result['network'] = self.check_network(problems)
+        result['problems'] = problems
+        if problems:
+            self.fail_json(msg='preflight failed: ' + '; '.join(problems), **result)
+        self.exit_json(**result)
+
+
+def main():
+    PreflightModule()()
+
+
+if __name__ == '__main__':
+    main()

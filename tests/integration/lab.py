@@ -1,0 +1,115 @@
+"""Helpers for integration tests: a private lab instance and ansible-playbook runs against it."""
+import json
+import os
+import subprocess
+import tempfile
+
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV_BIN = os.path.join(REPO, ".venv", "bin")
+
+
+class Lab:
+    """A lab instance of its own (ports and state dir apart from the operator's `make lab-up`)."""
+
+    def __init__(self, ironic_port, neutron_port, state_dir):
+        self.env = dict(os.environ)
+        self.env.update(LAB_IRONIC_PORT=str(ironic_port), LAB_NEUTRON_PORT=str(neutron_port),
+                        LAB_STATE_DIR=state_dir)
+        self.state_dir = state_dir
+        self.clouds_yaml = os.path.join(state_dir, "clouds.yaml")
+        self.ironic_url = "http://127.0.0.1:%d" % ironic_port
+        self.neutron_url = "http://127.0.0.1:%d" % neutron_port
+
+    def ctl(self, *args):
+        subprocess.run(["python3", os.path.join(REPO, "lab", "labctl.py")] + list(args),
+                       env=self.env, check=True)
+
+    def ansible_env(self):
+        env = dict(os.environ)
+        env.update(OS_CLIENT_CONFIG_FILE=self.clouds_yaml, OS_CLOUD="spineleaf-lab",
+                   ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                   PATH=VENV_BIN + os.pathsep + env.get("PATH", ""))
+        return env
+
+    def connect(self):
+        return _connect(self.clouds_yaml)
+
+
+def _connect(clouds_yaml):
+    import openstack.config
+    import openstack.connection
+    config = openstack.config.OpenStackConfig(config_files=[clouds_yaml])
+    return openstack.connection.Connection(config=config.get_one(cloud="spineleaf-lab"))
+
+
+class PlaybookResult:
+    def __init__(self, proc, results):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.results = results
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+
+def run_playbook(lab, plays, inventory=None, check=False, diff=False, verbosity=0,
+                 extra_vars=None, extra_args=()):
+    """Run plays (python objects) with ansible-playbook; return rc, output and registered results.
+
+    Tasks that ``register`` a name listed in a play's ``vars: {_collect: [...]}`` are not
+    needed: use run_module for single module calls.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        pb = os.path.join(tmp, "play.yml")
+        with open(pb, "w") as f:
+            yaml.safe_dump(plays, f, sort_keys=False)
+        cmd = [os.path.join(VENV_BIN, "ansible-playbook"), pb]
+        cmd += ["-i", inventory or "localhost,"]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        if extra_vars:
+            cmd += ["-e", json.dumps(extra_vars)]
+        cmd += list(extra_args)
+        proc = subprocess.run(cmd, env=lab.ansible_env(), capture_output=True, text=True, cwd=REPO, check=False,
+                              timeout=1800)
+        out = os.path.join(tmp, "result.json")
+        results = None
+        if os.path.exists(out):
+            with open(out) as f:
+                results = json.load(f)
+        return PlaybookResult(proc, results)
+
+
+def run_module(lab, module, args, check=False, diff=False, verbosity=0):
+    """Run one module task on localhost; return (PlaybookResult, the registered result dict)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "module-result.json")
+        plays = [{
+            "name": "run %s" % module,
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": {"ansible_python_interpreter": os.path.join(VENV_BIN, "python"),
+                     "ansible_connection": "local"},
+            "tasks": [
+                {"name": "module under test", module: args, "register": "r", "ignore_errors": True},
+                {"name": "save result", "ansible.builtin.copy": {
+                    "content": "{{ r | to_json }}", "dest": out}, "check_mode": False, "diff": False},
+            ],
+        }]
+        res = run_playbook(lab, plays, check=check, diff=diff, verbosity=verbosity)
+        result = None
+        if os.path.exists(out):
+            with open(out) as f:
+                result = json.load(f)
+        if result is None:
+            raise AssertionError("playbook did not record a result:\n" + res.output[-4000:])
+        return res, result

@@ -1,0 +1,40 @@
+"""preflight against the real lab APIs, and site.yml end to end."""
+import os
+import subprocess
+
+from .lab import REPO, VENV_BIN, run_module
+
+
+def test_preflight_reports_both_apis(lab):
+    res, r = run_module(lab, "spineleaf.baremetal.preflight", {"required_drivers": ["fake-hardware"]})
+    assert not r.get("failed"), r
+    assert r["changed"] is False
+    assert r["baremetal"]["drivers"] == ["fake-hardware"]
+    assert "segment" in r["network"]["extensions"]
+    assert r["problems"] == []
+
+
+def test_preflight_lists_every_problem(lab):
+    res, r = run_module(lab, "spineleaf.baremetal.preflight", {
+        "required_drivers": ["redfish", "ipmi"], "required_network_extensions": ["segment", "no-such-ext"]})
+    assert r["failed"]
+    assert "'redfish' is not enabled" in r["msg"]
+    assert "'ipmi' is not enabled" in r["msg"]
+    assert "'no-such-ext' is missing" in r["msg"]
+
+
+def test_preflight_unreachable_api_is_a_clear_error(lab):
+    res, r = run_module(lab, "spineleaf.baremetal.preflight", {
+        "cloud": {"auth_type": "none", "baremetal_endpoint_override": "http://127.0.0.1:9",
+                  "network_endpoint_override": "http://127.0.0.1:9/"}})
+    assert r["failed"]
+    assert "Bare Metal API" in r["msg"] and "Network API" in r["msg"]
+    assert "Traceback" not in r["msg"]
+
+
+def test_site_yml_runs_against_the_lab(lab):
+    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/site.yml",
+                           "-i", "inventory/lab"], cwd=REPO, env=lab.ansible_env(),
+                          capture_output=True, text=True, timeout=1800, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "failed=0" in proc.stdout

@@ -1,0 +1,37 @@
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import normalize_mac, site_errors
+
+
+def node(name="r01-n01", rack="r01", idx=1, **kw):
+    d = {"inventory_hostname": name, "rack": rack, "rack_index": idx, "bmc_address": "10.0.0.1",
+         "nics": [{"name": "eno1", "mac": "52:54:00:00:00:01", "pxe": True}]}
+    d.update(kw)
+    return d
+
+
+def test_consistent_site_has_no_errors():
+    assert site_errors([node(), node("r02-n01", "r02", 2, nics=[{"name": "eno1", "mac": "52:54:00:00:00:02", "pxe": True}])]) == []
+
+
+def test_each_problem_names_node_and_field():
+    errs = site_errors([
+        node(bmc_address=None),
+        node("r01-n02", nics=[{"name": "eno1", "mac": "52:54:00:00:00:01", "pxe": False},
+                              {"name": "eno2", "mac": "zz", "pxe": False}],
+             bonds=[{"name": "bond0", "members": ["eno1", "eno9"]}]),
+        node("r02-n01", "r02", 1, nics=[{"name": "eno1", "mac": "52:54:00:00:00:03", "pxe": True}]),
+        node("r03-n01", None),
+    ])
+    text = "\n".join(errs)
+    assert "node r01-n01: bmc_address is missing" in text
+    assert "node r01-n02 nic eno1: mac 52:54:00:00:00:01 is also on node r01-n01 nic eno1" in text
+    assert "node r01-n02 nic eno2: mac 'zz' is not a MAC address" in text
+    assert "node r01-n02: no NIC has pxe: true" in text
+    assert "node r01-n02 bond bond0: member 'eno9' is not one of its nics" in text
+    assert "rack_index 1 is used by racks r01 and r02" in text
+    assert "node r03-n01: no rack" in text
+
+
+def test_normalize_mac():
+    assert normalize_mac("52-54-00-AA-bb-01") == "52:54:00:aa:bb:01"
+    assert normalize_mac("52:54:00:aa:bb") is None
+    assert normalize_mac(None) is None
