@@ -11,11 +11,12 @@ def lab():
     """A real Ironic + Neutron on loopback, private to the test session.
 
     SPINELEAF_TEST_LAB=existing reuses a lab already up on the default ports (make lab-up).
+    TEST_IRONIC_PORT / TEST_NEUTRON_PORT / TEST_LAB_STATE_DIR run it elsewhere (parallel work).
     """
     if os.environ.get("SPINELEAF_TEST_LAB") == "existing":
         yield Lab(6385, 9696, os.path.join(REPO, ".lab", "run"))
         return
-    state = os.path.join(REPO, ".lab", "test-run")
+    state = os.environ.get("TEST_LAB_STATE_DIR") or os.path.join(REPO, ".lab", "test-run")
     instance = Lab(int(os.environ.get("TEST_IRONIC_PORT", "16385")),
                    int(os.environ.get("TEST_NEUTRON_PORT", "19696")), state)
     instance.ctl("down")
