@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_utils is PRIVATE to the spineleaf.baremetal collection.
+"""The one Ironic adapter: bulk reads in few paginated calls, bounded concurrency for writes,
+retry of 409 NodeLocked / 503 with backoff, write counting, and fast bulk state polling."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    from openstack import exceptions as sdk_exc
+except ImportError:  # pragma: no cover - the module reports the missing library
+    sdk_exc = None
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import describe_sdk_error
+
+# Transitional states a node passes through on its own; anything else is a resting state.
+STABLE_STATES = frozenset([
+    'enroll', 'manageable', 'available', 'active', 'error', 'deploy failed', 'clean failed',
+    'inspect failed', 'rescue failed', 'rescue', 'adopt failed', 'service failed',
+])
+FAILED_STATES = frozenset(['error', 'deploy failed', 'clean failed', 'inspect failed',
+                           'rescue failed', 'adopt failed', 'service failed'])
+
+
+def status_code(exc):
+    return getattr(exc, 'status_code', None)
+
+
+def is_retryable(exc):
+    """409 NodeLocked and 503 are transient in Ironic; every other error is final."""
+    code = status_code(exc)
+    if code == 503:
+        return True
+    if code == 409:
+        text = str(getattr(exc, 'details', '') or exc).lower()
+        return 'locked' in text or 'nodelocked' in text
+    return False
+
+
+class IronicAdapter:
+    """Wraps ``conn.baremetal``; counts every write call in ``self.writes``."""
+
+    def __init__(self, conn, concurrency=16, retries=10, backoff=0.1, max_backoff=2.0):
+        self.conn = conn
+        self.api = conn.baremetal
+        self.concurrency = max(1, int(concurrency))
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.writes = 0
+        self.reads = 0
+        self._lock = threading.Lock()
+
+    # -------------------------------------------------------------- reads
+    def _count_read(self, n=1):
+        with self._lock:
+            self.reads += n
+
+    def list_nodes(self, fields=None, **filters):
+        """All nodes (details), as SDK objects, in paginated list calls."""
+        self._count_read()
+        if fields:
+            return list(self.api.nodes(fields=fields, **filters))
+        return list(self.api.nodes(details=True, **filters))
+
+    def list_ports(self, **filters):
+        self._count_read()
+        return list(self.api.ports(details=True, **filters))
+
+    def list_port_groups(self, **filters):
+        self._count_read()
+        return list(self.api.port_groups(details=True, **filters))
+
+    def get_inventory(self, node_id):
+        """Inspection data of a node (API 1.81): ``{'inventory': ..., 'plugin_data': ...}`` or None."""
+        self._count_read()
+        try:
+            return self.api.get_node_inventory(node_id)
+        except Exception as exc:  # 404: never inspected
+            if status_code(exc) == 404 or (sdk_exc is not None and isinstance(exc, sdk_exc.NotFoundException)):
+                return None
+            raise
+
+    # -------------------------------------------------------------- writes
+    def write(self, fn, *args, **kwargs):
+        """Call a write method, retrying NodeLocked / 503 with exponential backoff."""
+        delay = self.backoff
+        attempt = 0
+        while True:
+            with self._lock:
+                self.writes += 1
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                attempt += 1
+                if not is_retryable(exc) or attempt > self.retries:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+
+    def parallel(self, items, fn, concurrency=None):
+        """Run ``fn(item)`` for every item with bounded concurrency.
+
+        Returns a list of ``(item, result, error)`` in input order; an exception in one item
+        never stops the others.
+        """
+        items = list(items)
+        if not items:
+            return []
+
+        def guarded(item):
+            try:
+                return item, fn(item), None
+            except Exception as exc:  # isolated per item by design
+                return item, None, exc
+
+        workers = min(concurrency or self.concurrency, len(items))
+        if workers == 1:
+            return [guarded(i) for i in items]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(guarded, items))
+
+    # -------------------------------------------------------------- provision states
+    def set_provision_state(self, node_id, action):
+        return self.write(self.api.set_node_provision_state, node_id, action, wait=False)
+
+    def wait_for_states(self, node_ids, targets, timeout=300, poll=0.1, max_poll=1.0):
+        """Poll all nodes at once (one list call per round) until each is in one of ``targets``.
+
+        Returns ``{node_id: (provision_state, error or None)}``. A node that lands in a failed
+        state, or is still moving at its deadline, gets an error message.
+        """
+        pending = set(node_ids)
+        done = {}
+        deadline = time.monotonic() + timeout
+        interval = poll
+        while pending:
+            states = {}
+            for node in self.list_nodes(fields=['uuid', 'provision_state', 'target_provision_state',
+                                                'last_error']):
+                if node.id in pending:
+                    states[node.id] = node
+            for node_id in list(pending):
+                node = states.get(node_id)
+                if node is None:
+                    done[node_id] = (None, 'node disappeared while waiting')
+                    pending.discard(node_id)
+                    continue
+                state = node.provision_state
+                if state in targets and not node.target_provision_state:
+                    done[node_id] = (state, None)
+                    pending.discard(node_id)
+                elif state in FAILED_STATES and state not in targets:
+                    done[node_id] = (state, 'went to %s: %s' % (state, node.last_error or 'no error recorded'))
+                    pending.discard(node_id)
+            if not pending:
+                break
+            if time.monotonic() > deadline:
+                for node_id in pending:
+                    node = states.get(node_id)
+                    done[node_id] = (node.provision_state if node else None,
+                                     'still %s after %ss' % (node.provision_state if node else 'unknown', timeout))
+                break
+            time.sleep(interval)
+            interval = min(interval * 1.5, max_poll)
+        return done
+
+
+def describe(exc, what):
+    """Operator message for an exception raised while working on ``what``."""
+    return describe_sdk_error(exc, what)
