@@ -315,6 +315,16 @@ def start_neutron():
            env, os.path.join(d, "neutron.log"))
 
 
+def start_ramdisk():
+    """The lab ramdisk (lab/ramdisk.py): answers nodes in `inspect wait`. LAB_RAMDISK=0 disables it."""
+    if os.environ.get("LAB_RAMDISK", "1") == "0" or _read_pid("ramdisk"):
+        return
+    env = dict(os.environ, LAB_IRONIC_URL="http://%s:%d" % (HOST, IRONIC_PORT))
+    # The Ironic venv has PyYAML, which the ramdisk needs to read the cabling description.
+    _spawn("ramdisk", [os.path.join(IRONIC_VENV, "bin", "python"), os.path.join(LAB_SRC, "ramdisk.py")],
+           env, os.path.join(STATE, "ramdisk.log"))
+
+
 def wait_up():
     checks = [
         ("ironic", "http://%s:%d/v1" % (HOST, IRONIC_PORT),
@@ -353,6 +363,7 @@ def up():
     start_ironic()
     start_neutron()
     wait_up()
+    start_ramdisk()
     log("up: Ironic http://%s:%d  Neutron http://%s:%d" % (HOST, IRONIC_PORT, HOST, NEUTRON_PORT))
     log("use: export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % clouds)
 

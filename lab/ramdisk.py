@@ -1,0 +1,434 @@
+"""Lab ramdisk emulator: plays ironic-python-agent's part in inspection.
+
+For nodes in ``inspect wait`` it POSTs an IPA-style body (inventory + ``lldp_raw``) to
+Ironic's ``/v1/continue_inspection`` (API 1.84). The data comes from the lab site's
+cabling description (``inventory/lab/cabling.yml``) and inventory (``inventory/lab/hosts.yml``);
+nodes that are in neither get synthetic data built from their Ironic ports.
+
+Stable importable API (standard library only):
+
+  post_inspection(ironic_url, node_uuid, inventory, lldp_raw=None) -> dict
+  make_inventory(node_name, nics, cpu_arch="x86_64", memory_mb=65536, ...) -> dict
+  encode_lldp(link) -> [[type, "hex"], ...]
+  load_site(cabling_path, hosts_path, miscabled=()) -> Site
+  Ramdisk(ironic_url, site).run_once() / .start() / .stop()   (background thread)
+
+CLI (the lab daemon started by ``labctl.py up``):
+
+  python lab/ramdisk.py --ironic-url http://127.0.0.1:6385 [--once] [--interval 0.2]
+                        [--cabling inventory/lab/cabling.yml] [--hosts inventory/lab/hosts.yml]
+                        [--miscabled r02-n03]
+
+``LAB_MISCABLED=r02-n03[,r01-n02]`` (or a ``miscabled:`` entry in cabling.yml) makes a node
+deliberately mis-cabled, so the cabling check has something to catch. Reading the YAML files
+needs PyYAML (present in the project venv and in the lab's Ironic venv).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_CABLING = os.path.join(REPO, "inventory", "lab", "cabling.yml")
+DEFAULT_HOSTS = os.path.join(REPO, "inventory", "lab", "hosts.yml")
+API_VERSION = "1.84"
+
+# LLDP TLV types and organisationally specific OUIs (IEEE 802.1AB).
+TLV_CHASSIS_ID, TLV_PORT_ID, TLV_TTL, TLV_PORT_DESC, TLV_SYS_NAME, TLV_SYS_DESC = 1, 2, 3, 4, 5, 6
+TLV_SYS_CAP, TLV_MGMT_ADDR, TLV_ORG, TLV_END = 7, 8, 127, 0
+OUI_8021 = bytes.fromhex("0080c2")
+OUI_8023 = bytes.fromhex("00120f")
+
+
+# ---------------------------------------------------------------- LLDP encoding
+def _mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.replace("-", ":").split(":"))
+
+
+def _tlv(tlv_type, payload):
+    return [tlv_type, payload.hex()]
+
+
+def _mgmt_tlv(address):
+    """Management address TLV: IPv4, IPv6 or MAC (IANA family 1, 2, 6)."""
+    if ":" in address and len(address.split(":")) == 6 and all(len(p) == 2 for p in address.split(":")):
+        family, raw = 6, _mac_bytes(address)
+    elif ":" in address:
+        family, raw = 2, socket.inet_pton(socket.AF_INET6, address)
+    else:
+        family, raw = 1, socket.inet_aton(address)
+    body = bytes([len(raw) + 1, family]) + raw + bytes([2]) + (0).to_bytes(4, "big") + bytes([0])
+    return _tlv(TLV_MGMT_ADDR, body)
+
+
+def encode_lldp(link):
+    """Encode one NIC's neighbour as an IPA ``lldp`` TLV list.
+
+    ``link`` keys: ``chassis_id`` (MAC or any string), ``chassis_id_style`` (``mac`` | ``local``),
+    ``port`` (readable interface name), ``port_id_style`` (``name`` | ``mac`` | ``ifindex``),
+    ``port_mac``, ``ifindex``, ``system_name``, ``system_description``, ``mgmt_addresses`` (list),
+    ``untagged_vlan`` (int), ``vlans`` (list of ``{id, name}``), ``mtu`` (int),
+    ``lag_id`` (int or None: the NIC is in a LACP bond when set).
+    """
+    tlvs = []
+    if link.get("chassis_id_style", "mac") == "mac":
+        tlvs.append(_tlv(TLV_CHASSIS_ID, bytes([4]) + _mac_bytes(link["chassis_id"])))
+    else:
+        tlvs.append(_tlv(TLV_CHASSIS_ID, bytes([7]) + str(link["chassis_id"]).encode()))
+    style = link.get("port_id_style", "name")
+    if style == "mac":
+        tlvs.append(_tlv(TLV_PORT_ID, bytes([3]) + _mac_bytes(link["port_mac"])))
+    elif style == "ifindex":
+        tlvs.append(_tlv(TLV_PORT_ID, bytes([7]) + str(link["ifindex"]).encode()))
+    else:
+        tlvs.append(_tlv(TLV_PORT_ID, bytes([5]) + link["port"].encode()))
+    tlvs.append(_tlv(TLV_TTL, (120).to_bytes(2, "big")))
+    tlvs.append(_tlv(TLV_PORT_DESC, link.get("port_description", link["port"]).encode()))
+    tlvs.append(_tlv(TLV_SYS_NAME, link["system_name"].encode()))
+    tlvs.append(_tlv(TLV_SYS_DESC, link.get("system_description", "Lab leaf switch").encode()))
+    # Capabilities: bridge + router available and enabled.
+    tlvs.append(_tlv(TLV_SYS_CAP, bytes.fromhex("00140014")))
+    for address in link.get("mgmt_addresses", []):
+        tlvs.append(_mgmt_tlv(address))
+    if link.get("untagged_vlan"):
+        tlvs.append(_tlv(TLV_ORG, OUI_8021 + bytes([1]) + int(link["untagged_vlan"]).to_bytes(2, "big")))
+    for vlan in link.get("vlans", []):
+        name = str(vlan["name"]).encode()
+        tlvs.append(_tlv(TLV_ORG, OUI_8021 + bytes([3]) + int(vlan["id"]).to_bytes(2, "big") + bytes([len(name)]) + name))
+    lag_id = link.get("lag_id")
+    # 802.3 link aggregation: status bit0 capable, bit1 enabled; then the aggregated port id.
+    status = 0x03 if lag_id else 0x01
+    tlvs.append(_tlv(TLV_ORG, OUI_8023 + bytes([3, status]) + int(lag_id or 0).to_bytes(4, "big")))
+    if link.get("mtu"):
+        tlvs.append(_tlv(TLV_ORG, OUI_8023 + bytes([4]) + int(link["mtu"]).to_bytes(2, "big")))
+    tlvs.append([TLV_END, ""])
+    return tlvs
+
+
+# ---------------------------------------------------------------- inventory
+def make_inventory(node_name, nics, cpu_arch="x86_64", memory_mb=65536, cpu_count=16, disks=None,
+                   bmc_address=None, pxe_mac=None, vendor="Lab Systems"):
+    """Build an IPA-style inventory.
+
+    ``nics``: list of ``{name, mac (or mac_address), speed_mbps (optional), lldp (optional TLV list),
+    ipv4_address (optional)}``. The first NIC (or ``pxe_mac``) is the PXE interface.
+    """
+    interfaces = []
+    for nic in nics:
+        mac = (nic.get("mac") or nic.get("mac_address")).lower()
+        interfaces.append({
+            "name": nic["name"],
+            "mac_address": mac,
+            "ipv4_address": nic.get("ipv4_address"),
+            "ipv6_address": None,
+            "has_carrier": True,
+            "lldp": nic.get("lldp"),
+            "vendor": "0x8086",
+            "product": "0x1572",
+            "client_id": None,
+            "biosdevname": None,
+            "speed_mbps": nic.get("speed_mbps", 25000),
+            "pci_address": nic.get("pci_address"),
+            "driver": "i40e",
+        })
+    if disks is None:
+        disks = [
+            {"name": "/dev/sda", "model": "LAB SSD", "size": 480 * 1024 ** 3, "rotational": False,
+             "wwn": None, "serial": "SSD-%s-0" % node_name, "vendor": "LAB", "hctl": "0:0:0:0",
+             "by_path": "/dev/disk/by-path/pci-0000:00:17.0-ata-1"},
+            {"name": "/dev/sdb", "model": "LAB HDD", "size": 4000 * 1024 ** 3, "rotational": True,
+             "wwn": None, "serial": "HDD-%s-1" % node_name, "vendor": "LAB", "hctl": "1:0:0:0",
+             "by_path": "/dev/disk/by-path/pci-0000:00:17.0-ata-2"},
+        ]
+    pxe = pxe_mac or (interfaces[0]["mac_address"] if interfaces else None)
+    return {
+        "interfaces": interfaces,
+        "cpu": {"model_name": "Lab CPU @ 2.60GHz", "frequency": "2600.0000", "count": cpu_count,
+                "architecture": cpu_arch, "flags": ["fpu", "vmx", "sse4_2", "avx2"], "socket_count": 1},
+        "memory": {"total": memory_mb * 1024 * 1024, "physical_mb": memory_mb},
+        "disks": disks,
+        "bmc_address": bmc_address or "0.0.0.0",
+        "bmc_v6address": "::/0",
+        "system_vendor": {"product_name": "Lab Node", "serial_number": "SN-%s" % node_name,
+                          "manufacturer": vendor},
+        "boot": {"current_boot_mode": "uefi", "pxe_interface": pxe},
+        "hostname": node_name,
+    }
+
+
+def _request(ironic_url, method, path, body=None, version=API_VERSION, timeout=30):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(ironic_url.rstrip("/") + path, data=data, method=method, headers={
+        "X-OpenStack-Ironic-API-Version": version,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    })
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        raw = resp.read()
+    return json.loads(raw) if raw else {}
+
+
+def post_inspection(ironic_url, node_uuid, inventory, lldp_raw=None):
+    """POST an IPA-style inspection body to ``/v1/continue_inspection`` for one node.
+
+    ``lldp_raw`` defaults to the ``lldp`` lists of the inventory's interfaces.
+    Returns Ironic's answer (a dict); raises ``urllib.error.HTTPError`` on refusal.
+    """
+    if lldp_raw is None:
+        lldp_raw = {i["name"]: i["lldp"] for i in inventory.get("interfaces", []) if i.get("lldp")}
+    path = "/v1/continue_inspection"
+    if node_uuid:
+        path += "?" + urllib.parse.urlencode({"node_uuid": node_uuid})
+    return _request(ironic_url, "POST", path, {"inventory": inventory, "lldp_raw": lldp_raw})
+
+
+# ---------------------------------------------------------------- site (cabling + inventory)
+class Site:
+    """The lab site as the ramdisk sees it: nodes -> NICs -> neighbour links."""
+
+    def __init__(self, nodes, switches, miscabled=(), source=None):
+        self.nodes = nodes          # name -> {bmc_address, nics: [{name, mac, link}]}
+        self.switches = switches
+        self.miscabled = list(miscabled)
+        self.source = source        # (cabling, hosts) dicts, to derive a mis-cabled variant
+        self._variants = {}
+        self.by_mac = {}
+        for name, node in nodes.items():
+            for nic in node["nics"]:
+                self.by_mac[nic["mac"].lower()] = name
+
+    def node_for(self, name, macs=()):
+        if name in self.nodes:
+            return name
+        for mac in macs:
+            if mac.lower() in self.by_mac:
+                return self.by_mac[mac.lower()]
+        return None
+
+    def inventory(self, name, miscabled=False):
+        """IPA inventory of one site node; ``miscabled`` forces the deliberate mis-cabling."""
+        if miscabled and name not in self.miscabled and self.source:
+            if name not in self._variants:
+                self._variants[name] = build_site(self.source[0], self.source[1], [name])
+            return self._variants[name].inventory(name)
+        node = self.nodes[name]
+        nics = [dict(nic, lldp=encode_lldp(nic["link"])) for nic in node["nics"]]
+        return make_inventory(name, nics, bmc_address=node.get("bmc_address"),
+                              memory_mb=node.get("memory_mb", 65536))
+
+
+def _link(switches, switch_name, port, vlans, mtu, lag_id=None):
+    sw = switches.get(switch_name, {"chassis_id": "02:00:00:00:00:01"})
+    port_number = int("".join(c for c in port.split("/")[-1] if c.isdigit()) or "0")
+    chassis = sw.get("chassis_id", "02:00:00:00:00:01")
+    link = {
+        "system_name": switch_name,
+        "system_description": sw.get("description", "Lab leaf switch"),
+        "chassis_id_style": sw.get("chassis_id_style", "mac"),
+        "chassis_id": chassis if sw.get("chassis_id_style", "mac") == "mac" else sw.get("local_chassis_id", switch_name),
+        "port_id_style": sw.get("port_id_style", "name"),
+        "port": port,
+        "port_description": port if sw.get("port_id_style", "name") != "name" else sw.get("port_description_prefix", "") + port,
+        # A switch port's own MAC: the chassis MAC with the port number in the last octet.
+        "port_mac": ":".join(chassis.split(":")[:5] + ["%02x" % (port_number & 0xFF)]) if ":" in chassis else "02:00:00:00:00:%02x" % port_number,
+        "ifindex": sw.get("ifindex_base", 436207616) + port_number * sw.get("ifindex_step", 4096),
+        "mgmt_addresses": list(sw.get("mgmt_addresses", [])),
+        "untagged_vlan": vlans.get("untagged"),
+        "vlans": vlans.get("tagged", []),
+        "mtu": mtu,
+        "lag_id": lag_id,
+    }
+    return link
+
+
+def build_site(cabling, hosts, miscabled=()):
+    """Combine cabling data (dict) and the lab inventory (dict, hosts.yml) into a Site."""
+    switches = cabling.get("switches", {})
+    links = cabling.get("links", {})
+    rack_vlans = cabling.get("rack_vlans", {})
+    default_mtu = cabling.get("mtu", 9000)
+    overrides = dict(cabling.get("miscabled") or {})
+    for name in miscabled:
+        overrides.setdefault(name, "auto")
+    nodes = {}
+
+    def walk(group):
+        for name, hv in (group.get("hosts") or {}).items():
+            yield name, hv or {}
+        for child in (group.get("children") or {}).values():
+            yield from walk(child or {})
+
+    inventory_hosts = dict(walk(hosts.get("all", hosts)))
+    switch_rack = {name: sw.get("rack") for name, sw in switches.items()}
+    for name, hv in inventory_hosts.items():
+        node_links = links.get(name, {})
+        lag_members = {}
+        for bond_index, bond in enumerate(hv.get("bonds") or []):
+            for member in bond.get("members", []):
+                lag_members[member] = 1000 + bond_index
+        nics = []
+        for nic in hv.get("nics") or []:
+            cable = node_links.get(nic["name"]) or {"switch": nic.get("leaf"), "port": nic.get("port", "Ethernet1/1")}
+            rack = switch_rack.get(cable["switch"])
+            vlans = rack_vlans.get(rack, {})
+            mtu = cable.get("mtu", default_mtu)
+            nics.append({"name": nic["name"], "mac": nic["mac"], "cable": dict(cable),
+                         "link": _link(switches, cable["switch"], cable["port"], vlans, mtu,
+                                       lag_members.get(nic["name"]))})
+        nodes[name] = {"bmc_address": hv.get("bmc_address"), "nics": nics}
+
+    for name, override in overrides.items():
+        if name not in nodes:
+            continue
+        node = nodes[name]
+        if override == "auto":
+            # Plug the first NIC into a leaf of another rack (same port number): the classic
+            # "patch cable landed in the neighbouring rack" mistake.
+            nic = node["nics"][0]
+            here = switch_rack.get(nic["cable"]["switch"])
+            others = sorted(s for s, r in switch_rack.items() if r and r != here and s.endswith(nic["cable"]["switch"][-2:]))
+            override = {nic["name"]: {"switch": others[0] if others else nic["cable"]["switch"],
+                                      "port": nic["cable"]["port"]}}
+        for nic in node["nics"]:
+            if nic["name"] in override:
+                cable = override[nic["name"]]
+                rack = switch_rack.get(cable["switch"])
+                nic["cable"] = dict(cable)
+                nic["link"] = _link(switches, cable["switch"], cable["port"], rack_vlans.get(rack, {}),
+                                    cable.get("mtu", default_mtu), nic["link"].get("lag_id"))
+    return Site(nodes, switches, [n for n in overrides if n in nodes], source=(cabling, hosts))
+
+
+def load_site(cabling_path=DEFAULT_CABLING, hosts_path=DEFAULT_HOSTS, miscabled=()):
+    """Read cabling.yml and hosts.yml (needs PyYAML) and build the Site."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(cabling_path) as f:
+        cabling = yaml.safe_load(f) or {}
+    with open(hosts_path) as f:
+        hosts = yaml.safe_load(f) or {}
+    env = [n.strip() for n in os.environ.get("LAB_MISCABLED", "").split(",") if n.strip()]
+    return build_site(cabling, hosts, list(miscabled) + env)
+
+
+def synthetic_inventory(node_name, node_uuid, macs):
+    """Inventory for a node the site does not know (e.g. benchmark nodes): one leaf per 2 NICs."""
+    digest = hashlib.sha1((node_name or node_uuid).encode()).digest()
+    macs = list(macs) or ["52:54:%02x:%02x:%02x:%02x" % tuple(digest[:4])]
+    nics = []
+    for index, mac in enumerate(macs):
+        link = _link({"synth-leaf-%d" % (index % 2): {"chassis_id": "02:00:00:00:00:%02x" % (index % 2 + 1)}},
+                     "synth-leaf-%d" % (index % 2), "Ethernet1/%d" % (1 + digest[4] % 48),
+                     {"untagged": 100, "tagged": [{"id": 100, "name": "vlan100"}]}, 9000)
+        nics.append({"name": "eth%d" % index, "mac": mac, "lldp": encode_lldp(link)})
+    return make_inventory(node_name or node_uuid, nics)
+
+
+# ---------------------------------------------------------------- the loop
+class Ramdisk:
+    """Answers every node in ``inspect wait``; run_once() for one round, start()/stop() as a thread."""
+
+    def __init__(self, ironic_url, site=None, interval=0.2, log=None):
+        self.ironic_url = ironic_url
+        self.site = site
+        self.interval = interval
+        self.log = log or (lambda msg: print("ramdisk: %s" % msg, flush=True))
+        self.posted = {}
+        self._stop = threading.Event()
+        self._thread = None
+
+    def _waiting(self):
+        nodes = _request(self.ironic_url, "GET",
+                         "/v1/nodes?" + urllib.parse.urlencode({"provision_state": "inspect wait",
+                                                               "fields": "uuid,name,extra", "limit": 1000}))["nodes"]
+        return nodes
+
+    def _macs(self, node_uuid):
+        ports = _request(self.ironic_url, "GET", "/v1/ports?" + urllib.parse.urlencode(
+            {"node_uuid": node_uuid, "fields": "address"}))["ports"]
+        return [p["address"] for p in ports]
+
+    def answer(self, node):
+        name, uuid = node.get("name"), node["uuid"]
+        site_name = self.site.node_for(name) if self.site else None
+        macs = None
+        if site_name is None and self.site is not None:
+            macs = self._macs(uuid)
+            site_name = self.site.node_for(name, macs)
+        if site_name is not None:
+            # A node whose extra has lab_miscabled=true is reported mis-cabled (tests, demos).
+            miscabled = str((node.get("extra") or {}).get("lab_miscabled", "")).lower() in ("1", "true", "yes")
+            inventory = self.site.inventory(site_name, miscabled=miscabled)
+        else:
+            inventory = synthetic_inventory(name, uuid, macs if macs is not None else self._macs(uuid))
+        post_inspection(self.ironic_url, uuid, inventory)
+        return site_name
+
+    def run_once(self):
+        """Answer every node now in ``inspect wait``; returns the list of node uuids answered."""
+        done = []
+        for node in self._waiting():
+            try:
+                self.answer(node)
+                done.append(node["uuid"])
+                self.posted[node["uuid"]] = time.time()
+            except urllib.error.HTTPError as exc:
+                detail = exc.read()[:300].decode(errors="replace")
+                self.log("node %s (%s): Ironic refused the data: HTTP %s %s" % (node.get("name"), node["uuid"], exc.code, detail))
+            except (OSError, ValueError, KeyError) as exc:
+                self.log("node %s (%s): %s" % (node.get("name"), node["uuid"], exc))
+        return done
+
+    def loop(self):
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except (OSError, ValueError, KeyError) as exc:  # Ironic not up yet / restarting
+                self.log("waiting for Ironic: %s" % exc)
+                self._stop.wait(1.0)
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread = threading.Thread(target=self.loop, name="lab-ramdisk", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ironic-url", default=os.environ.get("LAB_IRONIC_URL", "http://127.0.0.1:6385"))
+    parser.add_argument("--cabling", default=DEFAULT_CABLING)
+    parser.add_argument("--hosts", default=DEFAULT_HOSTS)
+    parser.add_argument("--miscabled", action="append", default=[], help="node name to mis-cable (repeatable)")
+    parser.add_argument("--interval", type=float, default=float(os.environ.get("LAB_RAMDISK_INTERVAL", "0.2")))
+    parser.add_argument("--once", action="store_true", help="answer the nodes waiting now, then exit")
+    args = parser.parse_args(argv)
+    site = load_site(args.cabling, args.hosts, args.miscabled)
+    if site.miscabled:
+        print("ramdisk: deliberately mis-cabled: %s" % ", ".join(site.miscabled), flush=True)
+    ramdisk = Ramdisk(args.ironic_url, site, args.interval)
+    if args.once:
+        done = ramdisk.run_once()
+        print(json.dumps({"answered": done}))
+        return 0
+    try:
+        ramdisk.loop()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
