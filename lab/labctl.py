@@ -134,7 +134,7 @@ host_ip = {host}
 port = {port}
 
 [database]
-connection = sqlite:///{d}/ironic.sqlite
+connection = sqlite:///{d}/ironic.sqlite?timeout=30
 sqlite_synchronous = false
 
 [dhcp]

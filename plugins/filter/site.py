@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_spec as _node_spec
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors as _site_errors
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name as _trait_name
 
@@ -23,6 +26,15 @@ def trait_name(value, prefix='CUSTOM_'):
         raise AnsibleFilterError(str(exc))
 
 
+def enroll_node(hostvars):
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError('enroll_node: expected one node\'s hostvars (a dict), got %s' % type(hostvars).__name__)
+    try:
+        return _node_spec(dict(hostvars))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise AnsibleFilterError('enroll_node: node %s: %s' % (hostvars.get('inventory_hostname'), exc))
+
+
 class FilterModule:
     def filters(self):
-        return {'site_errors': site_errors, 'trait_name': trait_name}
+        return {'site_errors': site_errors, 'trait_name': trait_name, 'enroll_node': enroll_node}

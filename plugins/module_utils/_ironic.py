@@ -33,10 +33,13 @@ def status_code(exc):
 
 
 def is_retryable(exc):
-    """409 NodeLocked and 503 are transient in Ironic; every other error is final."""
+    """409 NodeLocked, 503, and sqlite's "database is locked" (a 500 from sqlite-backed Ironic such
+    as metal3's or this lab's, rolled back server-side) are transient; every other error is final."""
     code = status_code(exc)
     if code == 503:
         return True
+    if code == 500:
+        return 'database is locked' in str(getattr(exc, 'details', '') or exc)
     if code == 409:
         text = str(getattr(exc, 'details', '') or exc).lower()
         return 'locked' in text or 'nodelocked' in text

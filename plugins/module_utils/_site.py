@@ -87,3 +87,87 @@ def site_errors(nodes):
             if len(members) < 2:
                 errors.append('%s bond %s: a bond needs at least two members' % (where, bond.get('name')))
     return errors
+
+
+# Which driver_info keys carry the BMC address and credentials, per hardware type.
+BMC_KEYS = {
+    'ipmi': ('ipmi_address', 'ipmi_username', 'ipmi_password'),
+    'redfish': ('redfish_address', 'redfish_username', 'redfish_password'),
+    'idrac': ('drac_address', 'drac_username', 'drac_password'),
+    'ilo': ('ilo_address', 'ilo_username', 'ilo_password'),
+    'irmc': ('irmc_address', 'irmc_username', 'irmc_password'),
+}
+
+
+def node_spec(hv, trait_fn=None):
+    """Turn one node's hostvars (site model) into an ``ironic_nodes`` node spec.
+
+    Ports get the rack's physnet; bonds become port groups named ``<node>-<bond>`` (Ironic port
+    group names are global) whose address is the first member's MAC; the rack and role become
+    traits (``CUSTOM_RACK_<RACK>``, ``CUSTOM_ROLE_<ROLE>``) and ``extra.rack`` / ``extra.role``.
+    """
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
+    trait_fn = trait_fn or trait_name
+    name = hv.get('inventory_hostname') or hv.get('name')
+    driver = hv.get('bmc_driver') or 'ipmi'
+    addr_key, user_key, pass_key = BMC_KEYS.get(driver, BMC_KEYS['ipmi'])
+    driver_info = {}
+    if hv.get('bmc_address'):
+        driver_info[addr_key] = hv['bmc_address']
+    if hv.get('bmc_username'):
+        driver_info[user_key] = hv['bmc_username']
+    if hv.get('bmc_password'):
+        driver_info[pass_key] = hv['bmc_password']
+    driver_info.update(hv.get('bmc_driver_info') or {})
+
+    rack = hv.get('rack')
+    role = hv.get('node_role')
+    traits = list(hv.get('traits') or [])
+    if rack:
+        traits.append(trait_fn(rack, 'CUSTOM_RACK_'))
+    if role:
+        traits.append(trait_fn(role, 'CUSTOM_ROLE_'))
+    extra = dict(hv.get('extra') or {})
+    if rack:
+        extra['rack'] = rack
+    if role:
+        extra['role'] = role
+
+    physnet = hv.get('rack_physnet')
+    nics = hv.get('nics') or []
+    member_of = {}
+    port_groups = []
+    for bond in hv.get('bonds') or []:
+        pg_name = '%s-%s' % (name, bond['name'])
+        members = [n for n in nics if n.get('name') in (bond.get('members') or [])]
+        pg = {'name': pg_name, 'mode': bond.get('mode')}
+        if members:
+            pg['address'] = normalize_mac(members[0].get('mac'))
+        port_groups.append(pg)
+        for member in bond.get('members') or []:
+            member_of[member] = pg_name
+    ports = []
+    for nic in nics:
+        port = {'address': normalize_mac(nic.get('mac')) or nic.get('mac'),
+                'pxe_enabled': bool(nic.get('pxe', False))}
+        if physnet:
+            port['physical_network'] = physnet
+        if nic.get('name') in member_of:
+            port['port_group'] = member_of[nic['name']]
+        if nic.get('name'):
+            port['extra'] = {'nic': nic['name']}
+        ports.append(port)
+
+    spec = {'name': name, 'driver': driver, 'driver_info': driver_info, 'traits': sorted(set(traits)),
+            'extra': extra, 'ports': ports, 'port_groups': port_groups}
+    resource_class = hv.get('resource_class') or ('baremetal.%s' % role if role else None)
+    if resource_class:
+        spec['resource_class'] = resource_class
+    if hv.get('properties'):
+        spec['properties'] = dict(hv['properties'])
+    for key in ('conductor_group', 'owner'):
+        if hv.get(key):
+            spec[key] = hv[key]
+    for key, value in (hv.get('bmc_interfaces') or {}).items():
+        spec[key] = value
+    return spec

@@ -1,0 +1,561 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: ironic_nodes
+short_description: Enroll many Ironic bare-metal nodes at once, declaratively
+version_added: 0.1.0
+description:
+  - Makes Ironic hold exactly the nodes, ports and port groups described, in one task for a whole
+    rack or site. Nodes are processed concurrently; only what differs is written.
+  - Reads what Ironic has with three paginated list calls (nodes, ports, port groups), validates
+    the whole request before the first write, then creates or updates each node, its port groups
+    (before their member ports), its ports and its traits, and moves nodes forward to
+    O(target_state).
+  - C(properties), C(extra) and C(driver_info) are merged key by key into what Ironic has, so
+    inspection results and keys set by other tools survive.
+  - Values of C(driver_info) keys whose name contains C(password), C(secret) or C(key) are never
+    shown (not in the diff, the return values, nor C(-vvv) output). Ironic returns them masked, so
+    with O(update_password=on_create) they are written only when a node is created.
+  - A node that fails (for example a conductor error) is reported as C(failed) with the reason;
+    the others go on, and the task fails at the end listing the failed nodes.
+    409 NodeLocked and 503 answers are retried with backoff.
+extends_documentation_fragment:
+  - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.attributes
+options:
+  nodes:
+    description:
+      - The nodes. Each node is identified by its unique O(nodes[].name).
+      - A sub-option left unset is neither compared nor changed.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Unique node name (the inventory hostname in this collection's site model).
+        type: str
+        required: true
+      driver:
+        description: Hardware type, for example C(ipmi), C(redfish) or C(fake-hardware). Required to create a node.
+        type: str
+      driver_info:
+        description:
+          - Driver settings such as C(ipmi_address), C(ipmi_username), C(ipmi_password).
+          - Merged key by key into the node's C(driver_info). Values of keys containing C(password),
+            C(secret) or C(key) are secret (see O(update_password)).
+        type: dict
+      resource_class:
+        description: Resource class Nova flavors schedule on.
+        type: str
+      properties:
+        description: Node properties (C(cpus), C(memory_mb), C(local_gb), C(capabilities), ...), merged key by key.
+        type: dict
+      extra:
+        description: Free-form data, merged key by key.
+        type: dict
+      traits:
+        description: Traits (C(CUSTOM_[A-Z0-9_]+) or standard os-traits names). See O(traits_mode).
+        type: list
+        elements: str
+      conductor_group:
+        description: Conductor group of the node.
+        type: str
+      owner:
+        description: Project that owns the node.
+        type: str
+      description:
+        description: Human-readable description.
+        type: str
+      bios_interface:
+        description: BIOS interface.
+        type: str
+      boot_interface:
+        description: Boot interface.
+        type: str
+      console_interface:
+        description: Console interface.
+        type: str
+      deploy_interface:
+        description: Deploy interface.
+        type: str
+      firmware_interface:
+        description: Firmware interface.
+        type: str
+      inspect_interface:
+        description: Inspect interface (C(agent) for in-band inspection with LLDP).
+        type: str
+      management_interface:
+        description: Management interface.
+        type: str
+      network_interface:
+        description: Network interface (C(flat), C(neutron), C(noop)).
+        type: str
+      power_interface:
+        description: Power interface.
+        type: str
+      raid_interface:
+        description: RAID interface.
+        type: str
+      rescue_interface:
+        description: Rescue interface.
+        type: str
+      storage_interface:
+        description: Storage interface.
+        type: str
+      vendor_interface:
+        description: Vendor interface.
+        type: str
+      ports:
+        description:
+          - The node's ports, matched by MAC address. See O(ports_mode) for ports Ironic has that are not listed.
+        type: list
+        elements: dict
+        suboptions:
+          address:
+            description: MAC address.
+            type: str
+            required: true
+          pxe_enabled:
+            description: Whether the node PXE boots from this port.
+            type: bool
+          physical_network:
+            description: Physical network (the rack's physnet in a routed spine-and-leaf site).
+            type: str
+          local_link_connection:
+            description: Switch connection (C(switch_id), C(port_id), C(switch_info)), merged key by key.
+            type: dict
+          port_group:
+            description: Name of a port group of this node (in O(nodes[].port_groups)) the port belongs to.
+            type: str
+          extra:
+            description: Free-form data, merged key by key.
+            type: dict
+      port_groups:
+        description:
+          - Port groups (bonds), matched by name, created before their member ports.
+          - Ironic port group names are global; this collection's roles name them C(<node>-<bond>).
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: Port group name, unique in Ironic.
+            type: str
+            required: true
+          address:
+            description: MAC address of the bond.
+            type: str
+          mode:
+            description: Bonding mode, for example C(802.3ad) or C(active-backup).
+            type: str
+          properties:
+            description: Bond properties (C(miimon), C(xmit_hash_policy), ...), merged key by key.
+            type: dict
+          standalone_ports_supported:
+            description: Whether member ports may be used on their own.
+            type: bool
+  state:
+    description:
+      - C(present) creates or updates the nodes. C(absent) deletes only the nodes named, and refuses
+        nodes that are deployed or deploying unless O(force=true).
+    type: str
+    choices: [present, absent]
+    default: present
+  target_state:
+    description:
+      - Provision state to move the nodes to, waiting for each with a short poll interval.
+      - Nodes only move forward (C(enroll) -> C(manageable) -> C(available)); a node already further
+        (for example C(available) or C(active)) is left where it is.
+    type: str
+    choices: [enroll, manageable, available]
+    default: manageable
+  timeout:
+    description: Seconds to wait for each node to reach O(target_state).
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between provision state polls (one list call for all nodes each time).
+    type: float
+    default: 0.1
+  ports_mode:
+    description:
+      - C(exact) removes ports and port groups Ironic has for a node that are not listed
+        (only for nodes that list O(nodes[].ports) / O(nodes[].port_groups)). C(add) never removes any.
+    type: str
+    choices: [exact, add]
+    default: exact
+  traits_mode:
+    description:
+      - C(add) adds the listed traits and keeps the others (traits set by inspection or tagging rules).
+        C(exact) makes the node's traits exactly the list.
+    type: str
+    choices: [exact, add]
+    default: add
+  update_password:
+    description:
+      - C(on_create) writes secret C(driver_info) values only when creating a node (Ironic returns them
+        masked, so they cannot be compared). C(always) writes them on every run, which reports a change.
+    type: str
+    choices: [on_create, always]
+    default: on_create
+  force:
+    description: With O(state=absent), also delete deployed or deploying nodes (they are put in maintenance first).
+    type: bool
+    default: false
+  concurrency:
+    description: How many nodes are worked on at the same time.
+    type: int
+    default: 16
+  fail_fast:
+    description:
+      - Stop starting work on further nodes after the first failure. By default every node is tried and
+        the task fails at the end listing the failed nodes.
+    type: bool
+    default: false
+notes:
+  - Check mode returns the same C(changed), C(nodes) and C(diff) a real run would, with no write call.
+author:
+  - Spineleaf Baremetal Team (@spineleaf)
+'''
+
+EXAMPLES = r'''
+- name: Enroll rack r01 and make its nodes available
+  spineleaf.baremetal.ironic_nodes:
+    cloud: spineleaf-lab
+    target_state: available
+    nodes:
+      - name: r01-n01
+        driver: ipmi
+        driver_info:
+          ipmi_address: 10.0.1.11
+          ipmi_username: admin
+          ipmi_password: "{{ vault_bmc_password }}"
+        resource_class: baremetal.compute
+        properties: {cpu_arch: x86_64}
+        traits: [CUSTOM_RACK_R01]
+        port_groups:
+          - {name: r01-n01-bond0, address: "52:54:00:01:01:01", mode: 802.3ad}
+        ports:
+          - {address: "52:54:00:01:01:01", pxe_enabled: true, physical_network: leaf1, port_group: r01-n01-bond0}
+          - {address: "52:54:00:01:01:02", pxe_enabled: false, physical_network: leaf1, port_group: r01-n01-bond0}
+
+- name: Remove two decommissioned nodes
+  spineleaf.baremetal.ironic_nodes:
+    state: absent
+    nodes:
+      - name: r09-n01
+      - name: r09-n02
+'''
+
+RETURN = r'''
+nodes:
+  description: One entry per requested node, in request order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Node name.
+      type: str
+    uuid:
+      description: Node UUID (null for a node that would be created in check mode).
+      type: str
+    action:
+      description: C(created), C(updated), C(unchanged), C(deleted) or C(failed).
+      type: str
+    changes:
+      description: What changed (or would), for example C(driver_info.ipmi_address), C(port 52:54:00:01:01:01 created).
+      type: list
+      elements: str
+    provision_state:
+      description: Provision state after the run.
+      type: str
+    error:
+      description: Why the node failed.
+      type: str
+      returned: when action is failed
+  sample:
+    - {name: r01-n01, uuid: 8e1b..., action: created, changes: [created, port 52:54:00:01:01:01 created], provision_state: available}
+summary:
+  description: How many nodes had each action.
+  returned: always
+  type: dict
+  sample: {created: 4, updated: 0, unchanged: 0, deleted: 0, failed: 0}
+api_writes:
+  description: Number of write calls made to Ironic (0 in check mode and on a re-run with nothing to do).
+  returned: always
+  type: int
+diff:
+  description: Per node, the fields the request talks about, before and after. Secrets are masked.
+  returned: in diff mode
+  type: dict
+'''
+
+import time
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalModule, BaremetalError
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._enroll import (
+    INTERFACES, plan_delete, plan_node, secret_values, state_actions, validate)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
+
+_INTERFACE_SPEC = {name: dict(type='str') for name in INTERFACES}
+
+NODE_SPEC = dict(
+    name=dict(type='str', required=True),
+    driver=dict(type='str'),
+    driver_info=dict(type='dict'),
+    resource_class=dict(type='str'),
+    properties=dict(type='dict'),
+    extra=dict(type='dict'),
+    traits=dict(type='list', elements='str'),
+    conductor_group=dict(type='str'),
+    owner=dict(type='str'),
+    description=dict(type='str'),
+    ports=dict(type='list', elements='dict', options=dict(
+        address=dict(type='str', required=True),
+        pxe_enabled=dict(type='bool'),
+        physical_network=dict(type='str'),
+        local_link_connection=dict(type='dict'),
+        port_group=dict(type='str'),
+        extra=dict(type='dict'),
+    )),
+    port_groups=dict(type='list', elements='dict', options=dict(
+        name=dict(type='str', required=True),
+        address=dict(type='str'),
+        mode=dict(type='str'),
+        properties=dict(type='dict'),
+        standalone_ports_supported=dict(type='bool'),
+    )),
+    **_INTERFACE_SPEC
+)
+
+
+def node_dict(n):
+    d = dict(uuid=n.id, name=n.name, driver=n.driver, driver_info=n.driver_info or {},
+             properties=n.properties or {}, extra=n.extra or {}, resource_class=n.resource_class,
+             traits=list(n.traits or []), conductor_group=n.conductor_group, owner=n.owner,
+             description=getattr(n, 'description', None), provision_state=n.provision_state,
+             maintenance=n.is_maintenance)
+    for name in INTERFACES:
+        d[name] = getattr(n, name, None)
+    return d
+
+
+def port_dict(p):
+    return dict(uuid=p.id, address=p.address, node_uuid=p.node_id, portgroup_uuid=p.port_group_id,
+                pxe_enabled=p.is_pxe_enabled, physical_network=p.physical_network,
+                local_link_connection=p.local_link_connection or {}, extra=p.extra or {})
+
+
+def port_group_dict(g):
+    return dict(uuid=g.id, name=g.name, node_uuid=g.node_id, address=g.address, mode=g.mode,
+                properties=g.properties or {}, standalone_ports_supported=g.is_standalone_ports_supported)
+
+
+class IronicNodesModule(BaremetalModule):
+    argument_spec = dict(
+        nodes=dict(type='list', elements='dict', required=True, options=NODE_SPEC),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        target_state=dict(type='str', choices=['enroll', 'manageable', 'available'], default='manageable'),
+        timeout=dict(type='int', default=600),
+        poll_interval=dict(type='float', default=0.1),
+        ports_mode=dict(type='str', choices=['exact', 'add'], default='exact'),
+        traits_mode=dict(type='str', choices=['exact', 'add'], default='add'),
+        update_password=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),
+        force=dict(type='bool', default=False),
+        concurrency=dict(type='int', default=16),
+        fail_fast=dict(type='bool', default=False),
+    )
+
+    # ------------------------------------------------------------ apply
+    def _apply_node(self, plan):
+        api = self.ironic.api
+        write = self.ironic.write
+        if plan.action == 'delete':
+            if plan.force_maintenance:
+                write(api.set_node_maintenance, plan.uuid, reason='deleted by spineleaf.baremetal.ironic_nodes')
+            write(api.delete_node, plan.uuid)
+            return None
+        if plan.create_attrs:
+            node = write(api.create_node, **plan.create_attrs)
+            plan.uuid = node.id
+            plan.provision_state = node.provision_state
+        if plan.node_patch:
+            write(api.patch_node, plan.uuid, plan.node_patch)
+        if plan.traits is not None:
+            write(api.set_node_traits, plan.uuid, plan.traits)
+        pg_uuids = dict(self.pg_names.get(plan.name, {}))
+        for attrs in plan.pg_create:
+            attrs = dict(attrs)
+            if 'standalone_ports_supported' in attrs:
+                attrs['is_standalone_ports_supported'] = attrs.pop('standalone_ports_supported')
+            group = write(api.create_port_group, node_id=plan.uuid, **attrs)
+            pg_uuids[group.name] = group.id
+        for uuid, patch, dummy in plan.pg_patch:
+            write(api.patch_port_group, uuid, patch)
+        for uuid, patch, dummy in plan.port_patch:
+            resolved = []
+            for op in patch:
+                if 'port_group' in op:
+                    op = {'op': 'replace', 'path': '/portgroup_uuid', 'value': pg_uuids[op['port_group']]}
+                resolved.append(op)
+            write(api.patch_port, uuid, resolved)
+        for attrs in plan.port_create:
+            attrs = dict(attrs)
+            if 'pxe_enabled' in attrs:
+                attrs['is_pxe_enabled'] = attrs.pop('pxe_enabled')
+            if 'port_group' in attrs:
+                attrs['port_group_id'] = pg_uuids[attrs.pop('port_group')]
+            write(api.create_port, node_id=plan.uuid, **attrs)
+        for uuid in plan.port_delete:
+            write(api.delete_port, uuid)
+        for uuid in plan.pg_delete:
+            write(api.delete_port_group, uuid)
+        return None
+
+    def _run_parallel(self, plans, fn, results):
+        """Run fn(plan) for plans with bounded concurrency; failures recorded in results."""
+        if self.params['fail_fast']:
+            ordered = []
+            for plan in plans:
+                if any(r.get('action') == 'failed' for r in results.values()):
+                    break
+                ordered.extend(self.ironic.parallel([plan], fn))
+                self._record(ordered[-1:], results)
+            return
+        self._record(self.ironic.parallel(plans, fn), results)
+
+    @staticmethod
+    def _record(outcomes, results):
+        for plan, dummy, error in outcomes:
+            if error is not None:
+                results[plan.name].update(action='failed', error=describe(error, 'node %s' % plan.name))
+
+    def _move_states(self, plans, results, check):
+        target = self.params['target_state']
+        waves = {}
+        for plan in plans:
+            if results[plan.name].get('action') == 'failed' or plan.action == 'delete':
+                continue
+            state = plan.provision_state or 'enroll'
+            actions = state_actions(state, target)
+            if actions:
+                results[plan.name]['changes'].append('provision_state %s -> %s' % (state, target))
+                if check:
+                    results[plan.name]['provision_state'] = target
+                for i, action in enumerate(actions):
+                    waves.setdefault(i, []).append((plan, action))
+        if check:
+            return
+        expected = {'manage': ['manageable'], 'provide': ['available']}
+        for i in sorted(waves):
+            wave = [(p, a) for p, a in waves[i] if results[p.name].get('action') != 'failed']
+            if not wave:
+                continue
+            outcomes = self.ironic.parallel(wave, lambda item: self.ironic.set_provision_state(item[0].uuid, item[1]))
+            for (plan, dummy), dummy2, error in outcomes:
+                if error is not None:
+                    results[plan.name].update(action='failed', error=describe(error, 'node %s' % plan.name))
+            by_target = {}
+            for plan, action in wave:
+                if results[plan.name].get('action') != 'failed':
+                    by_target.setdefault(tuple(expected[action]), []).append(plan)
+            for targets, group in by_target.items():
+                done = self.ironic.wait_for_states([p.uuid for p in group], targets,
+                                                   timeout=self.params['timeout'],
+                                                   poll=self.params['poll_interval'])
+                for plan in group:
+                    state, error = done.get(plan.uuid, (None, 'not seen'))
+                    results[plan.name]['provision_state'] = state
+                    if error:
+                        results[plan.name].update(action='failed', error='node %s: %s' % (plan.name, error))
+
+    # ------------------------------------------------------------ main
+    def run(self):
+        p = self.params
+        specs = p['nodes']
+        for value in secret_values(specs):
+            self.ansible.no_log_values.add(value)
+        if p['concurrency'] < 1:
+            raise BaremetalError('concurrency must be at least 1')
+
+        self.ironic = IronicAdapter(self.conn, concurrency=p['concurrency'])
+        nodes = [node_dict(n) for n in self.ironic.list_nodes()]
+        ports = [port_dict(x) for x in self.ironic.list_ports()]
+        pgs = [port_group_dict(g) for g in self.ironic.list_port_groups()]
+
+        errors = validate(specs, nodes, ports, pgs, state=p['state'], force=p['force'])
+        if errors:
+            raise BaremetalError('invalid request, nothing was changed: ' + '; '.join(errors))
+
+        by_name = {n['name']: n for n in nodes if n.get('name')}
+        ports_by_node, pgs_by_node = {}, {}
+        for port in ports:
+            ports_by_node.setdefault(port['node_uuid'], []).append(port)
+        for group in pgs:
+            pgs_by_node.setdefault(group['node_uuid'], []).append(group)
+        self.pg_names = {}
+        options = dict(traits_mode=p['traits_mode'], ports_mode=p['ports_mode'],
+                       update_password=p['update_password'])
+        plans = []
+        for spec in specs:
+            node = by_name.get(spec['name'])
+            if p['state'] == 'absent':
+                plans.append(plan_delete(spec, node))
+                continue
+            uuid = node['uuid'] if node else None
+            node_pgs = pgs_by_node.get(uuid, []) if uuid else []
+            self.pg_names[spec['name']] = {g['name']: g['uuid'] for g in node_pgs}
+            plans.append(plan_node(spec, node, ports_by_node.get(uuid, []) if uuid else [], node_pgs, options))
+
+        results = {}
+        for plan in plans:
+            results[plan.name] = dict(name=plan.name, uuid=plan.uuid, action=plan.action,
+                                      changes=list(plan.changes), provision_state=plan.provision_state)
+            if plan.action == 'delete':
+                results[plan.name]['action'] = 'deleted'
+                results[plan.name]['provision_state'] = None
+            elif plan.action == 'created':
+                results[plan.name]['provision_state'] = 'enroll'
+
+        started = time.monotonic()
+        if not self.check_mode:
+            self._run_parallel([pl for pl in plans if pl.writes], self._apply_node, results)
+            for plan in plans:
+                results[plan.name]['uuid'] = plan.uuid
+        if p['state'] == 'present':
+            self._move_states(plans, results, self.check_mode)
+
+        ordered = []
+        for plan in plans:
+            r = results[plan.name]
+            if r['action'] == 'unchanged' and r['changes']:
+                r['action'] = 'updated'
+            ordered.append(r)
+        summary = dict(created=0, updated=0, unchanged=0, deleted=0, failed=0)
+        for r in ordered:
+            summary[r['action']] = summary.get(r['action'], 0) + 1
+        changed = any(r['changes'] for r in ordered)
+        out = dict(changed=changed, nodes=ordered, summary=summary, api_writes=self.ironic.writes,
+                   elapsed=round(time.monotonic() - started, 3))
+        if self.diff_mode:
+            out['diff'] = dict(before={pl.name: pl.before for pl in plans if results[pl.name]['changes']},
+                               after={pl.name: pl.after for pl in plans if results[pl.name]['changes']})
+        failed = [r for r in ordered if r['action'] == 'failed']
+        if failed:
+            self.fail_json(msg='%d of %d nodes failed: %s' % (len(failed), len(ordered), '; '.join(
+                '%s: %s' % (r['name'], r.get('error')) for r in failed)), **out)
+        self.exit_json(**out)
+
+
+def main():
+    IronicNodesModule()()
+
+
+if __name__ == '__main__':
+    main()
