@@ -1,0 +1,408 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: ironic_traits
+short_description: Tag Ironic nodes with traits, extra, properties and resource class by rules
+version_added: 0.1.0
+description:
+  - Applies an ordered list of O(rules) and a static per-node O(assign)ment to many Ironic nodes
+    in one task. Each rule's O(rules[].when) is a JMESPath expression evaluated on one document
+    per node; when it is true the rule adds or removes traits, merges keys into C(extra) and
+    C(properties) and sets the resource class.
+  - "The document of a node has the node's API fields (C(name), C(uuid), C(driver),
+    C(properties), C(extra), C(traits), C(resource_class), C(provision_state), ...), C(ports)
+    (the node's ports with their API fields, for example C(address), C(physical_network),
+    C(local_link_connection)), C(inventory) and C(plugin_data) (its inspection data, C(null)
+    when never inspected) and C(facts) (this node's entry of O(facts))."
+  - Inspection data costs one API call per node, so it is read only when some expression names
+    C(inventory) or C(plugin_data); ports (one list call) only when some expression names C(ports).
+  - Every trait name, rule and expression is validated before anything is read or written, and
+    every rule is evaluated on every node before the first write; any problem fails the task
+    with a message naming the rule (and node), and nothing is changed.
+  - The traits this module adds are recorded on the node in C(extra.spineleaf_traits). With
+    O(mode=exact) the recorded traits that no rule or assignment wants any more are removed;
+    traits set by anybody else are never removed (except by an explicit O(rules[].traits_remove)).
+  - Writes go out with bounded concurrency (one C(PUT /traits) and at most one C(PATCH) per
+    node that changes); a node locked by another operation (HTTP 409) is retried with backoff.
+  - Rack and role names become traits through the P(spineleaf.baremetal.trait_name#filter)
+    filter (C(CUSTOM_RACK_R01), C(CUSTOM_ROLE_COMPUTE)), which the M(spineleaf.baremetal.tag)
+    role uses to build O(assign).
+extends_documentation_fragment:
+  - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.attributes
+options:
+  rules:
+    description:
+      - Ordered rules; later rules win over earlier ones for the same trait, key or resource class.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the rule, used in results and error messages.
+        type: str
+        required: true
+      when:
+        description:
+          - JMESPath expression evaluated on the node's document (see the description). The rule
+            applies when the result is true in the JMESPath sense (not C(false), C(null) or empty).
+          - Omit it for a rule that applies to every selected node.
+          - "Example: C(inventory.memory.physical_mb >= `262144`)."
+        type: str
+      traits_add:
+        description:
+          - Traits to add, C(CUSTOM_[A-Z0-9_]+) or standard os-traits names such as C(HW_CPU_X86_AVX2).
+        type: list
+        elements: str
+        default: []
+      traits_remove:
+        description:
+          - Traits to remove when the rule applies, whoever set them.
+        type: list
+        elements: str
+        default: []
+      extra:
+        description:
+          - Keys merged into the node's C(extra); a C(null) value removes the key.
+        type: dict
+      properties:
+        description:
+          - Keys merged into the node's C(properties); a C(null) value removes the key.
+        type: dict
+      resource_class:
+        description: Resource class to set.
+        type: str
+  assign:
+    description:
+      - "Static per-node assignment from inventory: node name (or UUID) ->
+        C({traits: [...], extra: {...}, resource_class: ..., properties: {...}}); a plain list is
+        taken as the traits. Applied after the rules."
+      - Every node named here must exist.
+    type: dict
+    default: {}
+  nodes:
+    description:
+      - Names (or UUIDs) of the nodes to work on; each must exist.
+      - Without O(nodes) and O(selector), the rules apply to every node, or, when there are no
+        rules, to the nodes of O(assign).
+    type: list
+    elements: str
+  selector:
+    description:
+      - JMESPath choosing the nodes to work on, either a filter over the list of node documents,
+        for example C([?starts_with(name, 'r01-')]), or a condition evaluated per node, for
+        example C(provision_state == 'manageable').
+      - Mutually exclusive with O(nodes).
+    type: str
+  facts:
+    description:
+      - Per-node facts from inventory, node name -> dict, visible to rules as C(facts), for
+        example C({r01-n01: {rack: r01, node_role: compute}}).
+    type: dict
+    default: {}
+  mode:
+    description:
+      - V(add) adds what the rules and assignment want and removes only what O(rules[].traits_remove) names.
+      - V(exact) also removes the traits this module added earlier (recorded in C(extra.spineleaf_traits))
+        that no rule or assignment wants any more; other traits are left alone.
+    type: str
+    choices: [add, exact]
+    default: add
+  concurrency:
+    description: How many nodes are written at the same time.
+    type: int
+    default: 16
+requirements:
+  - openstacksdk >= 1.0
+  - jmespath
+author:
+  - Spineleaf Baremetal Team (@spineleaf)
+'''
+
+EXAMPLES = r'''
+- name: Tag nodes by hardware and rack
+  spineleaf.baremetal.ironic_traits:
+    cloud: spineleaf-lab
+    rules:
+      - name: big-memory
+        when: "inventory.memory.physical_mb >= `262144`"
+        traits_add: [CUSTOM_MEM_256G]
+      - name: arm
+        when: "inventory.cpu.architecture == 'aarch64'"
+        traits_add: [CUSTOM_CPU_ARM64]
+        properties: {cpu_arch: aarch64}
+      - name: fast-nics
+        when: "length(inventory.interfaces[?speed_mbps >= `25000`]) >= `2`"
+        traits_add: [CUSTOM_NIC_25G]
+      - name: gpu-compute
+        when: "facts.node_role == 'compute' && contains(traits, 'CUSTOM_GPU')"
+        resource_class: baremetal-gpu
+        extra: {tier: gpu}
+    assign:
+      r01-n01: {traits: [CUSTOM_RACK_R01, CUSTOM_ROLE_CONTROLLER]}
+      r01-n02: {traits: [CUSTOM_RACK_R01, CUSTOM_ROLE_COMPUTE]}
+    facts:
+      r01-n01: {node_role: controller}
+      r01-n02: {node_role: compute}
+    nodes: [r01-n01, r01-n02]
+    mode: exact
+
+- name: Rack trait for every node of a rack, chosen by name
+  spineleaf.baremetal.ironic_traits:
+    selector: "[?starts_with(name, 'r02-')]"
+    rules:
+      - name: rack-r02
+        traits_add: ["{{ 'r02' | spineleaf.baremetal.trait_name('CUSTOM_RACK_') }}"]
+'''
+
+RETURN = r'''
+nodes:
+  description: One entry per selected node, in the order Ironic lists them.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Node name (its UUID when it has no name).
+      type: str
+    uuid:
+      description: Node UUID.
+      type: str
+    changed:
+      description: Whether the node was (or in check mode would be) changed.
+      type: bool
+    matched_rules:
+      description: Names of the rules that applied to the node, in order.
+      type: list
+      elements: str
+      sample: [big-memory, fast-nics]
+    traits:
+      description: The node's traits after the run.
+      type: list
+      elements: str
+    traits_added:
+      description: Traits added.
+      type: list
+      elements: str
+    traits_removed:
+      description: Traits removed.
+      type: list
+      elements: str
+    owned_traits:
+      description: Traits recorded as owned by this module (C(extra.spineleaf_traits)).
+      type: list
+      elements: str
+    resource_class:
+      description: Resource class after the run.
+      type: str
+    error:
+      description: Why writing to this node failed.
+      type: str
+      returned: when the write failed
+changed_nodes:
+  description: Names of the nodes changed (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+api_writes:
+  description: Number of write calls made (0 in check mode and when nothing changed).
+  returned: always
+  type: int
+api_reads:
+  description: Number of read calls made.
+  returned: always
+  type: int
+diff:
+  description: Before and after of what changed, per node name.
+  returned: when diff mode is on
+  type: dict
+'''
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _tagging
+
+# Node fields that are links or SDK-only, not useful to rules.
+_DROP = ('links', 'ports', 'portgroups', 'states', 'id', 'location')
+
+
+def _as_dict(resource):
+    data = resource.to_dict(headers=False, computed=False, original_names=True)
+    for key in _DROP:
+        data.pop(key, None)
+    return data
+
+
+class IronicTraitsModule(BaremetalModule):
+    argument_spec = dict(
+        rules=dict(type='list', elements='dict', default=[], options=dict(
+            name=dict(type='str', required=True),
+            when=dict(type='str'),
+            traits_add=dict(type='list', elements='str', default=[]),
+            traits_remove=dict(type='list', elements='str', default=[]),
+            extra=dict(type='dict'),
+            properties=dict(type='dict'),
+            resource_class=dict(type='str'),
+        )),
+        assign=dict(type='dict', default={}),
+        nodes=dict(type='list', elements='str'),
+        selector=dict(type='str'),
+        facts=dict(type='dict', default={}),
+        mode=dict(type='str', choices=['add', 'exact'], default='add'),
+        concurrency=dict(type='int', default=16),
+    )
+    module_kwargs = dict(mutually_exclusive=[('nodes', 'selector')])
+
+    # ------------------------------------------------------------ validation (no I/O)
+    def validate(self):
+        p = self.params
+        rules, errors = _tagging.compile_rules(p['rules'])
+        assign, assign_errors = _tagging.compile_assign(p['assign'])
+        errors.extend(assign_errors)
+        selector = over_list = None
+        if p['selector'] is not None:
+            try:
+                selector, over_list = _tagging.compile_selector(p['selector'])
+            except _tagging.PlanError as exc:
+                errors.append(str(exc))
+        for name, value in (p['facts'] or {}).items():
+            if not isinstance(value, dict):
+                errors.append('facts[%s] must be a dict' % name)
+        if p['concurrency'] < 1:
+            errors.append('concurrency must be at least 1')
+        if errors:
+            raise BaremetalError('nothing changed; fix these first: ' + '; '.join(errors))
+        return rules, assign, selector, over_list
+
+    # ------------------------------------------------------------ run
+    def run(self):
+        if not _tagging.HAS_JMESPATH:
+            self.fail_json(msg=missing_required_lib('jmespath'), exception=_tagging.JMESPATH_IMPORT_ERROR)
+        p = self.params
+        rules, assign, selector, over_list = self.validate()
+        fields = _tagging.referenced_fields([r.expr for r in rules] + [selector])
+        need_inspection = bool(fields & _tagging.INSPECTION_KEYS)
+        need_ports = bool(fields & _tagging.PORT_KEYS)
+
+        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
+        nodes = [_as_dict(n) for n in adapter.list_nodes()]
+        by_uuid = dict((n['uuid'], n) for n in nodes)
+        by_name = dict((n['name'], n) for n in nodes if n.get('name'))
+
+        def lookup(ref):
+            return by_name.get(ref) or by_uuid.get(ref)
+
+        missing = [ref for ref in (p['nodes'] or []) if lookup(ref) is None]
+        missing += ['%s (in assign)' % ref for ref in assign if lookup(ref) is None]
+        if missing:
+            raise BaremetalError('nothing changed: no such node(s) in Ironic: %s' % ', '.join(missing))
+        assignment = dict((lookup(ref)['uuid'], rule) for ref, rule in assign.items())
+        facts = {}
+        for ref, value in (p['facts'] or {}).items():
+            node = lookup(ref)
+            if node is not None:
+                facts[node['uuid']] = value
+
+        # Which nodes: explicit names, the selector, else everything (or the assigned nodes).
+        if p['nodes'] is not None:
+            wanted = set(lookup(ref)['uuid'] for ref in p['nodes'])
+            targets = [n for n in nodes if n['uuid'] in wanted]
+        elif selector is None:
+            targets = nodes if rules else [n for n in nodes if n['uuid'] in assignment]
+        else:
+            targets = None  # after the documents exist
+
+        ports = {}
+        if need_ports:
+            for port in adapter.list_ports():
+                data = _as_dict(port)
+                ports.setdefault(data.get('node_uuid'), []).append(data)
+
+        candidates = nodes if targets is None else targets
+        inspection = {}
+        if need_inspection and candidates:
+            for item, data, error in adapter.parallel([n['uuid'] for n in candidates], adapter.get_inventory):
+                if error is not None:
+                    raise BaremetalError('nothing changed: reading the inspection data of node %s failed: %s'
+                                         % (by_uuid[item].get('name') or item, describe(error, 'node %s' % item)))
+                inspection[item] = data
+
+        documents = dict((n['uuid'], _tagging.node_document(n, ports.get(n['uuid']), inspection.get(n['uuid']),
+                                                             facts.get(n['uuid'])))
+                         for n in candidates)
+        errors = []
+        if targets is None:
+            try:
+                chosen = set(_tagging.select_nodes(selector, over_list, [documents[n['uuid']] for n in nodes]))
+            except _tagging.PlanError as exc:
+                raise BaremetalError('nothing changed: %s' % exc)
+            targets = [n for n in nodes if n['uuid'] in chosen]
+        target_ids = set(n['uuid'] for n in targets)
+        skipped = sorted(by_uuid[u].get('name') or u for u in assignment if u not in target_ids)
+        if skipped:
+            self.warn('assign names node(s) outside the selected nodes, left alone: %s' % ', '.join(skipped))
+
+        plans = []
+        for node in targets:
+            try:
+                plans.append(_tagging.plan_node(node, documents[node['uuid']], rules,
+                                                assignment.get(node['uuid']), p['mode']))
+            except _tagging.PlanError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise BaremetalError('nothing changed; fix these first: ' + '; '.join(errors))
+
+        failures = {}
+        todo = [plan for plan in plans if plan.changed]
+        if todo and not self.check_mode:
+            for plan, _unused, error in adapter.parallel(todo, lambda plan: self.apply(adapter, plan)):
+                if error is not None:
+                    failures[plan.uuid] = describe(error, 'node %s' % plan.name)
+
+        results = []
+        diff = {'before': {}, 'after': {}}
+        for plan in plans:
+            entry = plan.result()
+            if plan.uuid in failures:
+                entry['error'] = failures[plan.uuid]
+            results.append(entry)
+            if plan.changed:
+                before, after = plan.diff()
+                diff['before'][plan.name] = before
+                diff['after'][plan.name] = after
+        out = dict(changed=bool(todo), nodes=results, changed_nodes=[plan.name for plan in todo],
+                   api_writes=adapter.writes, api_reads=adapter.reads)
+        if self.diff_mode:
+            out['diff'] = diff
+        if failures:
+            self.fail_json(msg='%d of %d node(s) could not be tagged: %s'
+                           % (len(failures), len(todo), '; '.join(failures[u] for u in sorted(failures))), **out)
+        self.exit_json(**out)
+
+    @staticmethod
+    def apply(adapter, plan):
+        """Traits first (one PUT), then extra / properties / resource class with the ownership
+        record (one PATCH), so the record never claims a trait the node does not have."""
+        api = adapter.api
+        if plan.traits_changed:
+            adapter.write(api.set_node_traits, plan.uuid, sorted(plan.traits_after))
+        ops = plan.patch()
+        if ops:
+            # The node id, not an SDK object: one made stale by set_node_traits would resend traits.
+            adapter.write(api.patch_node, plan.uuid, ops)
+
+
+def main():
+    IronicTraitsModule()()
+
+
+if __name__ == '__main__':
+    main()
