@@ -164,12 +164,31 @@ def _format(pattern, rack, index, network):
                          % (network, pattern, exc))
 
 
+def _extra_routes(routes, gateway, network, rack):
+    """Site-wide extra routes for one rack: a destination alone (or a dict without nexthop) goes via
+    the rack's own leaf gateway."""
+    out = []
+    for route in routes:
+        if isinstance(route, dict):
+            dest, hop = route.get('destination'), route.get('nexthop')
+        else:
+            dest, hop = route, None
+        if not dest:
+            raise ValueError('network %s: extra route %r has no destination' % (network, route))
+        hop = hop or gateway
+        if not hop:
+            raise ValueError('network %s, rack %s: extra route %s needs a nexthop (no gateway known)' % (network, rack, dest))
+        out.append(dict(destination=str(dest), nexthop=str(hop)))
+    return out
+
+
 def routed_network_segments(network, racks):
     """The ``segments`` option of ``routed_network`` for one site network and its racks.
 
     ``network`` is one entry of the site's ``routed_networks``: ``{name, supernet, prefix_per_rack,
     vlan_base, physnet_pattern, network_type, dhcp, extra_routes, dns_nameservers, provisioning}``.
-    ``racks`` is a list of ``{rack, rack_index, rack_physnet, rack_vlans, rack_subnets}`` (rack
+    ``extra_routes`` entries are a destination CIDR (via each rack's gateway) or
+    ``{destination, nexthop}``. ``racks`` is a list of ``{rack, rack_index, rack_physnet, rack_vlans, rack_subnets}`` (rack
     group_vars). The VLAN is ``vlan_base + rack_index`` unless ``rack_vlans[<network>]`` is set; the
     subnet comes from ``rack_subnets`` planning unless ``rack_subnets[<network>]`` (a CIDR or
     ``{cidr, gateway, allocation_pool}``) is set. Segments are named ``<network>-<rack>``.
@@ -211,7 +230,9 @@ def routed_network_segments(network, racks):
                 if 'cidr' not in plan:
                     raise ValueError('network %s, rack %s: rack_subnets.%s has no cidr' % (name, rack, name))
             else:
-                plan = dict(cidr=str(sub_override))
+                override_net = _network(sub_override, 'network %s, rack %s: rack_subnets.%s' % (name, rack, name))
+                plan = dict(cidr=str(override_net.cidr),
+                            gateway=str(netaddr.IPAddress(int(override_net.network) + 1, override_net.version)))
         else:
             if not supernet or not prefix:
                 raise ValueError('network %s, rack %s: no subnet: set supernet and prefix_per_rack, or rack_subnets.%s'
@@ -228,7 +249,7 @@ def routed_network_segments(network, racks):
         if network.get('dns_nameservers'):
             subnet['dns_nameservers'] = list(network['dns_nameservers'])
         if network.get('extra_routes'):
-            subnet['host_routes'] = list(network['extra_routes'])
+            subnet['host_routes'] = _extra_routes(network['extra_routes'], gateway, name, rack)
         segment = dict(name='%s-%s' % (name, rack), physical_network=physnet, network_type=network_type,
                        subnets=[subnet])
         if vlan is not None:
