@@ -90,6 +90,30 @@ class IronicAdapter:
                 return None
             raise
 
+    def list_node_dicts(self, fields, microversion='1.81', **filters):
+        """All nodes as plain dicts of the given API field names, paginated raw GETs.
+
+        For fields the SDK's Node resource does not map (e.g. ``inspection_finished_at``).
+        """
+        params = dict(filters, fields=','.join(fields), limit=1000)
+        headers = {'X-OpenStack-Ironic-API-Version': microversion, 'Accept': 'application/json'}
+        url = '/nodes'
+        out = []
+        while url:
+            self._count_read()
+            resp = self.api.get(url, params=params, headers=headers, microversion=microversion)
+            if resp.status_code >= 400:
+                raise sdk_exc.HttpException(response=resp) if sdk_exc else RuntimeError(resp.text)
+            body = resp.json()
+            out.extend(body.get('nodes') or [])
+            nxt = body.get('next')
+            if not nxt:
+                break
+            # "next" is absolute; keep the path and query after /v1.
+            url = '/nodes?' + nxt.split('?', 1)[1] if '?' in nxt else None
+            params = None
+        return out
+
     # -------------------------------------------------------------- writes
     def write(self, fn, *args, **kwargs):
         """Call a write method, retrying NodeLocked / 503 with exponential backoff."""

@@ -1,0 +1,214 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: ironic_inspect
+short_description: Inspect many bare-metal nodes at once, with bounded concurrency and per-node isolation
+version_added: 0.1.0
+description:
+  - Starts Ironic inspection (hardware introspection, including LLDP) for many nodes in one task
+    and waits for all of them, polling every node in flight with one list call per round.
+  - At most O(concurrency) nodes are inspected at the same time; each node has its own
+    O(timeout) and O(retries). A node that fails is reported (with the reason and Ironic's
+    C(last_error)) and left in C(inspect failed) (a timed-out node is aborted into it); the
+    others go on. The module fails at the end, naming every failed node, if any failed.
+  - Nodes in C(enroll) are moved to C(manageable) first. Nodes in C(available), C(active) or
+    any other state are not touched (nothing destructive is ever done to get a node inspectable).
+  - With O(skip_inspected=true) (the default) a node that already has inspection data
+    (Ironic recorded C(inspection_finished_at)) is skipped, so a second run changes nothing.
+  - Nodes need an inspect interface that collects data, e.g. C(agent) (the lab's default).
+extends_documentation_fragment:
+  - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.attributes
+options:
+  nodes:
+    description:
+      - Nodes to inspect, by name or UUID.
+    type: list
+    elements: str
+    required: true
+  concurrency:
+    description:
+      - How many nodes are inspected at the same time.
+    type: int
+    default: 16
+  timeout:
+    description:
+      - Seconds one inspection attempt of one node may take before it is aborted.
+    type: int
+    default: 1800
+  retries:
+    description:
+      - How many more times a node whose inspection failed or timed out is inspected again.
+    type: int
+    default: 1
+  skip_inspected:
+    description:
+      - Skip nodes that already have inspection data. Set to V(false) to inspect them again.
+    type: bool
+    default: true
+  poll_interval:
+    description:
+      - Seconds between two polls of the nodes in flight (one list call per poll).
+    type: float
+    default: 0.1
+author:
+  - Spineleaf Baremetal Team (@spineleaf)
+'''
+
+EXAMPLES = r'''
+- name: Inspect rack r01, 8 nodes at a time
+  spineleaf.baremetal.ironic_inspect:
+    cloud: spineleaf-lab
+    nodes: "{{ groups['rack_r01'] }}"
+    concurrency: 8
+    timeout: 900
+    retries: 1
+
+- name: Inspect one node again although it has data
+  spineleaf.baremetal.ironic_inspect:
+    nodes: [r01-n03]
+    skip_inspected: false
+'''
+
+RETURN = r'''
+nodes:
+  description: One entry per requested node, in request order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Node name (or the requested key when the node was not found).
+      type: str
+      sample: r01-n01
+    uuid:
+      description: Node UUID.
+      type: str
+    result:
+      description: What happened.
+      type: str
+      choices: [inspected, skipped, failed, would_inspect]
+    provision_state:
+      description: The node's provision state at the end.
+      type: str
+      sample: manageable
+    duration:
+      description: Seconds from the first action on the node to its end (0 when skipped).
+      type: float
+      sample: 0.42
+    attempts:
+      description: Inspection attempts made.
+      type: int
+    msg:
+      description: Why it was skipped or failed; null when inspected.
+      type: str
+inspected:
+  description: Names of the nodes inspected by this run.
+  returned: always
+  type: list
+  elements: str
+skipped:
+  description: Names of the nodes skipped because they already had inspection data.
+  returned: always
+  type: list
+  elements: str
+failed_nodes:
+  description: Names of the nodes whose inspection failed (the module fails when this is not empty).
+  returned: always
+  type: list
+  elements: str
+api_writes:
+  description: Number of write calls made to Ironic (0 in check mode and when nothing was to do).
+  returned: always
+  type: int
+elapsed:
+  description: Seconds the whole task took.
+  returned: always
+  type: float
+'''
+
+import time
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NODE_FIELDS, Runner, plan
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
+
+
+class IronicInspectModule(BaremetalModule):
+    argument_spec = dict(
+        nodes=dict(type='list', elements='str', required=True),
+        concurrency=dict(type='int', default=16),
+        timeout=dict(type='int', default=1800),
+        retries=dict(type='int', default=1),
+        skip_inspected=dict(type='bool', default=True),
+        poll_interval=dict(type='float', default=0.1),
+    )
+
+    def run(self):
+        start = time.monotonic()
+        p = self.params
+        if p['concurrency'] < 1:
+            raise BaremetalError('concurrency must be at least 1, got %s' % p['concurrency'])
+        if p['timeout'] < 1:
+            raise BaremetalError('timeout must be at least 1 second, got %s' % p['timeout'])
+        if p['retries'] < 0:
+            raise BaremetalError('retries cannot be negative, got %s' % p['retries'])
+        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
+        nodes = adapter.list_node_dicts(NODE_FIELDS)
+        planned = plan([str(n) for n in p['nodes']], nodes, p['skip_inspected'])
+        finished_at = dict((n['uuid'], n.get('inspection_finished_at')) for n in nodes)
+
+        results = {}
+        to_inspect = []
+        for item in planned:
+            entry = dict(name=item['name'], uuid=item['uuid'], provision_state=item['state'],
+                         duration=0.0, attempts=0, msg=item['msg'])
+            if item['action'] == 'skip':
+                entry['result'] = 'skipped'
+            elif item['action'] == 'fail':
+                entry['result'] = 'failed'
+            elif self.check_mode:
+                entry['result'] = 'would_inspect'
+            else:
+                to_inspect.append(dict(item, inspection_finished_at=finished_at.get(item['uuid'])))
+            results[item['uuid'] or item['name']] = entry
+
+        if to_inspect:
+            runner = Runner(adapter, concurrency=p['concurrency'], timeout=p['timeout'],
+                            retries=p['retries'], poll=p['poll_interval'])
+            for rec in runner.run(to_inspect):
+                results[rec['uuid']].update(result=rec['result'], provision_state=rec['provision_state'],
+                                            duration=rec['duration'], attempts=rec['attempts'], msg=rec['msg'])
+
+        ordered = [results[item['uuid'] or item['name']] for item in planned]
+        by = dict((kind, [r['name'] for r in ordered if r['result'] == kind])
+                  for kind in ('inspected', 'skipped', 'failed', 'would_inspect'))
+        result = dict(
+            changed=bool(by['inspected'] or by['would_inspect']),
+            nodes=ordered, inspected=by['inspected'], skipped=by['skipped'], failed_nodes=by['failed'],
+            api_writes=adapter.writes, elapsed=round(time.monotonic() - start, 3),
+        )
+        if self.diff_mode:
+            result['diff'] = dict(
+                before=dict((r['name'], 'not inspected') for r in ordered if r['result'] in ('inspected', 'would_inspect')),
+                after=dict((r['name'], 'inspected') for r in ordered if r['result'] in ('inspected', 'would_inspect')),
+            )
+        if by['failed']:
+            reasons = '; '.join(r['msg'] or r['name'] for r in ordered if r['result'] == 'failed')
+            self.fail_json(msg='inspection failed for %d of %d nodes (%s): %s' % (
+                len(by['failed']), len(ordered), ', '.join(by['failed']), reasons), **result)
+        self.exit_json(**result)
+
+
+def main():
+    IronicInspectModule()()
+
+
+if __name__ == '__main__':
+    main()
