@@ -1,0 +1,19 @@
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_spec
+
+
+def test_node_spec_from_site_model():
+    hv = {"inventory_hostname": "r03-n02", "rack": "r03", "rack_physnet": "leaf3", "node_role": "compute",
+          "bmc_driver": "redfish", "bmc_address": "https://10.0.3.2", "bmc_username": "admin", "bmc_password": "pw",
+          "bmc_driver_info": {"redfish_verify_ca": False},
+          "nics": [{"name": "eno1", "mac": "52:54:00:03:02:01", "pxe": True},
+                   {"name": "eno2", "mac": "52-54-00-03-02-02", "pxe": False}],
+          "bonds": [{"name": "bond0", "members": ["eno1", "eno2"], "mode": "802.3ad"}]}
+    s = node_spec(hv)
+    assert s["driver_info"] == {"redfish_address": "https://10.0.3.2", "redfish_username": "admin",
+                                "redfish_password": "pw", "redfish_verify_ca": False}
+    assert s["traits"] == ["CUSTOM_RACK_R03", "CUSTOM_ROLE_COMPUTE"]
+    assert s["resource_class"] == "baremetal.compute"
+    assert s["extra"] == {"rack": "r03", "role": "compute"}
+    assert s["port_groups"] == [{"name": "r03-n02-bond0", "mode": "802.3ad", "address": "52:54:00:03:02:01"}]
+    assert s["ports"][1] == {"address": "52:54:00:03:02:02", "pxe_enabled": False, "physical_network": "leaf3",
+                             "port_group": "r03-n02-bond0", "extra": {"nic": "eno2"}}
