@@ -46,6 +46,14 @@ def is_retryable(exc):
     return False
 
 
+def is_transient_db_error(exc):
+    """A 500 from a database lock / deadlock: the same write succeeds when tried again."""
+    if status_code(exc) != 500:
+        return False
+    text = str(getattr(exc, 'details', '') or exc).lower()
+    return 'database is locked' in text or 'deadlock' in text
+
+
 class IronicAdapter:
     """Wraps ``conn.baremetal``; counts every write call in ``self.writes``."""
 
@@ -127,6 +135,22 @@ class IronicAdapter:
             except Exception as exc:
                 attempt += 1
                 if not is_retryable(exc) or attempt > self.retries:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+
+    def write_transient(self, fn, *args, **kwargs):
+        """Like ``write``, and also retries a 500 caused by a transient database lock or deadlock
+        (sqlite "database is locked", MySQL "Deadlock found"), which concurrent writers can hit.
+        Use it for idempotent writes only (setting traits, a JSON patch of absolute values)."""
+        delay = self.backoff
+        attempt = 0
+        while True:
+            try:
+                return self.write(fn, *args, **kwargs)
+            except Exception as exc:
+                attempt += 1
+                if not is_transient_db_error(exc) or attempt > self.retries:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)

@@ -11,7 +11,7 @@ module: ironic_traits
 short_description: Tag Ironic nodes with traits, extra, properties and resource class by rules
 version_added: 0.1.0
 description:
-  - Applies an ordered list of O(rules) and a static per-node O(assign)ment to many Ironic nodes
+  - Applies an ordered list of O(rules) and a static per-node assignment (O(assign)) to many Ironic nodes
     in one task. Each rule's O(rules[].when) is a JMESPath expression evaluated on one document
     per node; when it is true the rule adds or removes traits, merges keys into C(extra) and
     C(properties) and sets the resource class.
@@ -102,8 +102,8 @@ options:
     type: str
   facts:
     description:
-      - Per-node facts from inventory, node name -> dict, visible to rules as C(facts), for
-        example C({r01-n01: {rack: r01, node_role: compute}}).
+      - "Per-node facts from inventory, node name -> dict, visible to rules as C(facts), for
+        example C({r01-n01: {rack: r01, node_role: compute}})."
     type: dict
     default: {}
   mode:
@@ -393,11 +393,11 @@ class IronicTraitsModule(BaremetalModule):
         record (one PATCH), so the record never claims a trait the node does not have."""
         api = adapter.api
         if plan.traits_changed:
-            adapter.write(api.set_node_traits, plan.uuid, sorted(plan.traits_after))
+            adapter.write_transient(api.set_node_traits, plan.uuid, sorted(plan.traits_after))
         ops = plan.patch()
         if ops:
             # The node id, not an SDK object: one made stale by set_node_traits would resend traits.
-            adapter.write(api.patch_node, plan.uuid, ops)
+            adapter.write_transient(api.patch_node, plan.uuid, ops)
 
 
 def main():
