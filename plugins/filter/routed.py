@@ -11,6 +11,9 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _netplan
 
 
+RACK_KEYS = ('rack', 'rack_index', 'rack_physnet', 'rack_vlans', 'rack_subnets')
+
+
 def _need_netaddr(name):
     if not _netplan.HAS_NETADDR:
         raise AnsibleFilterError('%s: the netaddr Python library is required on the controller (pip install netaddr)' % name)
@@ -50,7 +53,9 @@ def routed_network_segments(network, racks):
         raise AnsibleFilterError('routed_network_segments: expected one routed_networks entry (a dict), got %s'
                                  % type(network).__name__)
     try:
-        return _netplan.routed_network_segments(dict(network), [dict(r) for r in racks])
+        # Only the rack keys: racks may be whole hostvars, whose other variables need not template.
+        racks = [dict((k, r[k]) for k in RACK_KEYS if k in r) for r in racks]
+        return _netplan.routed_network_segments(dict(network), racks)
     except (ValueError, KeyError, TypeError) as exc:
         raise AnsibleFilterError('routed_network_segments: %s' % to_native(exc))
 

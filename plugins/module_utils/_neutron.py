@@ -119,9 +119,15 @@ class Neutron:
                                % (name, len(found), ', '.join(n.id for n in found)))
         return network_dict(found[0]) if found else None
 
-    def segments(self, network_id):
-        return [segment_dict(s) for s in self._read('segments of network %s' % network_id,
-                                                    self.conn.network.segments, network_id=network_id)]
+    def segments(self, network_id=None):
+        query = dict(network_id=network_id) if network_id else {}
+        return [segment_dict(s) for s in self._read('segments of network %s' % (network_id or '(all)'),
+                                                    self.conn.network.segments, **query)]
+
+    def network_names(self, ids):
+        """Names of the networks with these ids (one list call)."""
+        ids = set(ids)
+        return dict((n.id, n.name) for n in self._read('networks', self.conn.network.networks) if n.id in ids)
 
     def subnets(self, network_id=None):
         query = dict(network_id=network_id) if network_id else {}

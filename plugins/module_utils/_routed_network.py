@@ -642,3 +642,82 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
                           for s in kept_unmanaged]
     result.after = state_view(after_net, after_segments, after_subnets)
     return result
+
+
+def segment_conflicts(plan_, network_id, all_segments, network_names=None):
+    """Segments the plan creates whose physnet/VLAN another network already uses (Neutron would
+    refuse them with a 409 half-way through). Returns error strings naming both segments."""
+    errors = []
+    network_names = network_names or {}
+    taken = {}
+    for seg in all_segments:
+        if seg.get('network_id') != network_id or network_id is None:
+            taken.setdefault(segment_key(seg), seg)
+    for kind, payload in plan_.actions:
+        if kind == 'create_network':
+            attrs = payload['attrs']
+            key = (attrs['provider_network_type'], attrs['provider_physical_network'], attrs.get('provider_segmentation_id'))
+            label = 'segment %s' % plan_.segments[0]['name'] if plan_.segments else 'network %s' % attrs['name']
+        elif kind == 'create_segment':
+            attrs = payload['attrs']
+            key = (attrs['network_type'], attrs['physical_network'], attrs.get('segmentation_id'))
+            label = 'segment %s' % payload['segment']
+        else:
+            continue
+        other = taken.get(key)
+        if other is not None:
+            owner = network_names.get(other.get('network_id')) or other.get('network_id')
+            errors.append('%s: %s is already used by segment %s of network %s: choose another VLAN'
+                          % (label, _key_text(key), other.get('name') or other.get('id'), owner))
+    return errors
+
+
+# ---------------------------------------------------------------------------- Ironic cross-check
+def ironic_port_problems(network, segments, ports, racks, node_racks, require_ports=True):
+    """Cross-check Ironic ports with the segments of the provisioning ``network``.
+
+    ``segments``: ``{name, physical_network}``; ``ports``: ``{address, node, physical_network}``;
+    ``racks``: ``{rack, physical_network}``; ``node_racks``: node name -> rack. Returns
+    ``(problems, racks_summary, physnet_to_segment)``; each problem names node, port and rack.
+    """
+    problems = []
+    by_physnet = {}
+    for seg in segments:
+        if seg.get('physical_network'):
+            by_physnet[seg['physical_network']] = seg.get('name') or seg.get('id')
+    rack_of_physnet = dict((r['physical_network'], r['rack']) for r in racks)
+    summary = dict((r['rack'], dict(physical_network=r['physical_network'],
+                                    segment=by_physnet.get(r['physical_network']), ports=0)) for r in racks)
+
+    def add(node, port, rack, physnet, text):
+        where = 'node %s%s, port %s' % (node, ' (rack %s)' % rack if rack else '', port)
+        problems.append(dict(node=node, port=port, rack=rack, physical_network=physnet,
+                             message='%s: %s' % (where, text)))
+
+    for port in sorted(ports, key=lambda x: (str(x.get('node')), str(x.get('address')))):
+        node, address, physnet = port.get('node'), port.get('address'), port.get('physical_network')
+        rack = node_racks.get(node)
+        if not physnet:
+            want = summary.get(rack, {}).get('physical_network')
+            add(node, address, rack, None, 'no physical_network: set it to the rack\'s physical network%s'
+                % (' (%s)' % want if want else ''))
+            continue
+        if physnet not in by_physnet:
+            add(node, address, rack, physnet, 'physical_network %s has no segment on network %s: add the rack\'s segment '
+                '(routed_network) or fix the port' % (physnet, network))
+        port_rack = rack_of_physnet.get(physnet)
+        if rack and port_rack and port_rack != rack:
+            add(node, address, rack, physnet, 'physical_network %s belongs to rack %s: the node is cabled to the wrong leaf '
+                'or the port\'s physical_network is wrong' % (physnet, port_rack))
+        if port_rack in summary:
+            summary[port_rack]['ports'] += 1
+    for rack, info in sorted(summary.items()):
+        if not info['segment']:
+            problems.append(dict(node=None, port=None, rack=rack, physical_network=info['physical_network'],
+                                 message='rack %s: no segment for physical_network %s on network %s: run routed_network '
+                                         'with this rack' % (rack, info['physical_network'], network)))
+        if require_ports and not info['ports']:
+            problems.append(dict(node=None, port=None, rack=rack, physical_network=info['physical_network'],
+                                 message='rack %s: no Ironic port on physical_network %s: enroll the rack\'s nodes '
+                                         '(ports take the rack\'s physical network)' % (rack, info['physical_network'])))
+    return problems, summary, by_physnet

@@ -455,6 +455,16 @@ class RoutedNetworkModule(BaremetalModule):
             plan = rn.plan(spec, current, purge_segments=p['purge_segments'], replace_segments=p['replace_segments'])
         except rn.PlanError as exc:
             raise BaremetalError(str(exc))
+        if any(kind in ('create_network', 'create_segment') for kind, _ in plan.actions):
+            # A physnet/VLAN taken by another network would fail half-way (409): find it before any write.
+            network_id = (current['network'] or {}).get('id')
+            all_segments = neutron.segments()
+            others = set(s['network_id'] for s in all_segments if s['network_id'] != network_id)
+            errors = rn.segment_conflicts(plan, network_id, all_segments)
+            if errors:
+                errors = rn.segment_conflicts(plan, network_id, all_segments, neutron.network_names(others))
+                raise BaremetalError('routed network %s: %d problem(s), nothing was changed: %s'
+                                     % (p['name'], len(errors), '; '.join(errors)))
         done = []
         if self.check_mode:
             done = ['%s %s' % (kind.replace('_', ' '), pl.get('segment') or pl.get('subnet') or pl.get('name')
