@@ -1,0 +1,76 @@
+"""Bulk inspection planning and runner, with a fake adapter and a fake clock."""
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import Runner, plan
+
+
+def nd(uuid, name, state="manageable", finished=None, **kw):
+    return dict(uuid=uuid, name=name, provision_state=state, target_provision_state=None, maintenance=False,
+                inspection_finished_at=finished, last_error=None, **kw)
+
+
+def test_plan():
+    nodes = [nd("u1", "a"), nd("u2", "b", finished="2026-01-01"), nd("u3", "c", "available"), nd("u4", "d", "enroll"),
+             dict(nd("u5", "e"), maintenance=True)]
+    actions = dict((p["name"], p["action"]) for p in plan(["a", "b", "c", "u4", "e", "zz", "u1"], nodes))
+    assert actions == {"a": "inspect", "b": "skip", "c": "fail", "d": "inspect", "e": "fail", "zz": "fail"}
+    assert [p["action"] for p in plan(["b"], nodes, skip_inspected=False)] == ["inspect"]
+
+
+class FakeAdapter:
+    """Nodes finish inspection one poll after the action; node 'bad' fails every time."""
+
+    def __init__(self, nodes, hang=()):
+        self.nodes = dict((n["uuid"], dict(n)) for n in nodes)
+        self.actions = []
+        self.hang = set(hang)
+        self.max_inflight = 0
+        self.pending = {}
+
+    def set_provision_state(self, uuid, action):
+        self.actions.append((uuid, action))
+        n = self.nodes[uuid]
+        if action == "manage":
+            self.pending[uuid] = ("manageable", None, None)
+        elif action == "inspect":
+            n["provision_state"] = "inspect wait"
+            if uuid in self.hang:
+                return
+            if n["name"] == "bad":
+                self.pending[uuid] = ("inspect failed", None, "ramdisk error")
+            else:
+                self.pending[uuid] = ("manageable", "2026-01-02T00:00:%02d" % len(self.actions), None)
+        elif action == "abort":
+            n["provision_state"] = "inspect failed"
+        inflight = sum(1 for x in self.nodes.values() if x["provision_state"] == "inspect wait")
+        self.max_inflight = max(self.max_inflight, inflight)
+
+    def list_node_dicts(self, fields):
+        out = [dict(n) for n in self.nodes.values()]
+        for uuid, (state, finished, error) in self.pending.items():
+            n = self.nodes[uuid]
+            n["provision_state"] = state
+            if finished:
+                n["inspection_finished_at"] = finished
+            n["last_error"] = error
+        self.pending = {}
+        return out
+
+
+def run(adapter, items, **kw):
+    t = [0.0]
+
+    def sleep(s):
+        t[0] += s
+    return Runner(adapter, clock=lambda: t[0], sleep=sleep, **kw).run(items)
+
+
+def test_runner_concurrency_retries_isolation_timeout():
+    nodes = [nd("u%d" % i, "n%d" % i) for i in range(6)] + [nd("ub", "bad"), nd("uh", "hang"), nd("ue", "enr", "enroll")]
+    adapter = FakeAdapter(nodes, hang=["uh"])
+    items = [dict(uuid=n["uuid"], name=n["name"], state=n["provision_state"]) for n in nodes]
+    done = dict((r["name"], r) for r in run(adapter, items, concurrency=3, retries=1, timeout=5, poll=0.5))
+    assert adapter.max_inflight <= 3
+    assert all(done["n%d" % i]["result"] == "inspected" for i in range(6))
+    assert done["enr"]["result"] == "inspected" and ("ue", "manage") in adapter.actions
+    assert done["bad"]["result"] == "failed" and done["bad"]["attempts"] == 2 and "ramdisk error" in done["bad"]["msg"]
+    assert done["hang"]["result"] == "failed" and "still" in done["hang"]["msg"] and ("uh", "abort") in adapter.actions
+    assert done["hang"]["provision_state"] == "inspect failed"
