@@ -312,6 +312,8 @@ def load_site(cabling_path=DEFAULT_CABLING, hosts_path=DEFAULT_HOSTS, miscabled=
     import yaml  # pylint: disable=import-outside-toplevel
     with open(cabling_path) as f:
         cabling = yaml.safe_load(f) or {}
+    # cabling.yml is also a valid Ansible inventory file: the data sits under all.vars.lab_cabling.
+    cabling = ((cabling.get("all") or {}).get("vars") or {}).get("lab_cabling", cabling)
     with open(hosts_path) as f:
         hosts = yaml.safe_load(f) or {}
     env = [n.strip() for n in os.environ.get("LAB_MISCABLED", "").split(",") if n.strip()]
