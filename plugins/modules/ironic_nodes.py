@@ -290,6 +290,10 @@ api_writes:
   description: Number of write calls made to Ironic (0 in check mode and on a re-run with nothing to do).
   returned: always
   type: int
+elapsed:
+  description: Seconds spent writing and waiting for provision states.
+  returned: always
+  type: float
 diff:
   description: Per node, the fields the request talks about, before and after. Secrets are masked.
   returned: in diff mode

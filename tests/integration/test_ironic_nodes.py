@@ -107,7 +107,7 @@ def test_check_mode_writes_nothing_and_predicts(lab, conn):
     res, predicted = run_module(lab, MODULE, {"nodes": nodes, "target_state": "available"}, check=True, diff=True)
     assert predicted["changed"] and predicted["api_writes"] == 0
     assert conn.baremetal.find_node("ck-0") is None and conn.baremetal.find_node("ck-1") is None
-    assert not [p for p in conn.baremetal.ports(address=mac(5, 0))]
+    assert not list(conn.baremetal.ports(address=mac(5, 0)))
     res, real = run_module(lab, MODULE, {"nodes": nodes, "target_state": "available"}, diff=True)
     assert [(n["name"], n["action"], n["changes"], n["provision_state"]) for n in predicted["nodes"]] == \
         [(n["name"], n["action"], n["changes"], n["provision_state"]) for n in real["nodes"]]
