@@ -103,3 +103,15 @@ def test_apply_is_idempotent_and_visible_in_api(lab, conn, rack_nodes):
     # second run: no change, no write
     res, r = run_module(lab, "spineleaf.baremetal.lldp_topology", args)
     assert r["changed"] is False and r["api_writes"] == 0
+
+
+def test_introspect_role_fails_only_the_miscabled_rack(lab, conn, rack_nodes, tmp_path):
+    from .lab import run_playbook
+    plays = [{"name": "introspect", "hosts": "rack_r02", "gather_facts": False,
+              "roles": [{"role": "spineleaf.baremetal.introspect",
+                         "introspect_cloud": "spineleaf-lab", "introspect_report_dir": str(tmp_path)}]}]
+    res = run_playbook(lab, plays, inventory=os.path.join(REPO, "inventory", "lab"))
+    assert "rack r02" in res.output and "cables say rack r01" in res.output, res.output[-3000:]
+    assert os.path.exists(tmp_path / "r02" / "topology.html")
+    # the rack fails as a whole (all its hosts), with the report named
+    assert "failed=1" in res.output and res.output.count("failed=1") == 4, res.output[-3000:]
