@@ -300,6 +300,7 @@ diff:
   type: dict
 '''
 
+import threading
 import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalModule, BaremetalError
@@ -423,16 +424,21 @@ class IronicNodesModule(BaremetalModule):
         return None
 
     def _run_parallel(self, plans, fn, results):
-        """Run fn(plan) for plans with bounded concurrency; failures recorded in results."""
-        if self.params['fail_fast']:
-            ordered = []
-            for plan in plans:
-                if any(r.get('action') == 'failed' for r in results.values()):
-                    break
-                ordered.extend(self.ironic.parallel([plan], fn))
-                self._record(ordered[-1:], results)
-            return
-        self._record(self.ironic.parallel(plans, fn), results)
+        """Run fn(plan) for plans with bounded concurrency; failures recorded in results.
+
+        With fail_fast, nodes not yet started when a node fails are skipped (reported failed)."""
+        failed = threading.Event()
+
+        def guarded(plan):
+            if self.params['fail_fast'] and failed.is_set():
+                raise BaremetalError('not attempted: an earlier node failed and fail_fast is set')
+            try:
+                return fn(plan)
+            except Exception:
+                failed.set()
+                raise
+
+        self._record(self.ironic.parallel(plans, guarded), results)
 
     @staticmethod
     def _record(outcomes, results):

@@ -202,3 +202,11 @@ def test_enroll_role_on_lab_inventory(lab, conn):
     assert {p.physical_network for p in ports} == {"leaf3"}
     res = run_playbook(lab, plays, inventory="inventory/lab")
     assert res.rc == 0 and "changed=1" not in res.output, res.output[-3000:]
+
+
+def test_fail_fast_skips_nodes_not_started(lab, conn):
+    nodes = [spec("ff-0", 0, prefix=10, deploy_interface="no-such-interface"), spec("ff-1", 1, prefix=10)]
+    res, r = run_module(lab, MODULE, {"nodes": nodes, "fail_fast": True, "concurrency": 1})
+    assert r["failed"] and [n["action"] for n in r["nodes"]] == ["failed", "failed"]
+    assert "fail_fast" in r["nodes"][1]["error"]
+    assert conn.baremetal.find_node("ff-1") is None
