@@ -114,7 +114,7 @@ def bench_inspect(lab, count, peer_count):
     if r.get("failed"):
         raise RuntimeError("ironic_inspect failed: %s" % r.get("msg"))
     script_ids = create_nodes(conn, "sdk", count)
-    script_s, _ = timed(sdk_script, conn, script_ids)
+    script_s = timed(sdk_script, conn, script_ids)[0]
     peer_ids = create_nodes(conn, "peer", peer_count)
     with tempfile.TemporaryDirectory() as tmp:
         pb = os.path.join(tmp, "peer.yml")
@@ -122,7 +122,7 @@ def bench_inspect(lab, count, peer_count):
             f.write("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
                     "    - openstack.cloud.baremetal_inspect:\n        cloud: spineleaf-lab\n        name: \"{{ item }}\"\n"
                     "      loop: %s\n" % json.dumps(["peer-%04d" % i for i in range(peer_count)]))
-        peer_s, _ = timed(run_peer_playbook, lab, pb)
+        peer_s = timed(run_peer_playbook, lab, pb)[0]
     del ours_ids, peer_ids
     return ours_s, script_s, peer_s
 

@@ -409,7 +409,7 @@ class Ramdisk:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--ironic-url", default=os.environ.get("LAB_IRONIC_URL", "http://127.0.0.1:6385"))
     parser.add_argument("--cabling", default=DEFAULT_CABLING)
     parser.add_argument("--hosts", default=DEFAULT_HOSTS)

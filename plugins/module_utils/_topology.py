@@ -126,10 +126,9 @@ def map_node(name, neighbours, interfaces, switches, expected=None, mtu=None):
         provisioning_vlan = entry.get('provisioning_vlan')
         if provisioning_vlan and (vlans or nic['untagged_vlan'] is not None):
             if int(provisioning_vlan) not in vlans and nic['untagged_vlan'] != int(provisioning_vlan):
-                findings.append(_finding(name, 'vlan_missing', 'node %s NIC %s: provisioning VLAN %s of rack %s is '
-                                         'not on %s %s (VLANs: %s)' % (name, nic_name, provisioning_vlan, entry.get('rack'),
-                                                                      nic['switch'], nic['port'], vlans or nic['untagged_vlan']),
-                                         nic_name))
+                msg = 'node %s NIC %s: provisioning VLAN %s of rack %s is not on %s %s (VLANs: %s)' % (
+                    name, nic_name, provisioning_vlan, entry.get('rack'), nic['switch'], nic['port'], vlans or nic['untagged_vlan'])
+                findings.append(_finding(name, 'vlan_missing', msg, nic_name))
         want_mtu = entry.get('mtu') or mtu
         if want_mtu and nic['mtu'] is not None and int(nic['mtu']) != int(want_mtu):
             findings.append(_finding(name, 'mtu_mismatch', 'node %s NIC %s: %s %s has MTU %s, expected %s' % (

@@ -40,7 +40,7 @@ def test_juniper_vlans_mtu_lag():
 
 def test_frame_split():
     tlvs = _lldp.tlvs_from_frame(VECTORS["ipa_fake_frame"]["frame_hex"])
-    assert [t for t, _ in tlvs] == [0, 1, 2, 3]
+    assert [t[0] for t in tlvs] == [0, 1, 2, 3]
     warnings = []
     assert _lldp.tlvs_from_frame("0180c200000e885a92365a3988cc0207", warnings) == []
     assert warnings and "truncated" in warnings[0]
