@@ -84,11 +84,14 @@ def bench_decode(nodes, nics=4):
     return ironic_s, decode_s, ours_s, len(vecs)
 
 
+PREFIX_BYTE = {"ours": 0xa1, "sdk": 0xa2, "peer": 0xa3}
+
+
 def create_nodes(conn, prefix, count):
     ids = []
     for i in range(count):
         node = conn.baremetal.create_node(name="%s-%04d" % (prefix, i), driver="fake-hardware")
-        conn.baremetal.create_port(node_id=node.id, address="52:54:%02x:%02x:%02x:01" % (len(prefix), i // 256, i % 256))
+        conn.baremetal.create_port(node_id=node.id, address="52:54:%02x:%02x:%02x:01" % (PREFIX_BYTE[prefix], i // 256, i % 256))
         conn.baremetal.set_node_provision_state(node, "manage")
         ids.append(node.id)
     conn.baremetal.wait_for_nodes_provision_state(ids, "manageable")
