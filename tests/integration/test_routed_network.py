@@ -216,3 +216,44 @@ def test_vlan_used_by_another_network_is_refused_before_any_write(lab, conn):
     _, r = run_module(lab, MODULE, dict(name="rn-vlan-b", segments=clash))
     assert r["failed"] and "segment vb-r04: vlan leaf2 VLAN 3802 is already used by segment va-r02 of network rn-vlan-a" in r["msg"]
     assert conn.network.find_network("rn-vlan-b") is None
+
+
+def test_role_over_the_lab_inventory(lab, conn):
+    from .lab import REPO, run_playbook
+    import os
+    plays = [{"name": "routed networks", "hosts": "localhost", "gather_facts": False,
+              "roles": [{"role": "spineleaf.baremetal.routed_networks"}]}]
+    inventory = os.path.join(REPO, "inventory", "lab")
+    res = run_playbook(lab, plays, inventory=inventory)
+    assert res.rc == 0, res.output[-3000:]
+    segs, subs = state(conn, "ctlplane")
+    assert sorted((s.name, s.physical_network, s.segmentation_id) for s in segs.values()) == [
+        ("ctlplane-r01", "leaf1", 101), ("ctlplane-r02", "leaf2", 102), ("ctlplane-r03", "leaf3", 103)]
+    assert subs["ctlplane-r02"].cidr == "10.10.2.0/24" and subs["ctlplane-r02"].gateway_ip == "10.10.2.1"
+    assert routes(subs["ctlplane-r02"]) == {("10.10.1.0/24", "10.10.2.1"), ("10.10.3.0/24", "10.10.2.1")}
+    res = run_playbook(lab, plays, inventory=inventory, extra_vars={"routed_networks_check_ironic": True,
+                                                                     "routed_networks_check_require_ports": False})
+    assert res.rc == 0, res.output[-3000:]
+    assert "changed=0" in res.stdout.split("PLAY RECAP")[-1]
+
+
+def test_ironic_ports_cross_check(lab, conn):
+    ok(*run_module(lab, MODULE, dict(name="rn-check", segments=segments("c", [1, 2], 41))))
+    node = conn.baremetal.create_node(name="rn-check-n1", driver="fake-hardware")
+    try:
+        conn.baremetal.create_port(node_id=node.id, address="52:54:00:41:01:01", physical_network="leaf1")
+        conn.baremetal.create_port(node_id=node.id, address="52:54:00:41:01:02", physical_network="leaf7")
+        args = dict(network="rn-check", racks=[dict(rack="r01", physical_network="leaf1"),
+                                               dict(rack="r02", physical_network="leaf2")],
+                    node_racks={"rn-check-n1": "r01"})
+        _, r = run_module(lab, "spineleaf.baremetal.routed_network_check", args)
+        assert r["failed"] and not r["changed"]
+        msgs = [p["message"] for p in r["problems"]]
+        assert ("node rn-check-n1 (rack r01), port 52:54:00:41:01:02: physical_network leaf7 has no segment on network "
+                "rn-check") in msgs[0]
+        assert any(m.startswith("rack r02: no Ironic port on physical_network leaf2") for m in msgs)
+        assert r["racks"]["r01"] == {"physical_network": "leaf1", "segment": "c-r01", "ports": 1}
+    finally:
+        for port in conn.baremetal.ports(node_id=node.id):
+            conn.baremetal.delete_port(port)
+        conn.baremetal.delete_node(node)
