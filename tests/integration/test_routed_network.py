@@ -238,7 +238,7 @@ def test_role_over_the_lab_inventory(lab, conn):
 
 
 def test_ironic_ports_cross_check(lab, conn):
-    ok(*run_module(lab, MODULE, dict(name="rn-check", segments=segments("c", [1, 2], 41))))
+    ok(*run_module(lab, MODULE, dict(name="rn-check", segments=segments("c", [1, 2], 40))))
     node = conn.baremetal.create_node(name="rn-check-n1", driver="fake-hardware")
     try:
         conn.baremetal.create_port(node_id=node.id, address="52:54:00:41:01:01", physical_network="leaf1")
