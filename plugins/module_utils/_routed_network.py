@@ -284,7 +284,7 @@ def desired_routes(subnet, gateway, peers, extra):
     network; a route for a peer CIDR in ``extra`` replaces the automatic one (as Neutron does).
     """
     wanted = route_set(extra)
-    explicit = set(d for d, _ in wanted)
+    explicit = set(dest for dest, dummy in wanted)
     if gateway:
         for peer in peers:
             if peer['ip_version'] != subnet['ip_version'] or peer['segment'] == subnet['segment']:
@@ -456,9 +456,9 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
         busy = [p for p in current.get('ports') or []
                 if seg_subnet_ids & set(ip.get('subnet_id') for ip in p.get('fixed_ips') or [])]
         if busy:
+            port_ids = ', '.join(p['id'] for p in busy[:5])
             errors.append('segment %s: %s needs a replacement but %d port(s) use its subnets (%s): '
-                          'delete or move them first' % (seg['name'], ', '.join(what), len(busy),
-                                                          ', '.join(p['id'] for p in busy[:5])))
+                          'delete or move them first' % (seg['name'], ', '.join(what), len(busy), port_ids))
             continue
         replaced.add(seg['name'])
 
@@ -637,7 +637,7 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
     after_net.update((k, spec[k]) for k in NETWORK_UPDATABLE if spec[k] is not None)
     after_segments = [dict(seg, id=None) for seg in desired]
     if not purge_segments:
-        after_segments += [c for c in extra_segments]
+        after_segments += list(extra_segments)
         after_subnets += [dict(s, segment_name=(seg_of_current.get(s.get('segment_id')) or {}).get('name'))
                           for s in kept_unmanaged]
     result.after = state_view(after_net, after_segments, after_subnets)

@@ -455,7 +455,7 @@ class RoutedNetworkModule(BaremetalModule):
             plan = rn.plan(spec, current, purge_segments=p['purge_segments'], replace_segments=p['replace_segments'])
         except rn.PlanError as exc:
             raise BaremetalError(str(exc))
-        if any(kind in ('create_network', 'create_segment') for kind, _ in plan.actions):
+        if any(action[0] in ('create_network', 'create_segment') for action in plan.actions):
             # A physnet/VLAN taken by another network would fail half-way (409): find it before any write.
             network_id = (current['network'] or {}).get('id')
             all_segments = neutron.segments()

@@ -77,17 +77,17 @@ def test_extra_host_routes_converge(lab, conn):
              2: [dict(destination="10.32.1.0/24", nexthop="10.32.2.254")]}  # replaces Neutron's route to rack 1
     args = dict(name="rn-routes", segments=segments("h", [1, 2, 3], 32, extra=extra))
     ok(*run_module(lab, MODULE, args))
-    _, subs = state(conn, "rn-routes")
+    subs = state(conn, "rn-routes")[1]
     assert routes(subs["h-r01"]) == {("10.32.2.0/24", "10.32.1.1"), ("10.32.3.0/24", "10.32.1.1"),
                                      ("192.168.0.0/16", "10.32.1.254")}
     assert routes(subs["h-r02"]) == {("10.32.1.0/24", "10.32.2.254"), ("10.32.3.0/24", "10.32.2.1")}
-    for _ in range(2):
+    for dummy in range(2):
         r = ok(*run_module(lab, MODULE, args))
         assert not r["changed"] and r["api_writes"] == 0
     # drop the extra routes: back to Neutron's own
     r = ok(*run_module(lab, MODULE, dict(name="rn-routes", segments=segments("h", [1, 2, 3], 32))))
     assert r["changed"]
-    _, subs = state(conn, "rn-routes")
+    subs = state(conn, "rn-routes")[1]
     assert routes(subs["h-r01"]) == {("10.32.2.0/24", "10.32.1.1"), ("10.32.3.0/24", "10.32.1.1")}
     assert routes(subs["h-r02"]) == {("10.32.1.0/24", "10.32.2.1"), ("10.32.3.0/24", "10.32.2.1")}
     r = ok(*run_module(lab, MODULE, dict(name="rn-routes", segments=segments("h", [1, 2, 3], 32))))
@@ -98,11 +98,11 @@ def test_forbidden_segment_change_then_replace(lab, conn):
     ok(*run_module(lab, MODULE, dict(name="rn-forbid", segments=segments("f", [1, 2], 33))))
     changed = segments("f", [1, 2], 33)
     changed[1]["segmentation_id"] = 3350
-    _, r = run_module(lab, MODULE, dict(name="rn-forbid", segments=changed))
+    r = run_module(lab, MODULE, dict(name="rn-forbid", segments=changed))[1]
     assert r["failed"]
     assert "segment f-r02: segmentation_id 3302 -> 3350 cannot change" in r["msg"]
     assert "replace_segments" in r["msg"]
-    segs, _ = state(conn, "rn-forbid")
+    segs = state(conn, "rn-forbid")[0]
     assert segs["f-r02"].segmentation_id == 3302
     r = ok(*run_module(lab, MODULE, dict(name="rn-forbid", segments=changed, replace_segments=True)))
     assert r["changed"]
@@ -145,7 +145,7 @@ def test_ipv6_subnets(lab, conn):
     args = dict(name="rn-v6", segments=segments("v", [1, 2], 36, v6=True))
     r = ok(*run_module(lab, MODULE, args))
     assert r["changed"]
-    _, subs = state(conn, "rn-v6")
+    subs = state(conn, "rn-v6")[1]
     assert subs["v-r01"].ip_version == 6 and subs["v-r01"].ipv6_address_mode == "slaac"
     assert routes(subs["v-r01"]) == {("fd00:36:2::/64", "fd00:36:1::")}
     r = ok(*run_module(lab, MODULE, args))
@@ -190,7 +190,7 @@ INVALID = {
 def test_validation_error_writes_nothing(lab, conn, case):
     segs, message = INVALID[case]
     before = len(list(conn.network.networks())), len(list(conn.network.segments())), len(list(conn.network.subnets()))
-    _, r = run_module(lab, MODULE, dict(name="rn-invalid", segments=segs))
+    r = run_module(lab, MODULE, dict(name="rn-invalid", segments=segs))[1]
     assert r["failed"] and message in r["msg"], r.get("msg")
     assert "nothing was changed" in r["msg"]
     assert conn.network.find_network("rn-invalid") is None
@@ -200,10 +200,10 @@ def test_validation_error_writes_nothing(lab, conn, case):
 
 def test_overlap_with_existing_subnet_writes_nothing(lab, conn):
     ok(*run_module(lab, MODULE, dict(name="rn-overlap", segments=segments("o", [1, 2], 37))))
-    _, before = state(conn, "rn-overlap")
+    before = state(conn, "rn-overlap")[1]
     spec = segments("o", [1], 37) + [dict(name="o-new", physical_network="leaf5", segmentation_id=3705,
                                           subnets=[_sub("o-new", "10.37.2.128/25")])]
-    _, r = run_module(lab, MODULE, dict(name="rn-overlap", segments=spec))
+    r = run_module(lab, MODULE, dict(name="rn-overlap", segments=spec))[1]
     assert r["failed"] and "subnet o-new (segment o-new): 10.37.2.128/25 overlaps existing subnet o-r02" in r["msg"]
     segs, after = state(conn, "rn-overlap")
     assert sorted(segs) == ["o-r01", "o-r02"] and sorted(after) == sorted(before)
@@ -213,7 +213,7 @@ def test_vlan_used_by_another_network_is_refused_before_any_write(lab, conn):
     ok(*run_module(lab, MODULE, dict(name="rn-vlan-a", segments=segments("va", [1, 2], 38))))
     clash = segments("vb", [3, 4], 39)
     clash[1]["physical_network"], clash[1]["segmentation_id"] = "leaf2", 3802
-    _, r = run_module(lab, MODULE, dict(name="rn-vlan-b", segments=clash))
+    r = run_module(lab, MODULE, dict(name="rn-vlan-b", segments=clash))[1]
     assert r["failed"] and "segment vb-r04: vlan leaf2 VLAN 3802 is already used by segment va-r02 of network rn-vlan-a" in r["msg"]
     assert conn.network.find_network("rn-vlan-b") is None
 
@@ -231,8 +231,8 @@ def test_role_over_the_lab_inventory(lab, conn):
         ("ctlplane-r01", "leaf1", 101), ("ctlplane-r02", "leaf2", 102), ("ctlplane-r03", "leaf3", 103)]
     assert subs["ctlplane-r02"].cidr == "10.10.2.0/24" and subs["ctlplane-r02"].gateway_ip == "10.10.2.1"
     assert routes(subs["ctlplane-r02"]) == {("10.10.1.0/24", "10.10.2.1"), ("10.10.3.0/24", "10.10.2.1")}
-    res = run_playbook(lab, plays, inventory=inventory, extra_vars={"routed_networks_check_ironic": True,
-                                                                     "routed_networks_check_require_ports": False})
+    check = {"routed_networks_check_ironic": True, "routed_networks_check_require_ports": False}
+    res = run_playbook(lab, plays, inventory=inventory, extra_vars=check)
     assert res.rc == 0, res.output[-3000:]
     assert "changed=0" in res.stdout.split("PLAY RECAP")[-1]
 
@@ -246,7 +246,7 @@ def test_ironic_ports_cross_check(lab, conn):
         args = dict(network="rn-check", racks=[dict(rack="r01", physical_network="leaf1"),
                                                dict(rack="r02", physical_network="leaf2")],
                     node_racks={"rn-check-n1": "r01"})
-        _, r = run_module(lab, "spineleaf.baremetal.routed_network_check", args)
+        r = run_module(lab, "spineleaf.baremetal.routed_network_check", args)[1]
         assert r["failed"] and not r["changed"]
         msgs = [p["message"] for p in r["problems"]]
         assert ("node rn-check-n1 (rack r01), port 52:54:00:41:01:02: physical_network leaf7 has no segment on network "

@@ -38,7 +38,7 @@ def current_from(spec_, with_routes=True):
 
 
 def kinds(plan):
-    return [k for k, _ in plan.actions]
+    return [action[0] for action in plan.actions]
 
 
 def test_create_uses_first_segment_and_adopts_implicit_segment():
@@ -221,6 +221,6 @@ def test_ironic_port_problems():
 
 def test_ironic_port_problems_clean():
     segs = [dict(name='ctl-r01', physical_network='leaf1')]
-    problems, _, _ = rn.ironic_port_problems('ctl', segs, [dict(node='n1', address='aa', physical_network='leaf1')],
-                                             [dict(rack='r01', physical_network='leaf1')], dict(n1='r01'))
+    ports = [dict(node='n1', address='aa', physical_network='leaf1')]
+    problems = rn.ironic_port_problems('ctl', segs, ports, [dict(rack='r01', physical_network='leaf1')], dict(n1='r01'))[0]
     assert problems == []
