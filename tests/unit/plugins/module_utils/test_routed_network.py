@@ -224,3 +224,17 @@ def test_ironic_port_problems_clean():
     ports = [dict(node='n1', address='aa', physical_network='leaf1')]
     problems = rn.ironic_port_problems('ctl', segs, ports, [dict(rack='r01', physical_network='leaf1')], dict(n1='r01'))[0]
     assert problems == []
+
+
+def test_segment_conflicts_with_other_networks():
+    s = spec([seg(1), seg(2)])
+    plan = rn.plan(s, dict(network=None))
+    others = [dict(id='x', name='other-r02', network_id='other', network_type='vlan', physical_network='leaf2',
+                   segmentation_id=102)]
+    errors = rn.segment_conflicts(plan, None, others, {'other': 'other-net'})
+    assert errors == ['segment r02: vlan leaf2 VLAN 102 is already used by segment other-r02 of network other-net: '
+                      'choose another VLAN']
+    # our own segments never conflict with themselves
+    cur = current_from(s)
+    assert rn.segment_conflicts(rn.plan(spec([seg(1), seg(2), seg(3)]), cur), 'net-id',
+                                [dict(x, network_id='net-id') for x in cur['segments']]) == []
