@@ -30,21 +30,30 @@ def expected_nodes(rack):
     return [dict(name=name, rack=rack, nics=hv["nics"], bonds=hv.get("bonds", [])) for name, hv in rack_hosts(rack).items()]
 
 
+def _delete(conn, name):
+    existing = conn.baremetal.find_node(name)
+    if existing:
+        conn.baremetal.set_node_maintenance(existing.id, reason="test_lldp reset")
+        conn.baremetal.delete_node(existing.id)
+
+
 @pytest.fixture(scope="module")
 def rack_nodes(conn):
-    """Rack r02 enrolled with its ports (straight through the SDK); r02-n03 mis-cabled by the ramdisk."""
+    """Rack r02 enrolled with its ports (straight through the SDK); r02-n03 mis-cabled by the ramdisk.
+
+    The nodes share names with the lab site (other tests enroll it): they are replaced here and
+    removed afterwards, so the mis-cabling mark does not leak into later site.yml runs."""
     names = []
     for name, hv in rack_hosts(RACK).items():
-        existing = conn.baremetal.find_node(name)
-        if existing:
-            conn.baremetal.set_node_maintenance(existing, True)
-            conn.baremetal.delete_node(existing)
+        _delete(conn, name)
         extra = {"lab_miscabled": True} if name == "r02-n03" else {}
         node = conn.baremetal.create_node(name=name, driver="fake-hardware", extra=extra)
         for nic in hv["nics"]:
             conn.baremetal.create_port(node_id=node.id, address=nic["mac"])
         names.append(name)
-    return names
+    yield names
+    for name in names:
+        _delete(conn, name)
 
 
 def test_inspect_rack_end_to_end(lab, conn, rack_nodes):
