@@ -25,7 +25,7 @@ BENCH_NEUTRON_PORT = int(os.environ.get("BENCH_NEUTRON_PORT", "19796"))
 @contextlib.contextmanager
 def fresh_lab():
     """A clean lab instance (empty databases) for one benchmark, stopped afterwards."""
-    state = os.path.join(REPO, ".lab", "bench-run")
+    state = os.path.join(REPO, ".lab", "bench-run-%d" % BENCH_IRONIC_PORT)  # one per instance
     lab = Lab(BENCH_IRONIC_PORT, BENCH_NEUTRON_PORT, state)
     lab.ctl("down")
     shutil.rmtree(state, ignore_errors=True)
