@@ -289,7 +289,9 @@ def start_ironic():
         run([os.path.join(IRONIC_VENV, "bin", "ironic-dbsync"), "--config-file", conf,
              "create_schema"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = dict(os.environ)
-    _spawn("ironic", [os.path.join(IRONIC_VENV, "bin", "ironic"), "--config-file", conf],
+    # lab/ironic_run.py = the `ironic` command with sqlite transactions that queue (see its docstring).
+    env["PYTHONPATH"] = LAB_SRC
+    _spawn("ironic", [os.path.join(IRONIC_VENV, "bin", "python"), "-m", "ironic_run", "--config-file", conf],
            env, os.path.join(d, "ironic.stdout.log"))
 
 
