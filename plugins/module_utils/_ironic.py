@@ -88,6 +88,26 @@ class IronicAdapter:
         self._count_read()
         return list(self.api.port_groups(details=True, **filters))
 
+    def list_raw(self, collection, **params):
+        """All ``nodes`` or ``ports`` (with details) as plain dicts with the API's own field names,
+        at the highest microversion the server offers, following ``next`` links: one GET per
+        1,000 items, and about four times faster than building SDK objects for a large site."""
+        version = self.api.get_endpoint_data().max_microversion
+        microversion = '%d.%d' % tuple(version[:2]) if version else None
+        url = '/%s/detail' % collection
+        items = []
+        while url:
+            self._count_read()
+            response = self.api.get(url, params=params, microversion=microversion)
+            if sdk_exc is not None:
+                sdk_exc.raise_from_response(response, error_message='listing %s failed' % collection)
+            body = response.json()
+            page = body.get(collection) or []
+            items.extend(page)
+            url = body.get('next') if page else None
+            params = None  # the next link carries them
+        return items
+
     def get_inventory(self, node_id):
         """Inspection data of a node (API 1.81): ``{'inventory': ..., 'plugin_data': ...}`` or None."""
         self._count_read()
@@ -140,20 +160,42 @@ class IronicAdapter:
                 delay = min(delay * 2, self.max_backoff)
 
     def write_transient(self, fn, *args, **kwargs):
-        """Like ``write``, and also retries a 500 caused by a transient database lock or deadlock
-        (sqlite "database is locked", MySQL "Deadlock found"), which concurrent writers can hit.
-        Use it for idempotent writes only (setting traits, a JSON patch of absolute values)."""
+        """Like ``write`` (counted, 409 NodeLocked / 503 retried with backoff), and also retries a
+        500 caused by a transient database lock or deadlock (sqlite "database is locked", MySQL
+        "Deadlock found"). Use it for idempotent writes only (setting traits, a JSON patch of
+        absolute values).
+
+        Each of those errors is taken as contention: the calls made through this method narrow
+        their own concurrency (see AdaptiveGate), so parallel writers to a database that takes one
+        writer at a time (the lab's sqlite) stop wasting requests, and a real database is still
+        written by up to ``concurrency`` callers.
+        """
+        gate = self._write_gate()
         delay = self.backoff
         attempt = 0
         while True:
-            try:
-                return self.write(fn, *args, **kwargs)
-            except Exception as exc:
-                attempt += 1
-                if not is_transient_db_error(exc) or attempt > self.retries:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, self.max_backoff)
+            with gate:
+                with self._lock:
+                    self.writes += 1
+                try:
+                    result = fn(*args, **kwargs)
+                except Exception as exc:
+                    failure = exc
+                else:
+                    gate.success()
+                    return result
+            attempt += 1
+            if not (is_retryable(failure) or is_transient_db_error(failure)) or attempt > self.retries:
+                raise failure
+            gate.shrink()
+            time.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+
+    def _write_gate(self):
+        with self._lock:
+            if getattr(self, '_gate', None) is None:
+                self._gate = AdaptiveGate(self.concurrency)
+            return self._gate
 
     def parallel(self, items, fn, concurrency=None):
         """Run ``fn(item)`` for every item with bounded concurrency.
@@ -221,6 +263,45 @@ class IronicAdapter:
             time.sleep(interval)
             interval = min(interval * 1.5, max_poll)
         return done
+
+
+class AdaptiveGate:
+    """A concurrency limit that starts at 2 (a single-writer database, like the lab's sqlite,
+    answers more parallel writers mostly with "database is locked"), grows by one per ``limit``
+    successes up to the maximum and halves on contention (additive increase, multiplicative
+    decrease), lowering the maximum to below the level that met contention."""
+
+    def __init__(self, limit, start=2):
+        self.max = max(1, int(limit))
+        self.limit = float(min(self.max, max(1, int(start))))
+        self.active = 0
+        self._cond = threading.Condition()
+
+    def __enter__(self):
+        with self._cond:
+            while self.active >= max(1, int(self.limit)):
+                self._cond.wait()
+            self.active += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        with self._cond:
+            self.active -= 1
+            self._cond.notify_all()
+        return False
+
+    def shrink(self):
+        """Contention: halve, and never again grow past one below the level that hit it
+        (failed writes cost the server as much as good ones)."""
+        with self._cond:
+            self.max = max(min(2, self.max), int(self.limit) - 1)
+            self.limit = max(1.0, self.limit / 2)
+
+    def success(self):
+        with self._cond:
+            if self.limit < self.max:
+                self.limit = min(float(self.max), self.limit + 1.0 / self.limit)
+                self._cond.notify_all()
 
 
 def describe(exc, what):

@@ -10,7 +10,7 @@ A rule is ``{name, when, traits_add, traits_remove, extra, resource_class, prope
 ``when`` is a JMESPath expression evaluated on one document per node (the node's API fields,
 ``ports``, ``inventory``, ``plugin_data`` and ``facts``). Rules apply in order, then the static
 per-node assignment. Traits the collection added are recorded on the node in
-``extra[OWNER_KEY]``: ``exact`` mode removes only those, never traits set by others.
+``extra[OWNER_KEY]`` by ``exact`` mode, which removes only those, never traits set by others.
 """
 
 from __future__ import annotations
@@ -380,10 +380,11 @@ def plan_node(node, document, rules, assignment=None, mode='add'):
     compile_assign (applied after the rules). Raises PlanError naming the rule and the node.
 
     Traits: matching rules add / remove in order, then the assignment adds. In ``add`` mode
-    nothing else is removed; in ``exact`` mode the traits owned from earlier runs that are no
-    longer wanted are removed as well. A trait already on the node but not owned is never
-    claimed, so ``exact`` never removes a trait another tool set (``traits_remove`` does, as the
-    rule names it explicitly).
+    nothing else is removed and the ownership record is left as it is. In ``exact`` mode the
+    traits owned from earlier exact runs that are no longer wanted are removed as well, and the
+    record becomes the wanted traits exact mode added. A trait already on the node but not owned
+    is never claimed, so ``exact`` never removes a trait another tool (or add mode) set;
+    ``traits_remove`` does, as the rule names it explicitly.
     """
     if mode not in MODES:
         raise PlanError('mode must be one of %s' % ', '.join(MODES))
@@ -433,10 +434,12 @@ def plan_node(node, document, rules, assignment=None, mode='add'):
     after -= removed
     plan.traits_after = sorted(after)
     plan.owned_before = owned_traits(node)
-    new_owned = (desired - foreign) & after
-    if mode == 'add':
-        new_owned |= owned & after
-    plan.owned_after = sorted(new_owned)
+    if mode == 'exact':
+        plan.owned_after = sorted((desired - foreign) & after)
+    else:
+        # add mode removes nothing it owns, so it needs no record: it leaves the record alone
+        # and costs one write per node (Ironic cannot set traits in the PATCH of extra).
+        plan.owned_after = list(plan.owned_before)
     if len(after) > MAX_TRAITS_PER_NODE:
         raise PlanError('node %s would have %d traits; Ironic allows at most %d'
                         % (label, len(after), MAX_TRAITS_PER_NODE))
@@ -444,7 +447,8 @@ def plan_node(node, document, rules, assignment=None, mode='add'):
     node_extra = dict(node.get('extra') or {})
     node_properties = dict(node.get('properties') or {})
     extra_after = dict(extra)
-    if plan.owned_after != plan.owned_before or (OWNER_KEY in node_extra and node_extra[OWNER_KEY] != plan.owned_after):
+    if mode == 'exact' and (plan.owned_after != plan.owned_before
+                            or (OWNER_KEY in node_extra and node_extra[OWNER_KEY] != plan.owned_after)):
         extra_after[OWNER_KEY] = plan.owned_after if plan.owned_after else None
     plan.extra_before = dict((k, node_extra[k]) for k in extra_after if k in node_extra)
     plan.extra_after = extra_after

@@ -25,13 +25,17 @@ description:
   - Every trait name, rule and expression is validated before anything is read or written, and
     every rule is evaluated on every node before the first write; any problem fails the task
     with a message naming the rule (and node), and nothing is changed.
-  - The traits this module adds are recorded on the node in C(extra.spineleaf_traits). With
-    O(mode=exact) the recorded traits that no rule or assignment wants any more are removed;
-    traits set by anybody else are never removed (except by an explicit O(rules[].traits_remove)).
-  - Writes go out with bounded concurrency (one C(PUT /traits) and at most one C(PATCH) per
-    node that changes); a node locked by another operation (HTTP 409) is retried with backoff.
+  - With O(mode=exact) the traits this module adds are recorded on the node in
+    C(extra.spineleaf_traits), and the recorded traits that no rule or assignment wants any more
+    are removed. Traits set by anybody else (or added in O(mode=add)) are never claimed, so never
+    removed, except by an explicit O(rules[].traits_remove).
+  - Writes go out with adaptive bounded concurrency, one C(PUT /traits) per node whose traits
+    change and one C(PATCH) per node whose C(extra), C(properties), resource class or ownership
+    record changes (Ironic cannot set traits in a node PATCH). A node locked by another operation
+    (HTTP 409) or a database busy with other writers is retried with backoff, and the module then
+    narrows its concurrency.
   - Rack and role names become traits through the P(spineleaf.baremetal.trait_name#filter)
-    filter (C(CUSTOM_RACK_R01), C(CUSTOM_ROLE_COMPUTE)), which the M(spineleaf.baremetal.tag)
+    filter (C(CUSTOM_RACK_R01), C(CUSTOM_ROLE_COMPUTE)), which the C(spineleaf.baremetal.tag)
     role uses to build O(assign).
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
@@ -108,9 +112,10 @@ options:
     default: {}
   mode:
     description:
-      - V(add) adds what the rules and assignment want and removes only what O(rules[].traits_remove) names.
-      - V(exact) also removes the traits this module added earlier (recorded in C(extra.spineleaf_traits))
-        that no rule or assignment wants any more; other traits are left alone.
+      - V(add) adds what the rules and assignment want and removes only what O(rules[].traits_remove)
+        names. It keeps no ownership record, so a first run costs one write per node.
+      - V(exact) also removes the traits it added in earlier V(exact) runs (recorded in
+        C(extra.spineleaf_traits)) that no rule or assignment wants any more; other traits are left alone.
     type: str
     choices: [add, exact]
     default: add
@@ -195,7 +200,7 @@ nodes:
       type: list
       elements: str
     owned_traits:
-      description: Traits recorded as owned by this module (C(extra.spineleaf_traits)).
+      description: Traits recorded as owned by this module (C(extra.spineleaf_traits), written by O(mode=exact)).
       type: list
       elements: str
     resource_class:
@@ -230,12 +235,11 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import B
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _tagging
 
-# Node fields that are links or SDK-only, not useful to rules.
-_DROP = ('links', 'ports', 'portgroups', 'states', 'id', 'location')
+# Node and port fields that are links, not useful to rules.
+_DROP = ('links', 'ports', 'portgroups', 'states', 'volume')
 
 
-def _as_dict(resource):
-    data = resource.to_dict(headers=False, computed=False, original_names=True)
+def _clean(data):
     for key in _DROP:
         data.pop(key, None)
     return data
@@ -293,7 +297,7 @@ class IronicTraitsModule(BaremetalModule):
         need_ports = bool(fields & _tagging.PORT_KEYS)
 
         adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
-        nodes = [_as_dict(n) for n in adapter.list_nodes()]
+        nodes = [_clean(n) for n in adapter.list_raw('nodes')]
         by_uuid = dict((n['uuid'], n) for n in nodes)
         by_name = dict((n['name'], n) for n in nodes if n.get('name'))
 
@@ -322,9 +326,8 @@ class IronicTraitsModule(BaremetalModule):
 
         ports = {}
         if need_ports:
-            for port in adapter.list_ports():
-                data = _as_dict(port)
-                ports.setdefault(data.get('node_uuid'), []).append(data)
+            for port in adapter.list_raw('ports'):
+                ports.setdefault(port.get('node_uuid'), []).append(_clean(port))
 
         candidates = nodes if targets is None else targets
         inspection = {}
@@ -389,7 +392,7 @@ class IronicTraitsModule(BaremetalModule):
 
     @staticmethod
     def apply(adapter, plan):
-        """Traits first (one PUT), then extra / properties / resource class with the ownership
+        """Traits first (one PUT), then extra / properties / resource class and the ownership
         record (one PATCH), so the record never claims a trait the node does not have."""
         api = adapter.api
         if plan.traits_changed:

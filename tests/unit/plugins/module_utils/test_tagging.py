@@ -122,7 +122,7 @@ def test_jmespath_truthiness():
 # ---------------------------------------------------------------- planning
 def test_rules_over_inspection_data():
     compiled = rules(*SITE_RULES)
-    big = plan(node('big'), compiled, inspection=inventory(262144, 'aarch64', (100000, 25000)))
+    big = plan(node('big'), compiled, inspection=inventory(262144, 'aarch64', (100000, 25000)), mode='exact')
     small = plan(node('small'), compiled, inspection=inventory(65536, 'x86_64', (25000, 25000)))
     assert big.matched == ['big-mem', 'arm', 'fast-nic']
     assert big.traits_after == ['CUSTOM_CPU_ARM64', 'CUSTOM_MEM_128G', 'CUSTOM_NIC_100G']
@@ -173,11 +173,21 @@ def test_json_pointer_escaping():
     assert plan(node(), compiled).patch() == [{'op': 'add', 'path': '/extra/a~1b~0c', 'value': 1}]
 
 
-def test_add_mode_keeps_everything_and_records_ownership():
+def test_add_mode_keeps_everything_and_writes_no_record():
     compiled = rules({'name': 'a', 'traits_add': ['CUSTOM_A']})
     p = plan(node(traits=['CUSTOM_FOREIGN']), compiled)
     assert p.traits_after == ['CUSTOM_A', 'CUSTOM_FOREIGN']
+    assert p.owned_after == [] and p.patch() == []  # one write: the traits
+    owned = plan(node(traits=['CUSTOM_B'], extra={t.OWNER_KEY: ['CUSTOM_B']}), compiled)
+    assert owned.owned_after == ['CUSTOM_B'] and owned.patch() == []
+
+
+def test_exact_mode_records_what_it_adds():
+    compiled = rules({'name': 'a', 'traits_add': ['CUSTOM_A']})
+    p = plan(node(traits=['CUSTOM_FOREIGN']), compiled, mode='exact')
+    assert p.traits_after == ['CUSTOM_A', 'CUSTOM_FOREIGN']
     assert p.owned_after == ['CUSTOM_A']
+    assert p.patch() == [{'op': 'add', 'path': '/extra/spineleaf_traits', 'value': ['CUSTOM_A']}]
 
 
 def test_exact_mode_removes_only_owned_traits():
@@ -209,7 +219,7 @@ def test_traits_remove_removes_even_foreign_traits():
 
 def test_stale_ownership_record_is_cleaned_up():
     n = node(traits=['CUSTOM_A'], extra={t.OWNER_KEY: ['CUSTOM_A', 'CUSTOM_GONE']})
-    p = plan(n, rules({'name': 'a', 'traits_add': ['CUSTOM_A']}))
+    p = plan(n, rules({'name': 'a', 'traits_add': ['CUSTOM_A']}), mode='exact')
     assert p.traits_after == ['CUSTOM_A'] and p.owned_after == ['CUSTOM_A']
     assert p.patch() == [{'op': 'add', 'path': '/extra/spineleaf_traits', 'value': ['CUSTOM_A']}]
     empty = plan(node(extra={t.OWNER_KEY: []}), [], mode='exact')
