@@ -71,9 +71,10 @@ def retry(fn, *args, **kwargs):
 
 def create_nodes(conn, count, threads=8):
     def make(i):
+        properties = {'memory_mb': MEMORY[i % len(MEMORY)], 'cpu_arch': ARCHES[i % len(ARCHES)],
+                      'local_gb': 480 if i % 2 else 4000, 'cpus': 32}
         retry(conn.baremetal.create_node, name='bench-r%02d-n%04d' % (i % 10 + 1, i), driver='fake-hardware',
-                                   properties={'memory_mb': MEMORY[i % len(MEMORY)], 'cpu_arch': ARCHES[i % len(ARCHES)],
-                                               'local_gb': 480 if i % 2 else 4000, 'cpus': 32})
+              properties=properties)
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(make, range(count)))
 
@@ -159,7 +160,7 @@ def main(argv):
         module_args['concurrency'] = args.concurrency
     with fresh_lab() as lab:
         conn = lab.connect()
-        setup, _ = timed(create_nodes, conn, args.nodes)
+        setup, _created = timed(create_nodes, conn, args.nodes)
         print('bench tag: %d nodes created in %.1f s' % (args.nodes, setup), file=sys.stderr, flush=True)
 
         script_s, script_writes = timed(sequential_script, lab)

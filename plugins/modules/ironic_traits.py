@@ -338,9 +338,10 @@ class IronicTraitsModule(BaremetalModule):
                                          % (by_uuid[item].get('name') or item, describe(error, 'node %s' % item)))
                 inspection[item] = data
 
-        documents = dict((n['uuid'], _tagging.node_document(n, ports.get(n['uuid']), inspection.get(n['uuid']),
-                                                             facts.get(n['uuid'])))
-                         for n in candidates)
+        documents = {}
+        for node in candidates:
+            uuid = node['uuid']
+            documents[uuid] = _tagging.node_document(node, ports.get(uuid), inspection.get(uuid), facts.get(uuid))
         errors = []
         if targets is None:
             try:

@@ -60,7 +60,7 @@ def post_inspection(ironic_url, node_uuid, inventory):
 
 
 def random_mac():
-    return '52:54:%02x:%02x:%02x:%02x' % tuple(random.randint(0, 255) for _ in range(4))
+    return '52:54:%02x:%02x:%02x:%02x' % tuple(random.randint(0, 255) for _octet in range(4))
 
 
 def unique(prefix):
@@ -93,7 +93,7 @@ def inspect_with(conn, lab, node, inventory, attempts=8):
 
     The lab ramdisk (if running) answers `inspect wait` nodes too; whoever posts first wins, so
     retry the round until Ironic holds our data (our vendor string)."""
-    for _ in range(attempts):
+    for _attempt in range(attempts):
         current = conn.baremetal.get_node(node.id)
         if current.provision_state == 'enroll':
             retry_locked(conn.baremetal.set_node_provision_state, node.id, 'manage')

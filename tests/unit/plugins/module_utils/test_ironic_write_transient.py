@@ -58,7 +58,7 @@ def test_write_transient_gives_up_on_real_errors():
 def test_gate_starts_small_grows_and_halves():
     gate = AdaptiveGate(16)
     assert gate.limit == 2
-    for _ in range(200):
+    for _success in range(200):
         gate.success()
     assert gate.limit == 16
     gate.shrink()
@@ -78,7 +78,7 @@ def test_gate_bounds_parallel_callers():
             with lock:
                 peak[0] = max(peak[0], gate.active)
 
-    threads = [threading.Thread(target=work) for _ in range(6)]
+    threads = [threading.Thread(target=work) for _worker in range(6)]
     for t in threads:
         t.start()
     for t in threads:

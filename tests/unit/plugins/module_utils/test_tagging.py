@@ -47,30 +47,30 @@ def test_valid_rules_compile():
 
 
 def test_bad_jmespath_names_the_rule():
-    _, errors = t.compile_rules([{'name': 'broken', 'when': 'inventory.memory.physical_mb >=', 'traits_add': []}])
+    _rules, errors = t.compile_rules([{'name': 'broken', 'when': 'inventory.memory.physical_mb >=', 'traits_add': []}])
     assert len(errors) == 1
     assert "rule 'broken'" in errors[0] and 'invalid JMESPath' in errors[0]
 
 
 def test_unknown_function_is_caught_before_evaluation():
-    _, errors = t.compile_rules([{'name': 'typo', 'when': 'lenght(ports) > `1`'}])
+    _rules, errors = t.compile_rules([{'name': 'typo', 'when': 'lenght(ports) > `1`'}])
     assert errors and "rule 'typo'" in errors[0] and 'unknown function lenght()' in errors[0]
 
 
 @pytest.mark.parametrize('trait', ['CUSTOM_lower', 'custom_x', 'CUSTOM_', 'CUSTOM_A-B', 'X' * 10, '',
                                    'CUSTOM_' + 'A' * 249])
 def test_bad_trait_names_name_the_rule(trait):
-    _, errors = t.compile_rules([{'name': 'r1', 'traits_add': [trait]}])
+    _rules, errors = t.compile_rules([{'name': 'r1', 'traits_add': [trait]}])
     assert errors and "rule 'r1', traits_add" in errors[0]
 
 
 def test_standard_trait_names_are_accepted():
-    _, errors = t.compile_rules([{'name': 'r', 'traits_add': ['HW_CPU_X86_AVX2', 'STORAGE_DISK_SSD', 'CUSTOM_' + 'A' * 248]}])
+    _rules, errors = t.compile_rules([{'name': 'r', 'traits_add': ['HW_CPU_X86_AVX2', 'STORAGE_DISK_SSD', 'CUSTOM_' + 'A' * 248]}])
     assert errors == []
 
 
 def test_rule_errors_all_listed():
-    _, errors = t.compile_rules([
+    _rules, errors = t.compile_rules([
         {'name': 'a', 'when': '[?', 'traits_add': ['CUSTOM_OK']},
         {'name': 'b', 'traits_add': ['nope'], 'traits_remove': []},
         {'name': 'a', 'traits_add': ['CUSTOM_X'], 'traits_remove': ['CUSTOM_X']},
@@ -147,7 +147,7 @@ def test_evaluation_error_names_rule_and_node():
 def test_facts_and_assignment():
     compiled = rules({'name': 'gpu', 'when': "facts.node_role == 'compute'", 'resource_class': 'bm-compute',
                       'extra': {'tier': 'compute'}})
-    assign, _ = t.compile_assign({'n1': {'traits': ['CUSTOM_RACK_R01'], 'resource_class': 'bm-special'}})
+    assign, _errors = t.compile_assign({'n1': {'traits': ['CUSTOM_RACK_R01'], 'resource_class': 'bm-special'}})
     p = plan(node('n1', extra={'tier': 'old', 'keep': 1}), compiled, assign['n1'], facts={'node_role': 'compute'})
     assert p.traits_after == ['CUSTOM_RACK_R01']
     assert p.resource_class_after == 'bm-special'  # assignment wins over rules
