@@ -1,9 +1,7 @@
 """Tag 1,000 lab nodes with 5 rules: spineleaf.baremetal.ironic_traits vs a plain sequential
 openstacksdk script that sets the same traits. Usage: python bench/bench_tag.py [--nodes N]"""
 import argparse
-import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -11,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import BENCH_IRONIC_PORT, BENCH_NEUTRON_PORT, REPO, Lab, ratio, run_playbook, timed, write_result  # noqa: E402
+from common import REPO, fresh_lab, ratio, run_playbook, timed, write_result  # noqa: E402
 
 ARCHES = ('x86_64', 'x86_64', 'aarch64')
 MEMORY = (65536, 131072, 262144, 524288)
@@ -39,22 +37,6 @@ def script_traits(props):
     if props.get('local_gb', 0) >= 2000:
         traits.append('CUSTOM_DISK_2T')
     return traits
-
-
-@contextlib.contextmanager
-def fresh_lab():
-    """Like common.fresh_lab, in a state directory of its own, so benchmarks run by parallel
-    sessions (on other ports) never stop each other's lab."""
-    state = os.path.join(REPO, '.lab', 'bench-run-tag-%d' % BENCH_IRONIC_PORT)
-    lab = Lab(BENCH_IRONIC_PORT, BENCH_NEUTRON_PORT, state)
-    lab.ctl('down')
-    shutil.rmtree(state, ignore_errors=True)
-    lab.ctl('up')
-    try:
-        yield lab
-    finally:
-        lab.ctl('down')
-        shutil.rmtree(state, ignore_errors=True)
 
 
 def retry(fn, *args, **kwargs):
