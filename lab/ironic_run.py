@@ -12,7 +12,6 @@ import sqlalchemy
 from oslo_db.sqlalchemy import engines
 
 
-
 def _begin_immediate_events(engine, **kw):  # pylint: disable=unused-argument
     @sqlalchemy.event.listens_for(engine, "before_cursor_execute", retval=True)
     def _begin_immediate(conn, cursor, statement, parameters, context, executemany):  # pylint: disable=unused-argument

@@ -340,26 +340,20 @@ NODE_SPEC = dict(
 )
 
 
-def node_dict(n):
-    d = dict(uuid=n.id, name=n.name, driver=n.driver, driver_info=n.driver_info or {},
-             properties=n.properties or {}, extra=n.extra or {}, resource_class=n.resource_class,
-             traits=list(n.traits or []), conductor_group=n.conductor_group, owner=n.owner,
-             description=getattr(n, 'description', None), provision_state=n.provision_state,
-             maintenance=n.is_maintenance)
-    for name in INTERFACES:
-        d[name] = getattr(n, name, None)
+def node_dict(raw):
+    """A node as listed by the API (plain dict, API field names), with empty dicts for unset maps."""
+    d = dict(raw)
+    for key in ('driver_info', 'properties', 'extra'):
+        d[key] = d.get(key) or {}
+    d['traits'] = list(d.get('traits') or [])
     return d
 
 
-def port_dict(p):
-    return dict(uuid=p.id, address=p.address, node_uuid=p.node_id, portgroup_uuid=p.port_group_id,
-                pxe_enabled=p.is_pxe_enabled, physical_network=p.physical_network,
-                local_link_connection=p.local_link_connection or {}, extra=p.extra or {})
-
-
-def port_group_dict(g):
-    return dict(uuid=g.id, name=g.name, node_uuid=g.node_id, address=g.address, mode=g.mode,
-                properties=g.properties or {}, standalone_ports_supported=g.is_standalone_ports_supported)
+def port_dict(raw):
+    d = dict(raw)
+    d['local_link_connection'] = d.get('local_link_connection') or {}
+    d['extra'] = d.get('extra') or {}
+    return d
 
 
 class IronicNodesModule(BaremetalModule):
@@ -495,9 +489,10 @@ class IronicNodesModule(BaremetalModule):
             raise BaremetalError('concurrency must be at least 1')
 
         self.ironic = IronicAdapter(self.conn, concurrency=p['concurrency'])
-        nodes = [node_dict(n) for n in self.ironic.list_nodes()]
-        ports = [port_dict(x) for x in self.ironic.list_ports()]
-        pgs = [port_group_dict(g) for g in self.ironic.list_port_groups()]
+        # Raw paginated lists (API field names): three kinds of GET however large the site.
+        nodes = [node_dict(n) for n in self.ironic.list_raw('nodes')]
+        ports = [port_dict(x) for x in self.ironic.list_raw('ports')]
+        pgs = [dict(g, properties=g.get('properties') or {}) for g in self.ironic.list_raw('portgroups')]
 
         errors = validate(specs, nodes, ports, pgs, state=p['state'], force=p['force'])
         if errors:

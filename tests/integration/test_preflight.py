@@ -1,5 +1,6 @@
 """preflight against the real lab APIs, and site.yml end to end."""
 import os
+import re
 import subprocess
 
 from .lab import REPO, VENV_BIN, run_module
@@ -32,9 +33,18 @@ def test_preflight_unreachable_api_is_a_clear_error(lab):
     assert "Traceback" not in r["msg"]
 
 
-def test_site_yml_runs_against_the_lab(lab):
-    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/site.yml",
+def _site(lab):
+    return subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/site.yml",
                            "-i", "inventory/lab"], cwd=REPO, env=lab.ansible_env(),
                           capture_output=True, text=True, timeout=1800, check=False)
+
+
+def test_site_yml_runs_against_the_lab_and_converges(lab):
+    proc = _site(lab)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "failed=0" in proc.stdout
+    # Every play is idempotent and no role undoes another's work: a second run changes nothing.
+    again = _site(lab)
+    assert again.returncode == 0, again.stdout[-4000:]
+    recap = again.stdout[again.stdout.index("PLAY RECAP"):]
+    assert re.search(r"changed=[1-9]", recap) is None, again.stdout[-6000:]
