@@ -60,8 +60,9 @@ test-sanity: venv
 lint: venv
 	$(BIN)/ansible-lint --offline -q
 
-bench: venv lab-up
-	$(BIN)/python bench/run.py
+bench: venv
+	$(LAB) install
+	$(BIN)/python bench/run.py  # each benchmark starts its own fresh lab on ports 16485/19796
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .lab/build
