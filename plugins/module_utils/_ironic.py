@@ -33,13 +33,13 @@ def status_code(exc):
 
 
 def is_retryable(exc):
-    """409 NodeLocked, 503, and sqlite's "database is locked" (a 500 from sqlite-backed Ironic such
-    as metal3's or this lab's, rolled back server-side) are transient; every other error is final."""
+    """409 NodeLocked, 503, and a 500 from a database lock or deadlock (sqlite-backed Ironic such as
+    metal3's, MySQL deadlocks: rolled back server-side) are transient; every other error is final."""
     code = status_code(exc)
     if code == 503:
         return True
     if code == 500:
-        return 'database is locked' in str(getattr(exc, 'details', '') or exc)
+        return is_transient_db_error(exc)
     if code == 409:
         text = str(getattr(exc, 'details', '') or exc).lower()
         return 'locked' in text or 'nodelocked' in text
@@ -185,7 +185,7 @@ class IronicAdapter:
                     gate.success()
                     return result
             attempt += 1
-            if not (is_retryable(failure) or is_transient_db_error(failure)) or attempt > self.retries:
+            if not is_retryable(failure) or attempt > self.retries:
                 raise failure
             gate.shrink()
             time.sleep(delay)
