@@ -49,6 +49,13 @@ options:
         fall back to their C(extra.rack). Used to report ports cabled to another rack's physical network.
     type: dict
     default: {}
+  nodes:
+    description:
+      - Check only the ports of these Ironic nodes (by name), for example the site inventory's hosts.
+        A shared Ironic may hold nodes of other sites or tests that this site does not own.
+      - When omitted, every port in Ironic is checked.
+    type: list
+    elements: str
   require_ports:
     description:
       - Whether every rack in O(racks) must have at least one Ironic port on its physical network.
@@ -117,6 +124,7 @@ class RoutedNetworkCheckModule(BaremetalModule):
             physical_network=dict(type='str', required=True),
         )),
         node_racks=dict(type='dict', default={}),
+        nodes=dict(type='list', elements='str'),
         require_ports=dict(type='bool', default=True),
         fail_on_problems=dict(type='bool', default=True),
     )
@@ -134,6 +142,9 @@ class RoutedNetworkCheckModule(BaremetalModule):
         ports = [dict(address=port.address, id=port.id, node=nodes.get(port.node_id, {}).get('name', port.node_id),
                       physical_network=port.physical_network)
                  for port in self.conn.baremetal.ports(details=True)]
+        if p['nodes'] is not None:
+            wanted = set(p['nodes'])
+            ports = [port for port in ports if port['node'] in wanted]
         node_racks = dict((n['name'], n['extra'].get('rack')) for n in nodes.values() if n['extra'].get('rack'))
         node_racks.update(p['node_racks'] or {})
         problems, racks, by_physnet = ironic_port_problems(p['network'], segments, ports, p['racks'], node_racks,

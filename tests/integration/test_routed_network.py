@@ -245,7 +245,7 @@ def test_ironic_ports_cross_check(lab, conn):
         conn.baremetal.create_port(node_id=node.id, address="52:54:00:41:01:02", physical_network="leaf7")
         args = dict(network="rn-check", racks=[dict(rack="r01", physical_network="leaf1"),
                                                dict(rack="r02", physical_network="leaf2")],
-                    node_racks={"rn-check-n1": "r01"})
+                    node_racks={"rn-check-n1": "r01"}, nodes=["rn-check-n1"])
         r = run_module(lab, "spineleaf.baremetal.routed_network_check", args)[1]
         assert r["failed"] and not r["changed"]
         msgs = [p["message"] for p in r["problems"]]
