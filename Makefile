@@ -55,7 +55,7 @@ test-integration: venv
 	$(BIN)/python -m pytest -q tests/integration
 
 test-sanity: venv
-	PYTHON=$(BIN)/python bash tests/sanity/run.sh
+	PYTHON=$(CURDIR)/$(BIN)/python bash tests/sanity/run.sh
 
 lint: venv
 	$(BIN)/ansible-lint --offline -q

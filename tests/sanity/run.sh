@@ -3,6 +3,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 PYTHON=${PYTHON:-$top/.venv/bin/python}
+case "$PYTHON" in /*) ;; *) PYTHON="$top/$PYTHON" ;; esac  # we cd elsewhere below
 bin=$(dirname "$PYTHON")
 
 # ansible-test bootstraps pip from a host unreachable here: seed its cache with a stand-in
