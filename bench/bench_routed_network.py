@@ -190,7 +190,7 @@ def run_sdk(lab, name, spec, tmp):
     with open(script, "w") as f:
         f.write(SDK_SCRIPT)
     proc = subprocess.run([os.path.join(common.REPO, ".venv", "bin", "python"), script, lab.clouds_yaml, name,
-                           json.dumps(spec)], capture_output=True, text=True, check=False)
+                           json.dumps(spec)], env=lab.ansible_env(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError("sdk script failed: " + proc.stderr[-2000:])
     return int(proc.stdout.strip().splitlines()[-1])

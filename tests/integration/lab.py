@@ -39,10 +39,15 @@ class Lab:
 
 
 def _connect(clouds_yaml):
-    import openstack.config
-    import openstack.connection
-    config = openstack.config.OpenStackConfig(config_files=[clouds_yaml])
-    return openstack.connection.Connection(config=config.get_one(cloud="spineleaf-lab"))
+    """An SDK connection to exactly this lab instance.
+
+    The endpoints come from the instance's own clouds.yaml, and neither OS_* variables nor other
+    clouds.yaml files are read: OS_CLIENT_CONFIG_FILE (exported by the Makefile for the operator's
+    lab) would otherwise win and point the connection at another instance."""
+    import openstack
+    with open(clouds_yaml) as f:
+        cloud = dict(yaml.safe_load(f)["clouds"]["spineleaf-lab"])
+    return openstack.connect(load_yaml_config=False, load_envvars=False, **cloud)
 
 
 class PlaybookResult:
