@@ -2,7 +2,6 @@
 timing and result files. Benchmarks print ratios against alternatives run in the same process."""
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -26,14 +25,8 @@ BENCH_NEUTRON_PORT = int(os.environ.get("BENCH_NEUTRON_PORT", "19796"))
 def fresh_lab():
     """A clean lab instance (empty databases) for one benchmark, stopped afterwards."""
     state = os.path.join(REPO, ".lab", "bench-run-%d" % BENCH_IRONIC_PORT)  # one per instance
-    lab = Lab(BENCH_IRONIC_PORT, BENCH_NEUTRON_PORT, state)
-    lab.ctl("down")
-    shutil.rmtree(state, ignore_errors=True)
-    lab.ctl("up")
-    try:
+    with Lab(BENCH_IRONIC_PORT, BENCH_NEUTRON_PORT, state).fresh() as lab:
         yield lab
-    finally:
-        lab.ctl("down")
 
 
 def peer_bin():

@@ -1,5 +1,4 @@
 import os
-import shutil
 
 import pytest
 
@@ -19,13 +18,8 @@ def lab():
     state = os.environ.get("TEST_LAB_STATE_DIR") or os.path.join(REPO, ".lab", "test-run")
     instance = Lab(int(os.environ.get("TEST_IRONIC_PORT", "16385")),
                    int(os.environ.get("TEST_NEUTRON_PORT", "19696")), state)
-    instance.ctl("down")
-    shutil.rmtree(state, ignore_errors=True)
-    instance.ctl("up")
-    try:
+    with instance.fresh():
         yield instance
-    finally:
-        instance.ctl("down")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
 """Helpers for integration tests: a private lab instance and ansible-playbook runs against it."""
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -25,6 +27,17 @@ class Lab:
     def ctl(self, *args):
         subprocess.run(["python3", os.path.join(REPO, "lab", "labctl.py")] + list(args),
                        env=self.env, check=True)
+
+    @contextlib.contextmanager
+    def fresh(self):
+        """Start this instance with empty databases; stop it afterwards."""
+        self.ctl("down")
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.ctl("up")
+        try:
+            yield self
+        finally:
+            self.ctl("down")
 
     def ansible_env(self):
         env = dict(os.environ)
