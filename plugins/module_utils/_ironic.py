@@ -84,10 +84,6 @@ class IronicAdapter:
         self._count_read()
         return list(self.api.ports(details=True, **filters))
 
-    def list_port_groups(self, **filters):
-        self._count_read()
-        return list(self.api.port_groups(details=True, **filters))
-
     def list_raw(self, collection, **params):
         """All ``nodes`` or ``ports`` (with details) as plain dicts with the API's own field names,
         at the highest microversion the server offers, following ``next`` links: one GET per
