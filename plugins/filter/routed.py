@@ -8,14 +8,14 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _netplan
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rack_subnets
 
 
 RACK_KEYS = ('rack', 'rack_index', 'rack_physnet', 'rack_vlans', 'rack_subnets')
 
 
 def _need_netaddr(name):
-    if not _netplan.HAS_NETADDR:
+    if not _rack_subnets.HAS_NETADDR:
         raise AnsibleFilterError('%s: the netaddr Python library is required on the controller (pip install netaddr)' % name)
 
 
@@ -34,7 +34,7 @@ def rack_subnets(supernet, prefix_length=None, racks=None):
     if racks is None or prefix_length is None:
         raise AnsibleFilterError('rack_subnets: usage: supernet | spineleaf.baremetal.rack_subnets(prefix_length, racks)')
     try:
-        return _netplan.rack_subnets(supernet, prefix_length, racks)
+        return _rack_subnets.rack_subnets(supernet, prefix_length, racks)
     except ValueError as exc:
         raise AnsibleFilterError('rack_subnets: %s' % to_native(exc))
 
@@ -42,7 +42,7 @@ def rack_subnets(supernet, prefix_length=None, racks=None):
 def leaf_routes(plan, rack, extra_routes=None):
     _need_netaddr('leaf_routes')
     try:
-        return _netplan.leaf_routes(dict(plan), str(rack), extra_routes)
+        return _rack_subnets.leaf_routes(dict(plan), str(rack), extra_routes)
     except (ValueError, KeyError, TypeError) as exc:
         raise AnsibleFilterError('leaf_routes: %s' % to_native(exc))
 
@@ -55,7 +55,7 @@ def routed_network_segments(network, racks):
     try:
         # Only the rack keys: racks may be whole hostvars, whose other variables need not template.
         racks = [dict((k, r[k]) for k in RACK_KEYS if k in r) for r in racks]
-        return _netplan.routed_network_segments(dict(network), racks)
+        return _rack_subnets.routed_network_segments(dict(network), racks)
     except (ValueError, KeyError, TypeError) as exc:
         raise AnsibleFilterError('routed_network_segments: %s' % to_native(exc))
 

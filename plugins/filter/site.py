@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_spec as _node_spec
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_traits as _node_traits
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors as _site_errors
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name as _trait_name
 
@@ -35,6 +36,16 @@ def enroll_node(hostvars):
         raise AnsibleFilterError('enroll_node: node %s: %s' % (hostvars.get('inventory_hostname'), exc))
 
 
+def node_traits(hostvars, rack=True, role=True):
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError('node_traits: expected one node\'s hostvars (a dict), got %s' % type(hostvars).__name__)
+    try:
+        return _node_traits(hostvars, rack=rack, role=role)
+    except ValueError as exc:
+        raise AnsibleFilterError('node_traits: node %s: %s' % (hostvars.get('inventory_hostname'), exc))
+
+
 class FilterModule:
     def filters(self):
-        return {'site_errors': site_errors, 'trait_name': trait_name, 'enroll_node': enroll_node}
+        return {'site_errors': site_errors, 'trait_name': trait_name, 'enroll_node': enroll_node,
+                'node_traits': node_traits}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import normalize_mac
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, normalize_mac
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
 
 SECRET_KEY_RE = re.compile(r'password|secret|key', re.IGNORECASE)
@@ -63,12 +63,8 @@ def secret_values(specs):
     return out
 
 
-def _pointer(key):
-    return str(key).replace('~', '~0').replace('/', '~1')
-
-
-class NodePlan:
-    """What to do for one node. ``action`` is create / update / unchanged / delete."""
+class EnrollPlan:
+    """What ironic_nodes does for one node. ``action`` is created / updated / unchanged / deleted."""
 
     def __init__(self, name, uuid=None, action='unchanged'):
         self.name = name
@@ -93,7 +89,7 @@ class NodePlan:
     def writes(self):
         return bool(self.create_attrs or self.node_patch or self.traits is not None or self.pg_create
                     or self.pg_patch or self.pg_delete or self.port_create or self.port_patch
-                    or self.port_delete or self.action == 'delete')
+                    or self.port_delete or self.action == 'deleted')
 
 
 # ------------------------------------------------------------------ validation
@@ -251,12 +247,12 @@ def plan_node(spec, node, ports, pgs, options):
     """Plan one node. ``node`` is the current Ironic node dict or None; ``ports`` / ``pgs`` are
     its current ports and port groups. ``options``: traits_mode, ports_mode, update_password."""
     name = spec['name']
-    plan = NodePlan(name, uuid=node['uuid'] if node else None)
+    plan = EnrollPlan(name, uuid=node['uuid'] if node else None)
     plan.provision_state = node.get('provision_state') if node else None
     plan.before = _node_view(node, spec, ports, pgs)
 
     if node is None:
-        plan.action = 'create'
+        plan.action = 'created'
         attrs = {'name': name}
         for field in SCALAR_FIELDS:
             if spec.get(field) is not None:
@@ -280,10 +276,8 @@ def plan_node(spec, node, ports, pgs, options):
     if spec.get('port_groups') is not None:
         after['port_groups'] = _pgs_after(spec, pgs, options)
     plan.after = after
-    if plan.action != 'create' and plan.writes:
+    if plan.action != 'created' and plan.writes:
         plan.action = 'updated'
-    elif plan.action == 'create':
-        plan.action = 'created'
     return plan
 
 
@@ -302,7 +296,7 @@ def _plan_node_fields(plan, spec, node, options):
                     continue
             elif current.get(key) == value:
                 continue
-            plan.node_patch.append({'op': 'add', 'path': '/driver_info/%s' % _pointer(key), 'value': value})
+            plan.node_patch.append({'op': 'add', 'path': '/driver_info/%s' % json_pointer(key), 'value': value})
             plan.changes.append('driver_info.%s' % key)
     for field in MERGED_FIELDS:
         want = spec.get(field)
@@ -311,7 +305,7 @@ def _plan_node_fields(plan, spec, node, options):
         current = node.get(field) or {}
         for key, value in sorted(want.items()):
             if key not in current or current[key] != value:
-                plan.node_patch.append({'op': 'add', 'path': '/%s/%s' % (field, _pointer(key)), 'value': value})
+                plan.node_patch.append({'op': 'add', 'path': '/%s/%s' % (field, json_pointer(key)), 'value': value})
                 plan.changes.append('%s.%s' % (field, key))
     if spec.get('traits') is not None:
         current = set(node.get('traits') or [])
@@ -349,7 +343,7 @@ def _plan_port_groups(plan, spec, pgs, options):
                 plan.changes.append('port group %s %s' % (pg['name'], field))
         for key, value in sorted((pg.get('properties') or {}).items()):
             if (cur.get('properties') or {}).get(key) != value:
-                patch.append({'op': 'add', 'path': '/properties/%s' % _pointer(key), 'value': value})
+                patch.append({'op': 'add', 'path': '/properties/%s' % json_pointer(key), 'value': value})
                 plan.changes.append('port group %s properties.%s' % (pg['name'], key))
         if patch:
             plan.pg_patch.append((cur['uuid'], patch, pg['name']))
@@ -396,7 +390,7 @@ def _plan_ports(plan, spec, ports, pgs, options):
                 plan.changes.append('port %s local_link_connection' % mac)
         for key, value in sorted((port.get('extra') or {}).items()):
             if (cur.get('extra') or {}).get(key) != value:
-                patch.append({'op': 'add', 'path': '/extra/%s' % _pointer(key), 'value': value})
+                patch.append({'op': 'add', 'path': '/extra/%s' % json_pointer(key), 'value': value})
                 plan.changes.append('port %s extra.%s' % (mac, key))
         want_pg = port.get('port_group')
         if want_pg and pg_name_by_uuid.get(cur.get('portgroup_uuid')) != want_pg:
@@ -450,11 +444,11 @@ def _pgs_after(spec, pgs, options):
 
 def plan_delete(spec, node):
     """Plan removing one node (validation already refused deployed nodes without force)."""
-    plan = NodePlan(spec['name'], uuid=node['uuid'] if node else None)
+    plan = EnrollPlan(spec['name'], uuid=node['uuid'] if node else None)
     if node is None:
         plan.action = 'unchanged'
         return plan
-    plan.action = 'delete'
+    plan.action = 'deleted'
     plan.provision_state = node.get('provision_state')
     plan.before = {'name': node.get('name'), 'provision_state': node.get('provision_state')}
     plan.after = {}

@@ -24,6 +24,8 @@ except ImportError:  # pragma: no cover - checked by the callers
     netaddr = None
     HAS_NETADDR = False
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import rack_index
+
 
 def _network(text, what):
     try:
@@ -38,14 +40,15 @@ def _network(text, what):
 def rack_indexes(racks):
     """Normalise racks to an ordered list of ``(rack, index)``.
 
-    Accepts a list of names (position = index, from 0), a list of ``{rack, rack_index}`` dicts,
-    or a dict ``rack -> index``. Raises ValueError on duplicate names or indexes.
+    Accepts a list of names (position = index, from 1), a list of ``{rack, rack_index}`` dicts,
+    or a dict ``rack -> index``. Raises ValueError on duplicate names or indexes, or an index
+    that breaks the rack_index rule (an integer >= 1, as in the site model).
     """
     pairs = []
     if isinstance(racks, dict):
         pairs = list(racks.items())
     elif isinstance(racks, (list, tuple)):
-        for pos, item in enumerate(racks):
+        for pos, item in enumerate(racks, 1):
             if isinstance(item, dict):
                 if 'rack' not in item:
                     raise ValueError('rack #%d: %r has no "rack" key' % (pos, item))
@@ -56,14 +59,11 @@ def rack_indexes(racks):
         raise ValueError('racks must be a list of rack names, a list of {rack, rack_index} or a dict rack -> index, '
                          'got %s' % type(racks).__name__)
     seen_names, seen_index, out = {}, {}, []
-    for name, index in pairs:
+    for name, value in pairs:
         name = str(name)
-        try:
-            index = int(index)
-        except (TypeError, ValueError):
-            raise ValueError('rack %s: rack_index %r is not an integer' % (name, index))
-        if index < 0:
-            raise ValueError('rack %s: rack_index %d is negative' % (name, index))
+        index = rack_index(value)
+        if index is None:
+            raise ValueError('rack %s: rack_index %r is not a positive integer' % (name, value))
         if name in seen_names:
             raise ValueError('rack %s is listed twice' % name)
         if index in seen_index:
@@ -97,7 +97,7 @@ def rack_subnet(supernet, prefix_length, index, rack='rack'):
     count = 1 << (prefix_length - net.prefixlen)
     if index >= count:
         raise ValueError('supernet %s is too small: rack %s (rack_index %d) needs /%d number %d but only %d fit '
-                         '(indexes 0-%d); use a larger supernet or a longer prefix'
+                         '(indexes 1-%d); use a larger supernet or a longer prefix'
                          % (net, rack, index, prefix_length, index, count, count - 1))
     size = 1 << (max_len - prefix_length)
     first = int(net.network) + index * size

@@ -26,14 +26,12 @@ except ImportError:  # pragma: no cover - checked by the module
     netaddr = None
     HAS_NETADDR = False
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import PlanError
+
 VLAN_MIN, VLAN_MAX = 1, 4094
 SUBNET_UPDATABLE = ('gateway_ip', 'allocation_pools', 'dns_nameservers', 'enable_dhcp', 'description')
 SUBNET_FIXED = ('cidr', 'ipv6_address_mode', 'ipv6_ra_mode')
 NETWORK_UPDATABLE = ('description', 'shared', 'external', 'mtu')
-
-
-class PlanError(ValueError):
-    """An operator error found while planning: the message names the object and the fix."""
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -190,7 +188,19 @@ def _normalize_subnet(raw, seg_label, pos):
     sub['ip_version'] = int(version) if version is not None else None
     sub['_net'] = net
     sub['enable_dhcp'] = raw.get('enable_dhcp')
-    # gateway
+    gw = _subnet_gateway(raw, sub, net, label, errors)
+    _subnet_pools(raw, sub, net, gw, label, errors)
+    _subnet_dns(raw, sub, label, errors)
+    _subnet_routes(raw, sub, net, label, errors)
+    for mode in ('ipv6_address_mode', 'ipv6_ra_mode'):
+        sub[mode] = raw.get(mode)
+        if sub[mode] and sub['ip_version'] == 4:
+            errors.append('%s: %s is only for IPv6 subnets' % (label, mode))
+    return sub, errors
+
+
+def _subnet_gateway(raw, sub, net, label, errors):
+    """Check and set ``gateway_ip``; returns it (an IPAddress) when usable, else None."""
     gateway = raw.get('gateway_ip')
     sub['gateway_ip'] = None
     gw = None
@@ -206,7 +216,11 @@ def _normalize_subnet(raw, seg_label, pos):
             gw = None
         elif net.version == 4 and net.prefixlen < 31 and gw in (net.network, net.broadcast):
             errors.append('%s: gateway_ip %s is the network or broadcast address of %s' % (label, gw, net.cidr))
-    # pools
+    return gw
+
+
+def _subnet_pools(raw, sub, net, gw, label, errors):
+    """Check and set ``allocation_pools``: valid, inside the cidr, apart from each other and the gateway."""
     pools = raw.get('allocation_pools')
     sub['allocation_pools'] = None
     if pools is not None:
@@ -236,13 +250,16 @@ def _normalize_subnet(raw, seg_label, pos):
             ranges.append((start, end))
             norm.append(dict(start=str(start), end=str(end)))
         sub['allocation_pools'] = norm
-        if gw is None and net is not None and not gateway:
+        if gw is None and net is not None and not raw.get('gateway_ip'):
             dgw = _ip(default_gateway(str(net.cidr)))
             for start, end in ranges:
                 if start <= dgw <= end:
                     errors.append('%s: the default gateway %s is inside allocation pool %s-%s: set gateway_ip'
                                   % (label, dgw, start, end))
-    # DNS
+
+
+def _subnet_dns(raw, sub, label, errors):
+    """Check and set ``dns_nameservers``."""
     dns = raw.get('dns_nameservers')
     sub['dns_nameservers'] = None
     if dns is not None:
@@ -252,7 +269,10 @@ def _normalize_subnet(raw, seg_label, pos):
                 sub['dns_nameservers'].append(str(_ip(server)))
             except (netaddr.AddrFormatError, ValueError, TypeError):
                 errors.append('%s: dns_nameservers entry %r is not an IP address' % (label, server))
-    # extra host routes
+
+
+def _subnet_routes(raw, sub, net, label, errors):
+    """Check and set the operator's extra ``host_routes``."""
     routes = []
     for route in raw.get('host_routes') or []:
         route = route or {}
@@ -269,11 +289,6 @@ def _normalize_subnet(raw, seg_label, pos):
             errors.append('%s: host route nexthop %s is not inside cidr %s' % (label, hop, net.cidr))
         routes.append(dict(destination=str(dest.cidr), nexthop=str(hop)))
     sub['host_routes'] = routes
-    for mode in ('ipv6_address_mode', 'ipv6_ra_mode'):
-        sub[mode] = raw.get(mode)
-        if sub[mode] and sub['ip_version'] == 4:
-            errors.append('%s: %s is only for IPv6 subnets' % (label, mode))
-    return sub, errors
 
 
 # ---------------------------------------------------------------------------- routes
@@ -364,26 +379,61 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
     cur_segments = list(current.get('segments') or [])
     cur_subnets = list(current.get('subnets') or [])
     name = spec['name']
-
     if spec['state'] == 'absent':
-        if network is None:
-            result.network = dict(name=name, action='absent')
-            return result
-        for sub in cur_subnets:
-            result.add('delete_subnet', id=sub['id'], name=sub.get('name'))
-            result.subnets.append(dict(name=sub.get('name'), id=sub['id'], cidr=sub.get('cidr'), action='deleted'))
-        for seg in cur_segments:
-            result.add('delete_segment', id=seg['id'], name=seg.get('name'))
-            result.segments.append(dict(name=seg.get('name'), id=seg['id'], action='deleted',
-                                        physical_network=seg.get('physical_network'),
-                                        segmentation_id=seg.get('segmentation_id')))
-        result.add('delete_network', id=network['id'], name=name)
-        result.network = dict(name=name, id=network['id'], action='deleted')
-        return result
+        return _plan_absent(result, name, network, cur_segments, cur_subnets)
 
     errors = []
     desired = spec['segments']
-    # --- network
+    cur_segments = _plan_network(result, spec, network, cur_segments)
+    matched, extra_segments = _match_segments(desired, cur_segments, name, errors)
+    replaced = _replacements(desired, matched, cur_subnets, current.get('ports'), replace_segments, errors)
+    seg_of_current = dict((c.get('id'), c) for c in cur_segments if c.get('id'))
+    desired_subnets = {}
+    for seg in desired:
+        for sub in seg['subnets']:
+            desired_subnets[sub['name']] = (seg, sub)
+    purge_ids = set(c['id'] for c in extra_segments if c.get('id')) if purge_segments else set()
+    replace_ids = set(matched[n]['id'] for n in replaced if matched[n].get('id'))
+    subnets_to_delete, cur_subnet_by_name, kept_unmanaged = _sort_current_subnets(
+        cur_subnets, desired_subnets, purge_ids | replace_ids, purge_segments)
+    _check_fixed_subnet_fields(desired_subnets, cur_subnet_by_name, seg_of_current, matched, errors)
+    _check_overlaps(desired_subnets, kept_unmanaged, name, errors)
+    if errors:
+        raise PlanError('routed network %s: %d problem(s), nothing was changed: %s' % (name, len(errors), '; '.join(errors)))
+
+    _plan_deletions(result, subnets_to_delete, replace_ids, extra_segments, kept_unmanaged, replaced, matched,
+                    purge_segments)
+    _plan_segments(result, desired, matched, replaced)
+    after_subnets = _plan_subnets(result, desired_subnets, cur_subnet_by_name, kept_unmanaged, seg_of_current,
+                                  replaced, cur_subnets)
+    result.after = _predicted_state(spec, network, desired, extra_segments, after_subnets, kept_unmanaged,
+                                    seg_of_current, purge_segments)
+    return result
+
+
+def _plan_absent(result, name, network, cur_segments, cur_subnets):
+    """state=absent: delete the subnets, then the segments, then the network."""
+    if network is None:
+        result.network = dict(name=name, action='absent')
+        return result
+    for sub in cur_subnets:
+        result.add('delete_subnet', id=sub['id'], name=sub.get('name'))
+        result.subnets.append(dict(name=sub.get('name'), id=sub['id'], cidr=sub.get('cidr'), action='deleted'))
+    for seg in cur_segments:
+        result.add('delete_segment', id=seg['id'], name=seg.get('name'))
+        result.segments.append(dict(name=seg.get('name'), id=seg['id'], action='deleted',
+                                    physical_network=seg.get('physical_network'),
+                                    segmentation_id=seg.get('segmentation_id')))
+    result.add('delete_network', id=network['id'], name=name)
+    result.network = dict(name=name, id=network['id'], action='deleted')
+    return result
+
+
+def _plan_network(result, spec, network, cur_segments):
+    """Create or update the network itself. Returns the current segments, with the implicit first
+    segment a new network gets (no name, the first segment's provider attributes)."""
+    name = spec['name']
+    desired = spec['segments']
     if network is None:
         first = desired[0]
         attrs = dict(name=name, provider_network_type=first['network_type'],
@@ -395,20 +445,22 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
                 attrs[key] = spec[key]
         result.add('create_network', attrs=attrs)
         result.network = dict(name=name, action='created')
-        # The network's implicit first segment: no name, the first segment's provider attributes.
-        cur_segments = [dict(id=None, name=None, network_type=first['network_type'],
-                             physical_network=first['physical_network'],
-                             segmentation_id=first['segmentation_id'], implicit=True)]
+        return [dict(id=None, name=None, network_type=first['network_type'],
+                     physical_network=first['physical_network'],
+                     segmentation_id=first['segmentation_id'], implicit=True)]
+    changes = dict((k, spec[k]) for k in NETWORK_UPDATABLE
+                   if spec[k] is not None and network.get(k) != spec[k])
+    if changes:
+        result.add('update_network', id=network['id'], changes=changes)
+        result.network = dict(name=name, id=network['id'], action='updated', changes=sorted(changes))
     else:
-        changes = dict((k, spec[k]) for k in NETWORK_UPDATABLE
-                       if spec[k] is not None and network.get(k) != spec[k])
-        if changes:
-            result.add('update_network', id=network['id'], changes=changes)
-            result.network = dict(name=name, id=network['id'], action='updated', changes=sorted(changes))
-        else:
-            result.network = dict(name=name, id=network['id'], action='unchanged')
+        result.network = dict(name=name, id=network['id'], action='unchanged')
+    return cur_segments
 
-    # --- match segments: by name, then by provider identity (adopts the unnamed implicit segment)
+
+def _match_segments(desired, cur_segments, name, errors):
+    """Match the wanted segments with current ones: by name, then by provider identity (adopts the
+    unnamed implicit segment). Returns ``(matched: name -> current, extra current segments)``."""
     matched = {}  # desired name -> current segment
     used = set()
     by_name = {}
@@ -435,9 +487,12 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
             matched[seg['name']] = cur
             used.add(id(cur))
             break
-    extra_segments = [c for c in cur_segments if id(c) not in used]
+    return matched, [c for c in cur_segments if id(c) not in used]
 
-    # --- forbidden changes / replacements
+
+def _replacements(desired, matched, cur_subnets, ports, replace_segments, errors):
+    """Matched segments whose provider attributes differ: Neutron cannot change them, so they are
+    replaced when allowed and free of ports, else reported. Returns the names to replace."""
     replaced = set()
     for seg in desired:
         cur = matched.get(seg['name'])
@@ -453,7 +508,7 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
                           'or give the new segment another name' % (seg['name'], ', '.join(what)))
             continue
         seg_subnet_ids = set(s['id'] for s in cur_subnets if s.get('segment_id') == cur.get('id'))
-        busy = [p for p in current.get('ports') or []
+        busy = [p for p in ports or []
                 if seg_subnet_ids & set(ip.get('subnet_id') for ip in p.get('fixed_ips') or [])]
         if busy:
             port_ids = ', '.join(p['id'] for p in busy[:5])
@@ -461,21 +516,18 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
                           'delete or move them first' % (seg['name'], ', '.join(what), len(busy), port_ids))
             continue
         replaced.add(seg['name'])
+    return replaced
 
-    # --- existing subnets: which stay, which go
-    seg_of_current = dict((c.get('id'), c) for c in cur_segments if c.get('id'))
-    desired_subnets = {}
-    for seg in desired:
-        for sub in seg['subnets']:
-            desired_subnets[sub['name']] = (seg, sub)
-    purge_ids = set(c['id'] for c in extra_segments if c.get('id')) if purge_segments else set()
-    replace_ids = set(matched[n]['id'] for n in replaced if matched[n].get('id'))
+
+def _sort_current_subnets(cur_subnets, desired_subnets, doomed_segment_ids, purge_segments):
+    """Which current subnets go (on a purged or replaced segment, or unwanted with purge), which are
+    the wanted ones by name, and which stay unmanaged: ``(to_delete, by_name, kept_unmanaged)``."""
     subnets_to_delete = []
     cur_subnet_by_name = {}
     kept_unmanaged = []
     for sub in cur_subnets:
         seg_id = sub.get('segment_id')
-        if seg_id in replace_ids or seg_id in purge_ids:
+        if seg_id in doomed_segment_ids:
             subnets_to_delete.append(sub)
             continue
         if sub.get('name') in desired_subnets and sub.get('name') not in cur_subnet_by_name:
@@ -485,7 +537,11 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
             subnets_to_delete.append(sub)
         else:
             kept_unmanaged.append(sub)
+    return subnets_to_delete, cur_subnet_by_name, kept_unmanaged
 
+
+def _check_fixed_subnet_fields(desired_subnets, cur_subnet_by_name, seg_of_current, matched, errors):
+    """A wanted subnet that exists must stay on its segment with its cidr and IPv6 modes."""
     for sub_name, (seg, sub) in desired_subnets.items():
         cur = cur_subnet_by_name.get(sub_name)
         if cur is None:
@@ -506,7 +562,9 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
                 errors.append('subnet %s (segment %s): %s cannot change (%s -> %s): delete the subnet, or give the '
                               'new one another name' % (sub_name, seg['name'], field, have, want))
 
-    # overlaps with subnets that stay on the network
+
+def _check_overlaps(desired_subnets, kept_unmanaged, name, errors):
+    """Wanted subnets must not overlap subnets that stay on the network."""
     for sub_name, (seg, sub) in desired_subnets.items():
         mine = netaddr.IPNetwork(sub['cidr'])
         for other in kept_unmanaged:
@@ -515,10 +573,11 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
                 errors.append('subnet %s (segment %s): %s overlaps existing subnet %s (%s) of network %s: '
                               'change the cidr, or delete that subnet (purge_segments: true)'
                               % (sub_name, seg['name'], sub['cidr'], other.get('name') or other['id'], other['cidr'], name))
-    if errors:
-        raise PlanError('routed network %s: %d problem(s), nothing was changed: %s' % (name, len(errors), '; '.join(errors)))
 
-    # --- deletions first (they may free a VLAN or a CIDR): subnets, then segments
+
+def _plan_deletions(result, subnets_to_delete, replace_ids, extra_segments, kept_unmanaged, replaced, matched,
+                    purge_segments):
+    """Deletions first (they may free a VLAN or a CIDR): subnets, then segments."""
     for sub in subnets_to_delete:
         result.add('delete_subnet', id=sub['id'], name=sub.get('name'))
         result.subnets.append(dict(name=sub.get('name'), id=sub['id'], cidr=sub.get('cidr'),
@@ -538,7 +597,9 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
     for seg_name in replaced:
         result.add('delete_segment', id=matched[seg_name]['id'], name=seg_name)
 
-    # --- segments: adopt / rename / create
+
+def _plan_segments(result, desired, matched, replaced):
+    """Adopt, rename or create each wanted segment."""
     for seg in desired:
         cur = matched.get(seg['name'])
         entry = dict(name=seg['name'], physical_network=seg['physical_network'], segmentation_id=seg['segmentation_id'],
@@ -563,7 +624,10 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
                 entry['action'] = 'unchanged'
         result.segments.append(entry)
 
-    # --- subnets: create / update (routes compared as sets including Neutron's automatic ones)
+
+def _plan_subnets(result, desired_subnets, cur_subnet_by_name, kept_unmanaged, seg_of_current, replaced, cur_subnets):
+    """Create or update each wanted subnet (routes compared as sets including Neutron's automatic
+    ones). Records ``result.final``; returns the predicted subnets for the diff."""
     final = []  # every subnet on the network after this run: {name, cidr, ip_version, segment, gateway}
     for sub_name, (seg, sub) in desired_subnets.items():
         cur = cur_subnet_by_name.get(sub_name)
@@ -631,8 +695,13 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
         merged['host_routes'] = routes_list(want_routes)
         after_subnets.append(dict(merged, segment_name=seg['name']))
     result.final = final
+    return after_subnets
 
-    # --- predicted state for diff.after
+
+def _predicted_state(spec, network, desired, extra_segments, after_subnets, kept_unmanaged, seg_of_current,
+                     purge_segments):
+    """The network as it will be after the plan, for ``diff.after``."""
+    name = spec['name']
     after_net = dict(network or {}, name=name)
     after_net.update((k, spec[k]) for k in NETWORK_UPDATABLE if spec[k] is not None)
     after_segments = [dict(seg, id=None) for seg in desired]
@@ -640,8 +709,7 @@ def plan(spec, current, purge_segments=False, replace_segments=False):
         after_segments += list(extra_segments)
         after_subnets += [dict(s, segment_name=(seg_of_current.get(s.get('segment_id')) or {}).get('name'))
                           for s in kept_unmanaged]
-    result.after = state_view(after_net, after_segments, after_subnets)
-    return result
+    return state_view(after_net, after_segments, after_subnets)
 
 
 def segment_conflicts(plan_, network_id, all_segments, network_names=None):
@@ -670,54 +738,3 @@ def segment_conflicts(plan_, network_id, all_segments, network_names=None):
             errors.append('%s: %s is already used by segment %s of network %s: choose another VLAN'
                           % (label, _key_text(key), other.get('name') or other.get('id'), owner))
     return errors
-
-
-# ---------------------------------------------------------------------------- Ironic cross-check
-def ironic_port_problems(network, segments, ports, racks, node_racks, require_ports=True):
-    """Cross-check Ironic ports with the segments of the provisioning ``network``.
-
-    ``segments``: ``{name, physical_network}``; ``ports``: ``{address, node, physical_network}``;
-    ``racks``: ``{rack, physical_network}``; ``node_racks``: node name -> rack. Returns
-    ``(problems, racks_summary, physnet_to_segment)``; each problem names node, port and rack.
-    """
-    problems = []
-    by_physnet = {}
-    for seg in segments:
-        if seg.get('physical_network'):
-            by_physnet[seg['physical_network']] = seg.get('name') or seg.get('id')
-    rack_of_physnet = dict((r['physical_network'], r['rack']) for r in racks)
-    summary = dict((r['rack'], dict(physical_network=r['physical_network'],
-                                    segment=by_physnet.get(r['physical_network']), ports=0)) for r in racks)
-
-    def add(node, port, rack, physnet, text):
-        where = 'node %s%s, port %s' % (node, ' (rack %s)' % rack if rack else '', port)
-        problems.append(dict(node=node, port=port, rack=rack, physical_network=physnet,
-                             message='%s: %s' % (where, text)))
-
-    for port in sorted(ports, key=lambda x: (str(x.get('node')), str(x.get('address')))):
-        node, address, physnet = port.get('node'), port.get('address'), port.get('physical_network')
-        rack = node_racks.get(node)
-        if not physnet:
-            want = summary.get(rack, {}).get('physical_network')
-            add(node, address, rack, None, 'no physical_network: set it to the rack\'s physical network%s'
-                % (' (%s)' % want if want else ''))
-            continue
-        if physnet not in by_physnet:
-            add(node, address, rack, physnet, 'physical_network %s has no segment on network %s: add the rack\'s segment '
-                '(routed_network) or fix the port' % (physnet, network))
-        port_rack = rack_of_physnet.get(physnet)
-        if rack and port_rack and port_rack != rack:
-            add(node, address, rack, physnet, 'physical_network %s belongs to rack %s: the node is cabled to the wrong leaf '
-                'or the port\'s physical_network is wrong' % (physnet, port_rack))
-        if port_rack in summary:
-            summary[port_rack]['ports'] += 1
-    for rack, info in sorted(summary.items()):
-        if not info['segment']:
-            problems.append(dict(node=None, port=None, rack=rack, physical_network=info['physical_network'],
-                                 message='rack %s: no segment for physical_network %s on network %s: run routed_network '
-                                         'with this rack' % (rack, info['physical_network'], network)))
-        if require_ports and not info['ports']:
-            problems.append(dict(node=None, port=None, rack=rack, physical_network=info['physical_network'],
-                                 message='rack %s: no Ironic port on physical_network %s: enroll the rack\'s nodes '
-                                         '(ports take the rack\'s physical network)' % (rack, info['physical_network'])))
-    return problems, summary, by_physnet

@@ -7,17 +7,8 @@
 
 from __future__ import annotations
 
-import re
-
-MAC_RE = re.compile(r'^([0-9a-f]{2}:){5}[0-9a-f]{2}$')
-
-
-def normalize_mac(mac):
-    """Lower-case a MAC and accept ``-`` separators; return None when it is not a MAC."""
-    if not isinstance(mac, str):
-        return None
-    mac = mac.strip().lower().replace('-', ':')
-    return mac if MAC_RE.match(mac) else None
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac, rack_index
 
 
 def site_errors(nodes):
@@ -29,7 +20,7 @@ def site_errors(nodes):
     errors = []
     seen_names = set()
     macs = {}
-    rack_index = {}
+    rack_of_index = {}
     for node in nodes:
         name = node.get('inventory_hostname') or node.get('name')
         where = 'node %s' % name
@@ -43,11 +34,11 @@ def site_errors(nodes):
         if not rack:
             errors.append('%s: no rack (put the node in a rack_<id> group whose group_vars set rack)' % where)
         else:
-            idx = node.get('rack_index')
-            if not isinstance(idx, int) or isinstance(idx, bool) or idx < 1:
+            idx = rack_index(node.get('rack_index'))
+            if idx is None:
                 errors.append('%s: rack %s needs rack_index, a positive integer' % (where, rack))
             else:
-                other = rack_index.setdefault(idx, rack)
+                other = rack_of_index.setdefault(idx, rack)
                 if other != rack:
                     errors.append('rack_index %d is used by racks %s and %s: each rack needs its own'
                                   % (idx, other, rack))
@@ -99,15 +90,24 @@ BMC_KEYS = {
 }
 
 
-def node_spec(hv, trait_fn=None):
+def node_traits(hv, rack=True, role=True):
+    """The traits the site model gives a node (``hv``: its hostvars): ``CUSTOM_RACK_<RACK>`` from
+    ``rack`` and ``CUSTOM_ROLE_<ROLE>`` from ``node_role``, each only when set (and asked for)."""
+    out = []
+    if rack and hv.get('rack'):
+        out.append(trait_name(hv['rack'], 'CUSTOM_RACK_'))
+    if role and hv.get('node_role'):
+        out.append(trait_name(hv['node_role'], 'CUSTOM_ROLE_'))
+    return out
+
+
+def node_spec(hv):
     """Turn one node's hostvars (site model) into an ``ironic_nodes`` node spec.
 
     Ports get the rack's physnet; bonds become port groups named ``<node>-<bond>`` (Ironic port
     group names are global) whose address is the first member's MAC; the rack and role become
     traits (``CUSTOM_RACK_<RACK>``, ``CUSTOM_ROLE_<ROLE>``) and ``extra.rack`` / ``extra.role``.
     """
-    from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
-    trait_fn = trait_fn or trait_name
     name = hv.get('inventory_hostname') or hv.get('name')
     driver = hv.get('bmc_driver') or 'ipmi'
     addr_key, user_key, pass_key = BMC_KEYS.get(driver, BMC_KEYS['ipmi'])
@@ -122,11 +122,7 @@ def node_spec(hv, trait_fn=None):
 
     rack = hv.get('rack')
     role = hv.get('node_role')
-    traits = list(hv.get('traits') or [])
-    if rack:
-        traits.append(trait_fn(rack, 'CUSTOM_RACK_'))
-    if role:
-        traits.append(trait_fn(role, 'CUSTOM_ROLE_'))
+    traits = list(hv.get('traits') or []) + node_traits(hv)
     extra = dict(hv.get('extra') or {})
     if rack:
         extra['rack'] = rack

@@ -30,7 +30,9 @@ except ImportError:  # pragma: no cover - the module reports the missing library
     HAS_JMESPATH = False
     JMESPATH_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import PlanError
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
 
 # Where the traits this collection owns are recorded on a node (a sorted list of names).
 OWNER_KEY = 'spineleaf_traits'
@@ -43,10 +45,6 @@ ASSIGN_KEYS = ('traits', 'extra', 'resource_class', 'properties')
 INSPECTION_KEYS = frozenset(['inventory', 'plugin_data'])
 PORT_KEYS = frozenset(['ports'])
 MODES = ('add', 'exact')
-
-
-class PlanError(ValueError):
-    """A rule, assignment or selector that cannot be used; the message names it."""
 
 
 class Rule:
@@ -280,11 +278,7 @@ def node_document(node, ports=None, inspection=None, facts=None):
 
 
 # ------------------------------------------------------------------ planning
-def _pointer(key):
-    return key.replace('~', '~0').replace('/', '~1')
-
-
-class NodePlan:
+class TagPlan:
     """What one node needs: traits, ownership record, extra / properties keys, resource class."""
 
     def __init__(self, node):
@@ -321,7 +315,7 @@ class NodePlan:
                                      ('properties', self.properties_before, self.properties_after)):
             for key in sorted(after):
                 value = after[key]
-                path = '/%s/%s' % (field, _pointer(key))
+                path = '/%s/%s' % (field, json_pointer(key))
                 if value is None:
                     if key in before:
                         ops.append({'op': 'remove', 'path': path})
@@ -331,9 +325,13 @@ class NodePlan:
             ops.append({'op': 'add', 'path': '/resource_class', 'value': self.resource_class_after})
         return ops
 
+    def changes(self):
+        """What this plan changes: ``traits`` and each patched path (``/extra/...``)."""
+        return (['traits'] if self.traits_changed else []) + [op['path'] for op in self.patch()]
+
     @property
     def changed(self):
-        return self.traits_changed or bool(self.patch())
+        return bool(self.changes())
 
     def diff(self):
         """``(before, after)`` of what this plan touches."""
@@ -388,7 +386,7 @@ def plan_node(node, document, rules, assignment=None, mode='add'):
     """
     if mode not in MODES:
         raise PlanError('mode must be one of %s' % ', '.join(MODES))
-    plan = NodePlan(node)
+    plan = TagPlan(node)
     label = plan.name
     wanted = []      # in order, no duplicates
     removed = set()

@@ -445,16 +445,10 @@ class RoutedNetworkModule(BaremetalModule):
         if NETADDR_ERROR:
             self.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_ERROR)
         p = self.params
-        try:
-            spec = rn.normalize_spec(p)
-        except rn.PlanError as exc:
-            raise BaremetalError(str(exc))
+        spec = rn.normalize_spec(p)
         neutron = Neutron(self.conn)
         current = self.read_current(neutron, p['name'])
-        try:
-            plan = rn.plan(spec, current, purge_segments=p['purge_segments'], replace_segments=p['replace_segments'])
-        except rn.PlanError as exc:
-            raise BaremetalError(str(exc))
+        plan = rn.plan(spec, current, purge_segments=p['purge_segments'], replace_segments=p['replace_segments'])
         if any(action[0] in ('create_network', 'create_segment') for action in plan.actions):
             # A physnet/VLAN taken by another network would fail half-way (409): find it before any write.
             network_id = (current['network'] or {}).get('id')

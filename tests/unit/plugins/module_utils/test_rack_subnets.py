@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._netplan import (
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_subnets import (
     leaf_routes, rack_indexes, rack_subnets, routed_network_segments)
 
 
@@ -13,10 +13,10 @@ def test_rack_subnets_by_index_ipv4():
 
 def test_rack_subnets_list_forms_agree():
     names = rack_subnets('10.0.0.0/16', 24, ['a', 'b', 'c'])
-    dicts = rack_subnets('10.0.0.0/16', 24, [{'rack': 'a', 'rack_index': 0}, {'rack': 'b', 'rack_index': 1},
-                                             {'rack': 'c', 'rack_index': 2}])
+    dicts = rack_subnets('10.0.0.0/16', 24, [{'rack': 'a', 'rack_index': 1}, {'rack': 'b', 'rack_index': 2},
+                                             {'rack': 'c', 'rack_index': 3}])
     assert names == dicts
-    assert [names[r]['cidr'] for r in 'abc'] == ['10.0.0.0/24', '10.0.1.0/24', '10.0.2.0/24']
+    assert [names[r]['cidr'] for r in 'abc'] == ['10.0.1.0/24', '10.0.2.0/24', '10.0.3.0/24']
 
 
 def test_appending_a_rack_never_moves_the_others():
@@ -54,7 +54,11 @@ def test_rack_subnets_errors(supernet, prefix, racks, match):
 
 def test_rack_indexes_dict_and_list():
     assert rack_indexes({'r01': '1'}) == [('r01', 1)]
-    assert rack_indexes([{'rack': 'x'}]) == [('x', 0)]
+    assert rack_indexes([{'rack': 'x'}]) == [('x', 1)]
+    # one rule with the site model: an index is an integer >= 1
+    for bad in (0, -1, 'one', True):
+        with pytest.raises(ValueError, match='rack_index .* is not a positive integer'):
+            rack_indexes({'r01': bad})
 
 
 def test_leaf_routes_match_neutron():

@@ -1,4 +1,5 @@
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import normalize_mac, site_errors
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
 
 
 def node(name="r01-n01", rack="r01", idx=1, **kw):

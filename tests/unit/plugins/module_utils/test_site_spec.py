@@ -17,3 +17,12 @@ def test_node_spec_from_site_model():
     assert s["port_groups"] == [{"name": "r03-n02-bond0", "mode": "802.3ad", "address": "52:54:00:03:02:01"}]
     assert s["ports"][1] == {"address": "52:54:00:03:02:02", "pxe_enabled": False, "physical_network": "leaf3",
                              "port_group": "r03-n02-bond0", "extra": {"nic": "eno2"}}
+
+
+def test_node_traits_are_the_specs_rack_and_role_traits():
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_traits
+    hv = {"inventory_hostname": "r01-n01", "rack": "r01", "node_role": "compute", "traits": ["CUSTOM_X"]}
+    assert node_traits(hv) == ["CUSTOM_RACK_R01", "CUSTOM_ROLE_COMPUTE"]
+    assert node_traits(hv, role=False) == ["CUSTOM_RACK_R01"]
+    assert node_traits({"rack": "r01"}, rack=False) == []
+    assert set(node_traits(hv)) < set(node_spec(dict(hv, nics=[]))["traits"])
