@@ -13,6 +13,7 @@ with a message that names the object and the likely fix.
 
 from __future__ import annotations
 
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -53,6 +54,12 @@ class BaremetalError(Exception):
     """An error with a message meant for the operator (names the object and the fix)."""
 
 
+class PlanError(BaremetalError, ValueError):
+    """Bad input found while planning, before any write: the message names the object (node,
+    rule, segment, subnet) and the fix. The module base class reports it like any BaremetalError;
+    a ValueError too, so filters report it like the other bad input they are given."""
+
+
 def describe_sdk_error(exc, what=None):
     """Return an operator-facing message for an openstacksdk / keystoneauth exception.
 
@@ -85,6 +92,56 @@ def describe_sdk_error(exc, what=None):
     if hint:
         msg += ': %s' % hint
     return msg
+
+
+def status_code(exc):
+    """HTTP status of an SDK / keystoneauth exception, or None."""
+    return getattr(exc, 'status_code', None)
+
+
+def is_transient_db_error(exc):
+    """A 500 from a database lock / deadlock (sqlite "database is locked", MySQL "Deadlock found"):
+    rolled back server-side, so the same call succeeds when tried again."""
+    if status_code(exc) != 500:
+        return False
+    text = str(getattr(exc, 'details', '') or exc).lower()
+    return 'database is locked' in text or 'deadlock' in text
+
+
+def is_retryable(exc):
+    """The one retry policy of the adapters: 409 NodeLocked (another conductor or client holds
+    the node) and 503 are transient; every other error is final. Writes that may also meet a
+    single-writer database add ``is_transient_db_error``."""
+    code = status_code(exc)
+    if code == 503:
+        return True
+    if code == 409:
+        text = str(getattr(exc, 'details', '') or exc).lower()
+        return 'locked' in text or 'nodelocked' in text
+    return False
+
+
+def call_with_retry(attempt, retries, backoff, max_backoff, retryable=is_retryable, sleep=time.sleep,
+                    on_retry=None):
+    """Call ``attempt()`` until it returns, retrying errors ``retryable`` accepts up to ``retries``
+    times with exponential backoff (``backoff`` doubling up to ``max_backoff`` seconds).
+
+    ``on_retry(exc)`` runs before each wait (an adapter narrows its concurrency there). The last
+    error, or the first one that is not retryable, is raised.
+    """
+    delay = backoff
+    tries = 0
+    while True:
+        try:
+            return attempt()
+        except Exception as exc:
+            tries += 1
+            if tries > retries or not retryable(exc):
+                raise
+            if on_retry is not None:
+                on_retry(exc)
+            sleep(delay)
+            delay = min(delay * 2, max_backoff)
 
 
 class BaremetalModule:

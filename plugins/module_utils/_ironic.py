@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # This module_utils is PRIVATE to the spineleaf.baremetal collection.
-"""The one Ironic adapter: bulk reads in few paginated calls, bounded concurrency for writes,
-retry of 409 NodeLocked / 503 with backoff, write counting, and fast bulk state polling."""
+"""The one Ironic adapter: plain dicts with API field names in and out, bulk reads in few paginated
+calls, bounded concurrency for writes, the one retry policy (409 NodeLocked / 503 with backoff),
+read / write counting, and the one state poller (with the bulk inspection runner built on it)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ try:
 except ImportError:  # pragma: no cover - the module reports the missing library
     sdk_exc = None
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import describe_sdk_error
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
+    call_with_retry, describe_sdk_error, is_retryable, is_transient_db_error, status_code)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NEEDS_MANAGE, NODE_FIELDS
+
+# The lowest Bare Metal API microversion the collection's modules need (node inventory, 1.81);
+# preflight checks the server offers it.
+MICROVERSION = '1.81'
 
 # Transitional states a node passes through on its own; anything else is a resting state.
 STABLE_STATES = frozenset([
@@ -27,38 +34,38 @@ STABLE_STATES = frozenset([
 FAILED_STATES = frozenset(['error', 'deploy failed', 'clean failed', 'inspect failed',
                            'rescue failed', 'adopt failed', 'service failed'])
 
-
-def status_code(exc):
-    return getattr(exc, 'status_code', None)
-
-
-def is_retryable(exc):
-    """409 NodeLocked, 503, and a 500 from a database lock or deadlock (sqlite-backed Ironic such as
-    metal3's, MySQL deadlocks: rolled back server-side) are transient; every other error is final."""
-    code = status_code(exc)
-    if code == 503:
-        return True
-    if code == 500:
-        return is_transient_db_error(exc)
-    if code == 409:
-        text = str(getattr(exc, 'details', '') or exc).lower()
-        return 'locked' in text or 'nodelocked' in text
-    return False
+# API field name -> openstacksdk attribute name, where they differ (the SDK takes its own names
+# on create). Written once here so modules speak the API's names only.
+_SDK_NAMES = dict(pxe_enabled='is_pxe_enabled', portgroup_uuid='port_group_id', node_uuid='node_id',
+                  standalone_ports_supported='is_standalone_ports_supported', uuid='id')
 
 
-def is_transient_db_error(exc):
-    """A 500 from a database lock / deadlock: the same write succeeds when tried again."""
-    if status_code(exc) != 500:
-        return False
-    text = str(getattr(exc, 'details', '') or exc).lower()
-    return 'database is locked' in text or 'deadlock' in text
+def _sdk_attrs(attrs):
+    return dict((_SDK_NAMES.get(key, key), value) for key, value in attrs.items())
+
+
+def _created(resource):
+    """What a module needs of a resource it just created, with API field names."""
+    return dict(uuid=resource.id, name=getattr(resource, 'name', None),
+                provision_state=getattr(resource, 'provision_state', None))
+
+
+def _is_db_contention(exc):
+    return is_retryable(exc) or is_transient_db_error(exc)
 
 
 class IronicAdapter:
-    """Wraps ``conn.baremetal``; counts every write call in ``self.writes``."""
+    """Ironic over one openstacksdk connection: plain dicts with API field names in, plain dicts
+    out; counts every read in ``reads`` and every write call (retries included) in ``writes``.
 
-    def __init__(self, conn, concurrency=16, retries=10, backoff=0.1, max_backoff=2.0):
-        self.conn = conn
+    ``adaptive_writes``: for callers writing many nodes at once with idempotent writes only (a
+    JSON patch of absolute values, a traits PUT): each write also retries a 500 from a transient
+    database lock and the writers narrow their own concurrency on contention (AdaptiveGate), so
+    a database that takes one writer at a time (the lab's sqlite) stops wasting requests.
+    """
+
+    def __init__(self, conn, concurrency=16, retries=10, backoff=0.1, max_backoff=2.0,
+                 adaptive_writes=False, sleep=time.sleep):
         self.api = conn.baremetal
         self.concurrency = max(1, int(concurrency))
         self.retries = retries
@@ -66,43 +73,76 @@ class IronicAdapter:
         self.max_backoff = max_backoff
         self.writes = 0
         self.reads = 0
+        self._sleep = sleep
         self._lock = threading.Lock()
+        self._gate = AdaptiveGate(self.concurrency) if adaptive_writes else None
+        self._microversion = None
 
     # -------------------------------------------------------------- reads
     def _count_read(self, n=1):
         with self._lock:
             self.reads += n
 
-    def list_nodes(self, fields=None, **filters):
-        """All nodes (details), as SDK objects, in paginated list calls."""
-        self._count_read()
-        if fields:
-            return list(self.api.nodes(fields=fields, **filters))
-        return list(self.api.nodes(details=True, **filters))
-
     def list_ports(self, **filters):
+        """Ports as SDK objects (lldp_topology only, until it reads ``list_raw('ports')``)."""
         self._count_read()
         return list(self.api.ports(details=True, **filters))
 
-    def list_raw(self, collection, **params):
-        """All ``nodes`` or ``ports`` (with details) as plain dicts with the API's own field names,
-        at the highest microversion the server offers, following ``next`` links: one GET per
-        1,000 items, and about four times faster than building SDK objects for a large site."""
-        version = self.api.get_endpoint_data().max_microversion
-        microversion = '%d.%d' % tuple(version[:2]) if version else None
-        url = '/%s/detail' % collection
+    def list_raw(self, collection, fields=None, **params):
+        """Every item of ``collection`` (``nodes``, ``ports``, ``portgroups``) as plain dicts with the
+        API's own field names, following ``next`` links: one GET per page (``limit``, at most the
+        server's max_limit of 1,000 by default), about four times faster than building SDK objects.
+
+        ``fields``: only these fields (``GET /<collection>?fields=``); otherwise every field
+        (``GET /<collection>/detail``). Read at the highest microversion the server offers, so
+        every field the server has is there. Other ``params`` are the API's filters.
+        """
+        path = '/%s' % collection if fields else '/%s/detail' % collection
+        if fields:
+            params['fields'] = ','.join(fields)
+        microversion = self._max_microversion()
+        url = path
         items = []
         while url:
             self._count_read()
-            response = self.api.get(url, params=params, microversion=microversion)
-            if sdk_exc is not None:
-                sdk_exc.raise_from_response(response, error_message='listing %s failed' % collection)
+            response = self._read_page(url, params, microversion, collection)
             body = response.json()
             page = body.get(collection) or []
             items.extend(page)
-            url = body.get('next') if page else None
-            params = None  # the next link carries them
+            link = body.get('next') if page else None
+            # "next" is an absolute URL built from the server's idea of its own address (wrong
+            # behind a proxy): keep only its query (limit, marker, filters) on our own path.
+            url = '%s?%s' % (path, link.split('?', 1)[1]) if link and '?' in link else None
+            params = None
         return items
+
+    def _read_page(self, url, params, microversion, collection):
+        def attempt():
+            response = self.api.get(url, params=params, microversion=microversion)
+            if sdk_exc is not None:
+                sdk_exc.raise_from_response(response, error_message='listing %s failed' % collection)
+            return response
+        return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, sleep=self._sleep)
+
+    def _max_microversion(self):
+        if self._microversion is None:
+            self._microversion = self.service_info()['max_microversion'] or MICROVERSION
+        return self._microversion
+
+    def service_info(self):
+        """``{endpoint, max_microversion}`` of the Bare Metal API (``X.Y`` text, None if unknown)."""
+        data = self.api.get_endpoint_data()
+        version = data.max_microversion
+        return dict(endpoint=data.url, max_microversion='%d.%d' % tuple(version[:2]) if version else None)
+
+    def driver_names(self):
+        """Names of the enabled hardware types, sorted."""
+        self._count_read()
+        return sorted(d.name for d in self.api.drivers())
+
+    def list_node_dicts(self, fields):
+        """lldp_topology's name for ``list_raw('nodes', fields=fields)``."""
+        return self.list_raw('nodes', fields=fields)
 
     def get_inventory(self, node_id):
         """Inspection data of a node (API 1.81): ``{'inventory': ..., 'plugin_data': ...}`` or None."""
@@ -114,84 +154,67 @@ class IronicAdapter:
                 return None
             raise
 
-    def list_node_dicts(self, fields, microversion='1.81', **filters):
-        """All nodes as plain dicts of the given API field names, paginated raw GETs.
-
-        For fields the SDK's Node resource does not map (e.g. ``inspection_finished_at``).
-        """
-        params = dict(filters, fields=','.join(fields), limit=1000)
-        headers = {'X-OpenStack-Ironic-API-Version': microversion, 'Accept': 'application/json'}
-        url = '/nodes'
-        out = []
-        while url:
-            self._count_read()
-            resp = self.api.get(url, params=params, headers=headers, microversion=microversion)
-            if resp.status_code >= 400:
-                raise sdk_exc.HttpException(response=resp) if sdk_exc else RuntimeError(resp.text)
-            body = resp.json()
-            out.extend(body.get('nodes') or [])
-            nxt = body.get('next')
-            if not nxt:
-                break
-            # "next" is absolute; keep the path and query after /v1.
-            url = '/nodes?' + nxt.split('?', 1)[1] if '?' in nxt else None
-            params = None
-        return out
-
     # -------------------------------------------------------------- writes
     def write(self, fn, *args, **kwargs):
-        """Call a write method, retrying NodeLocked / 503 with exponential backoff."""
-        delay = self.backoff
-        attempt = 0
-        while True:
-            with self._lock:
-                self.writes += 1
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                attempt += 1
-                if not is_retryable(exc) or attempt > self.retries:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, self.max_backoff)
+        """Call a write method with the one retry policy (409 NodeLocked / 503, exponential
+        backoff); every attempt counts in ``writes``. With ``adaptive_writes`` also a transient
+        database 500, through the adaptive concurrency gate."""
+        if self._gate is None:
+            return call_with_retry(lambda: self._counted(fn, args, kwargs), self.retries, self.backoff,
+                                   self.max_backoff, sleep=self._sleep)
+        gate = self._gate
 
-    def write_transient(self, fn, *args, **kwargs):
-        """Like ``write`` (counted, 409 NodeLocked / 503 retried with backoff), and also retries a
-        500 caused by a transient database lock or deadlock (sqlite "database is locked", MySQL
-        "Deadlock found"). Use it for idempotent writes only (setting traits, a JSON patch of
-        absolute values).
-
-        Each of those errors is taken as contention: the calls made through this method narrow
-        their own concurrency (see AdaptiveGate), so parallel writers to a database that takes one
-        writer at a time (the lab's sqlite) stop wasting requests, and a real database is still
-        written by up to ``concurrency`` callers.
-        """
-        gate = self._write_gate()
-        delay = self.backoff
-        attempt = 0
-        while True:
+        def attempt():
             with gate:
-                with self._lock:
-                    self.writes += 1
-                try:
-                    result = fn(*args, **kwargs)
-                except Exception as exc:
-                    failure = exc
-                else:
-                    gate.success()
-                    return result
-            attempt += 1
-            if not is_retryable(failure) or attempt > self.retries:
-                raise failure
-            gate.shrink()
-            time.sleep(delay)
-            delay = min(delay * 2, self.max_backoff)
+                result = self._counted(fn, args, kwargs)
+            gate.success()
+            return result
+        return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, retryable=_is_db_contention,
+                               sleep=self._sleep, on_retry=lambda exc: gate.shrink())
 
-    def _write_gate(self):
+    def _counted(self, fn, args, kwargs):
         with self._lock:
-            if getattr(self, '_gate', None) is None:
-                self._gate = AdaptiveGate(self.concurrency)
-            return self._gate
+            self.writes += 1
+        return fn(*args, **kwargs)
+
+    def create_node(self, attrs):
+        """Create a node from API fields; returns ``{uuid, name, provision_state}``."""
+        return _created(self.write(self.api.create_node, **_sdk_attrs(attrs)))
+
+    def patch_node(self, node_id, ops):
+        """Apply a JSON patch to a node (by id: an SDK object made stale by an earlier write
+        would resend old fields)."""
+        self.write(self.api.patch_node, node_id, ops)
+
+    def set_traits(self, node_id, traits):
+        """Replace the node's traits (one PUT)."""
+        self.write(self.api.set_node_traits, node_id, sorted(traits))
+
+    def set_maintenance(self, node_id, reason):
+        self.write(self.api.set_node_maintenance, node_id, reason=reason)
+
+    def delete_node(self, node_id):
+        self.write(self.api.delete_node, node_id)
+
+    def create_port(self, node_id, attrs):
+        """Create a port of the node from API fields (``address``, ``pxe_enabled``, ``portgroup_uuid``...)."""
+        return _created(self.write(self.api.create_port, node_id=node_id, **_sdk_attrs(attrs)))
+
+    def patch_port(self, port_id, ops):
+        self.write(self.api.patch_port, port_id, ops)
+
+    def delete_port(self, port_id):
+        self.write(self.api.delete_port, port_id)
+
+    def create_port_group(self, node_id, attrs):
+        """Create a port group of the node from API fields; returns ``{uuid, name, ...}``."""
+        return _created(self.write(self.api.create_port_group, node_id=node_id, **_sdk_attrs(attrs)))
+
+    def patch_port_group(self, group_id, ops):
+        self.write(self.api.patch_port_group, group_id, ops)
+
+    def delete_port_group(self, group_id):
+        self.write(self.api.delete_port_group, group_id)
 
     def parallel(self, items, fn, concurrency=None):
         """Run ``fn(item)`` for every item with bounded concurrency.
@@ -216,6 +239,23 @@ class IronicAdapter:
             return list(pool.map(guarded, items))
 
     # -------------------------------------------------------------- provision states
+    def poll_nodes(self, fields, settle, interval=0.1, max_interval=None, wait_first=False, sleep=None):
+        """The one state poller: list the nodes' ``fields`` (one paginated list per round) and
+        pass ``{uuid: node}`` to ``settle`` until it returns True, sleeping ``interval`` between
+        rounds (growing by half up to ``max_interval``). ``wait_first``: sleep before the first
+        round too (the caller has just started actions)."""
+        fields = list(fields) if 'uuid' in fields else ['uuid'] + list(fields)
+        max_interval = max_interval or interval
+        sleep = sleep or self._sleep
+        if wait_first:
+            sleep(interval)
+        while True:
+            nodes = dict((n['uuid'], n) for n in self.list_raw('nodes', fields=fields))
+            if settle(nodes):
+                return
+            sleep(interval)
+            interval = min(interval * 1.5, max_interval)
+
     def set_provision_state(self, node_id, action):
         return self.write(self.api.set_node_provision_state, node_id, action, wait=False)
 
@@ -228,36 +268,31 @@ class IronicAdapter:
         pending = set(node_ids)
         done = {}
         deadline = time.monotonic() + timeout
-        interval = poll
-        while pending:
-            states = {}
-            for node in self.list_nodes(fields=['uuid', 'provision_state', 'target_provision_state',
-                                                'last_error']):
-                if node.id in pending:
-                    states[node.id] = node
+
+        def settle(nodes):
             for node_id in list(pending):
-                node = states.get(node_id)
+                node = nodes.get(node_id)
+                state = node['provision_state'] if node else None
                 if node is None:
                     done[node_id] = (None, 'node disappeared while waiting')
-                    pending.discard(node_id)
-                    continue
-                state = node.provision_state
-                if state in targets and not node.target_provision_state:
+                elif state in targets and not node.get('target_provision_state'):
                     done[node_id] = (state, None)
-                    pending.discard(node_id)
                 elif state in FAILED_STATES and state not in targets:
-                    done[node_id] = (state, 'went to %s: %s' % (state, node.last_error or 'no error recorded'))
-                    pending.discard(node_id)
-            if not pending:
-                break
-            if time.monotonic() > deadline:
+                    done[node_id] = (state, 'went to %s: %s' % (state, node.get('last_error') or 'no error recorded'))
+                else:
+                    continue
+                pending.discard(node_id)
+            if pending and time.monotonic() > deadline:
                 for node_id in pending:
-                    node = states.get(node_id)
-                    done[node_id] = (node.provision_state if node else None,
-                                     'still %s after %ss' % (node.provision_state if node else 'unknown', timeout))
-                break
-            time.sleep(interval)
-            interval = min(interval * 1.5, max_poll)
+                    node = nodes.get(node_id)
+                    state = node['provision_state'] if node else None
+                    done[node_id] = (state, 'still %s after %ss' % (state or 'unknown', timeout))
+                return True
+            return not pending
+
+        if pending:
+            self.poll_nodes(['provision_state', 'target_provision_state', 'last_error'], settle,
+                            interval=poll, max_interval=max_poll)
         return done
 
 
@@ -298,6 +333,117 @@ class AdaptiveGate:
             if self.limit < self.max:
                 self.limit = min(float(self.max), self.limit + 1.0 / self.limit)
                 self._cond.notify_all()
+
+
+class InspectionRunner:
+    """Drive many nodes through inspection; ``run(items)`` returns per-node results.
+
+    Isolation: a node that fails (after ``retries`` extra attempts) is reported and left in
+    ``inspect failed`` (a timed-out one is aborted into it); the others go on.
+    """
+
+    def __init__(self, adapter, concurrency=16, timeout=600, retries=1, poll=0.1,
+                 clock=time.monotonic, sleep=time.sleep):
+        self.adapter = adapter
+        self.concurrency = max(1, int(concurrency))
+        self.timeout = timeout
+        self.retries = max(0, int(retries))
+        self.poll = poll
+        self.clock = clock
+        self.sleep = sleep
+
+    def _action(self, rec, action):
+        try:
+            self.adapter.set_provision_state(rec['uuid'], action)
+            return True
+        except Exception as exc:  # per node: reported, others go on
+            rec['error'] = 'node %s: %s failed: %s' % (rec['name'], action, getattr(exc, 'details', None) or exc)
+            return False
+
+    def _start_attempt(self, rec, state):
+        rec['attempts'] += 1
+        rec['attempt_started'] = self.clock()
+        rec['baseline'] = rec.get('finished_at')
+        if state in NEEDS_MANAGE:
+            rec['phase'] = 'manage'
+            return self._action(rec, 'manage')
+        rec['phase'] = 'inspect'
+        return self._action(rec, 'inspect')
+
+    def _finish(self, rec, result, state, msg=None):
+        rec.update(result=result, provision_state=state, msg=msg,
+                   duration=round(self.clock() - rec['started'], 3))
+        rec.pop('error', None)
+
+    def _fail_or_retry(self, rec, state, msg):
+        if rec['attempts'] <= self.retries:
+            rec.setdefault('errors', []).append(msg)
+            if self._start_attempt(rec, state):
+                return False
+            msg = rec['error']
+        self._finish(rec, 'failed', state, msg)
+        return True
+
+    def run(self, items):
+        queue = [dict(item, attempts=0, started=None) for item in items]
+        queue.reverse()
+        inflight = {}
+        done = []
+
+        def fill():
+            """Start nodes up to the concurrency; True when none is in flight (all done)."""
+            while queue and len(inflight) < self.concurrency:
+                rec = queue.pop()
+                rec['started'] = self.clock()
+                rec['finished_at'] = rec.get('inspection_finished_at')
+                if self._start_attempt(rec, rec['state']):
+                    inflight[rec['uuid']] = rec
+                else:
+                    self._finish(rec, 'failed', rec['state'], rec['error'])
+                    done.append(rec)
+            return not inflight
+
+        def settle(nodes):
+            for uuid, rec in list(inflight.items()):
+                if self._step(rec, nodes.get(uuid)):
+                    done.append(inflight.pop(uuid))
+            return fill()
+
+        if not fill():
+            self.adapter.poll_nodes(NODE_FIELDS, settle, interval=self.poll, wait_first=True, sleep=self.sleep)
+        return done
+
+    def _step(self, rec, node):
+        """Advance one node; True when it is finished (inspected or failed for good)."""
+        if node is None:
+            self._finish(rec, 'failed', None, 'node %s: disappeared during inspection' % rec['name'])
+            return True
+        state, target = node.get('provision_state'), node.get('target_provision_state')
+        finished_at = node.get('inspection_finished_at')
+        if rec['phase'] == 'manage':
+            if state == 'manageable' and not target:
+                rec['phase'] = 'inspect'
+                if not self._action(rec, 'inspect'):
+                    return self._fail_or_retry(rec, state, rec['error'])
+                return False
+            if state == 'enroll' and not target and node.get('last_error'):
+                return self._fail_or_retry(rec, state, 'node %s: manage failed: %s' % (rec['name'], node.get('last_error')))
+        elif state == 'manageable' and not target and finished_at and finished_at != rec['baseline']:
+            self._finish(rec, 'inspected', state)
+            return True
+        elif state == 'inspect failed' and not target:
+            rec['finished_at'] = finished_at
+            return self._fail_or_retry(rec, state, 'node %s: inspection failed: %s' % (
+                rec['name'], node.get('last_error') or 'no error recorded'))
+        if self.clock() - rec['attempt_started'] > self.timeout:
+            rec['finished_at'] = finished_at
+            msg = 'node %s: still %s after %ss' % (rec['name'], state, self.timeout)
+            if state in ('inspect wait', 'inspecting'):
+                # Abort moves it to "inspect failed": a known state an operator can retry from.
+                self._action(rec, 'abort')
+                state = 'inspect failed'
+            return self._fail_or_retry(rec, state, msg)
+        return False
 
 
 def describe(exc, what):

@@ -4,8 +4,9 @@
 #
 # PRIVATE to the spineleaf.baremetal collection.
 """The one Neutron adapter: reads networks / segments / subnets / ports as plain dicts in few
-paginated calls, writes through counted calls (so modules can report ``api_writes``), retries
-503s with a short backoff, and turns SDK errors into ``NeutronError`` naming the object."""
+paginated calls, writes through counted calls (so modules can report ``api_writes``), retries with
+the adapters' one policy (``_base.call_with_retry``: 503 / locked 409, backoff), and turns SDK
+errors into ``NeutronError`` naming the object."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ try:
 except ImportError:  # pragma: no cover - the base module reports the missing SDK
     sdk_exc = None
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, describe_sdk_error
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
+    BaremetalError, call_with_retry, describe_sdk_error)
 
-RETRY_STATUS = (503,)
 RETRIES = 3
 BACKOFF = 0.5
+MAX_BACKOFF = 2.0
 
 # SDK attribute name -> the name used in plans (and by Neutron's API where they differ).
 _NETWORK_ATTRS = dict(is_shared='shared', is_router_external='external', mtu='mtu', description='description')
@@ -90,18 +92,12 @@ class Neutron:
         self._sleep = sleep
 
     def _call(self, what, fn, *args, **kwargs):
-        for attempt in range(RETRIES + 1):
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                status = getattr(exc, 'status_code', None)
-                if status in RETRY_STATUS and attempt < RETRIES:
-                    self._sleep(BACKOFF * (2 ** attempt))
-                    continue
-                if sdk_exc is not None and isinstance(exc, sdk_exc.SDKException):
-                    raise NeutronError(describe_sdk_error(exc, what))
-                raise
-        return None  # pragma: no cover
+        try:
+            return call_with_retry(lambda: fn(*args, **kwargs), RETRIES, BACKOFF, MAX_BACKOFF, sleep=self._sleep)
+        except Exception as exc:
+            if sdk_exc is not None and isinstance(exc, sdk_exc.SDKException):
+                raise NeutronError(describe_sdk_error(exc, what))
+            raise
 
     def _read(self, what, fn, *args, **kwargs):
         self.reads += 1
@@ -112,6 +108,14 @@ class Neutron:
         return self._call(what, fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ reads
+    def extension_aliases(self):
+        """Aliases of the API extensions Neutron offers, sorted."""
+        return sorted(e.alias for e in self._read('network extensions', self.conn.network.extensions))
+
+    def endpoint(self):
+        """The Network API endpoint URL this connection uses."""
+        return self.conn.network.get_endpoint()
+
     def find_network(self, name):
         found = self._read('network %s' % name, self.conn.network.networks, name=name)
         if len(found) > 1:

@@ -136,8 +136,9 @@ elapsed:
 import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NODE_FIELDS, Runner, plan
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NODE_FIELDS, plan
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, InspectionRunner
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 
 
 class IronicInspectModule(BaremetalModule):
@@ -160,7 +161,7 @@ class IronicInspectModule(BaremetalModule):
         if p['retries'] < 0:
             raise BaremetalError('retries cannot be negative, got %s' % p['retries'])
         adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
-        nodes = adapter.list_node_dicts(NODE_FIELDS)
+        nodes = adapter.list_raw('nodes', fields=NODE_FIELDS)
         planned = plan([str(n) for n in p['nodes']], nodes, p['skip_inspected'])
         finished_at = dict((n['uuid'], n.get('inspection_finished_at')) for n in nodes)
 
@@ -180,8 +181,8 @@ class IronicInspectModule(BaremetalModule):
             results[item['uuid'] or item['name']] = entry
 
         if to_inspect:
-            runner = Runner(adapter, concurrency=p['concurrency'], timeout=p['timeout'],
-                            retries=p['retries'], poll=p['poll_interval'])
+            runner = InspectionRunner(adapter, concurrency=p['concurrency'], timeout=p['timeout'],
+                                      retries=p['retries'], poll=p['poll_interval'])
             for rec in runner.run(to_inspect):
                 results[rec['uuid']].update(result=rec['result'], provision_state=rec['provision_state'],
                                             duration=rec['duration'], attempts=rec['attempts'], msg=rec['msg'])
@@ -189,16 +190,17 @@ class IronicInspectModule(BaremetalModule):
         ordered = [results[item['uuid'] or item['name']] for item in planned]
         by = dict((kind, [r['name'] for r in ordered if r['result'] == kind])
                   for kind in ('inspected', 'skipped', 'failed', 'would_inspect'))
+        tracker = DifferenceTracker()
+        for r in ordered:
+            if r['result'] in ('inspected', 'would_inspect'):
+                tracker.add(r['name'], 'not inspected', 'inspected')
         result = dict(
-            changed=bool(by['inspected'] or by['would_inspect']),
+            changed=tracker.changed,
             nodes=ordered, inspected=by['inspected'], skipped=by['skipped'], failed_nodes=by['failed'],
             api_writes=adapter.writes, elapsed=round(time.monotonic() - start, 3),
         )
         if self.diff_mode:
-            result['diff'] = dict(
-                before=dict((r['name'], 'not inspected') for r in ordered if r['result'] in ('inspected', 'would_inspect')),
-                after=dict((r['name'], 'inspected') for r in ordered if r['result'] in ('inspected', 'would_inspect')),
-            )
+            result['diff'] = tracker.diff()
         if by['failed']:
             reasons = '; '.join(r['msg'] or r['name'] for r in ordered if r['result'] == 'failed')
             self.fail_json(msg='inspection failed for %d of %d nodes (%s): %s' % (

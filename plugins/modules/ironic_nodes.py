@@ -307,6 +307,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import B
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._enroll import (
     INTERFACES, plan_delete, plan_node, secret_values, state_actions, validate)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 
 _INTERFACE_SPEC = {name: dict(type='str') for name in INTERFACES}
 
@@ -373,48 +374,42 @@ class IronicNodesModule(BaremetalModule):
 
     # ------------------------------------------------------------ apply
     def _apply_node(self, plan):
-        api = self.ironic.api
-        write = self.ironic.write
-        if plan.action == 'delete':
+        ironic = self.ironic
+        if plan.action == 'deleted':
             if plan.force_maintenance:
-                write(api.set_node_maintenance, plan.uuid, reason='deleted by spineleaf.baremetal.ironic_nodes')
-            write(api.delete_node, plan.uuid)
+                ironic.set_maintenance(plan.uuid, reason='deleted by spineleaf.baremetal.ironic_nodes')
+            ironic.delete_node(plan.uuid)
             return None
         if plan.create_attrs:
-            node = write(api.create_node, **plan.create_attrs)
-            plan.uuid = node.id
-            plan.provision_state = node.provision_state
+            node = ironic.create_node(plan.create_attrs)
+            plan.uuid = node['uuid']
+            plan.provision_state = node['provision_state']
         if plan.node_patch:
-            write(api.patch_node, plan.uuid, plan.node_patch)
+            ironic.patch_node(plan.uuid, plan.node_patch)
         if plan.traits is not None:
-            write(api.set_node_traits, plan.uuid, plan.traits)
+            ironic.set_traits(plan.uuid, plan.traits)
         pg_uuids = dict(self.pg_names.get(plan.name, {}))
         for attrs in plan.pg_create:
-            attrs = dict(attrs)
-            if 'standalone_ports_supported' in attrs:
-                attrs['is_standalone_ports_supported'] = attrs.pop('standalone_ports_supported')
-            group = write(api.create_port_group, node_id=plan.uuid, **attrs)
-            pg_uuids[group.name] = group.id
+            group = ironic.create_port_group(plan.uuid, attrs)
+            pg_uuids[group['name']] = group['uuid']
         for uuid, patch, dummy in plan.pg_patch:
-            write(api.patch_port_group, uuid, patch)
+            ironic.patch_port_group(uuid, patch)
         for uuid, patch, dummy in plan.port_patch:
             resolved = []
             for op in patch:
                 if 'port_group' in op:
                     op = {'op': 'replace', 'path': '/portgroup_uuid', 'value': pg_uuids[op['port_group']]}
                 resolved.append(op)
-            write(api.patch_port, uuid, resolved)
+            ironic.patch_port(uuid, resolved)
         for attrs in plan.port_create:
             attrs = dict(attrs)
-            if 'pxe_enabled' in attrs:
-                attrs['is_pxe_enabled'] = attrs.pop('pxe_enabled')
             if 'port_group' in attrs:
-                attrs['port_group_id'] = pg_uuids[attrs.pop('port_group')]
-            write(api.create_port, node_id=plan.uuid, **attrs)
+                attrs['portgroup_uuid'] = pg_uuids[attrs.pop('port_group')]
+            ironic.create_port(plan.uuid, attrs)
         for uuid in plan.port_delete:
-            write(api.delete_port, uuid)
+            ironic.delete_port(uuid)
         for uuid in plan.pg_delete:
-            write(api.delete_port_group, uuid)
+            ironic.delete_port_group(uuid)
         return None
 
     def _run_parallel(self, plans, fn, results):
@@ -444,7 +439,7 @@ class IronicNodesModule(BaremetalModule):
         target = self.params['target_state']
         waves = {}
         for plan in plans:
-            if results[plan.name].get('action') == 'failed' or plan.action == 'delete':
+            if results[plan.name].get('action') == 'failed' or plan.action == 'deleted':
                 continue
             state = plan.provision_state or 'enroll'
             actions = state_actions(state, target)
@@ -522,8 +517,7 @@ class IronicNodesModule(BaremetalModule):
         for plan in plans:
             results[plan.name] = dict(name=plan.name, uuid=plan.uuid, action=plan.action,
                                       changes=list(plan.changes), provision_state=plan.provision_state)
-            if plan.action == 'delete':
-                results[plan.name]['action'] = 'deleted'
+            if plan.action == 'deleted':
                 results[plan.name]['provision_state'] = None
             elif plan.action == 'created':
                 results[plan.name]['provision_state'] = 'enroll'
@@ -545,12 +539,13 @@ class IronicNodesModule(BaremetalModule):
         summary = dict(created=0, updated=0, unchanged=0, deleted=0, failed=0)
         for r in ordered:
             summary[r['action']] = summary.get(r['action'], 0) + 1
-        changed = any(r['changes'] for r in ordered)
-        out = dict(changed=changed, nodes=ordered, summary=summary, api_writes=self.ironic.writes,
+        tracker = DifferenceTracker()
+        for plan in plans:
+            tracker.add(plan.name, plan.before, plan.after, results[plan.name]['changes'])
+        out = dict(changed=tracker.changed, nodes=ordered, summary=summary, api_writes=self.ironic.writes,
                    elapsed=round(time.monotonic() - started, 3))
         if self.diff_mode:
-            out['diff'] = dict(before={pl.name: pl.before for pl in plans if results[pl.name]['changes']},
-                               after={pl.name: pl.after for pl in plans if results[pl.name]['changes']})
+            out['diff'] = tracker.diff()
         failed = [r for r in ordered if r['action'] == 'failed']
         if failed:
             self.fail_json(msg='%d of %d nodes failed: %s' % (len(failed), len(ordered), '; '.join(

@@ -41,9 +41,10 @@ options:
     default: [segment]
   min_baremetal_microversion:
     description:
-      - The lowest Ironic API microversion the site needs, as C(X.Y).
+      - The lowest Ironic API microversion the site needs, as C(X.Y). The default is the one the
+        collection's modules need (node inventory, 1.81).
     type: str
-    default: '1.65'
+    default: '1.81'
 author:
   - Spineleaf Baremetal Team (@spineleaf)
 '''
@@ -103,6 +104,8 @@ problems:
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
     BaremetalModule, describe_sdk_error)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import MICROVERSION, IronicAdapter
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
 
 
 def _version_tuple(text):
@@ -116,32 +119,33 @@ class PreflightModule(BaremetalModule):
                       default=['baremetal', 'network']),
         required_drivers=dict(type='list', elements='str', default=[]),
         required_network_extensions=dict(type='list', elements='str', default=['segment']),
-        min_baremetal_microversion=dict(type='str', default='1.65'),
+        min_baremetal_microversion=dict(type='str', default=MICROVERSION),
     )
 
     def check_baremetal(self, problems):
         try:
-            data = self.conn.baremetal.get_endpoint_data()
-            drivers = sorted(d.name for d in self.conn.baremetal.drivers())
+            ironic = IronicAdapter(self.conn)  # reaching conn.baremetal already asks the endpoint
+            info = ironic.service_info()
+            drivers = ironic.driver_names()
         except Exception as exc:
             problems.append('Bare Metal API: %s' % describe_sdk_error(exc))
             return None
-        max_mv = data.max_microversion
-        max_text = '%d.%d' % tuple(max_mv[:2]) if max_mv else 'unknown'
+        max_text = info['max_microversion'] or 'unknown'
         want = self.params['min_baremetal_microversion']
-        if max_mv and tuple(max_mv[:2]) < _version_tuple(want):
+        if info['max_microversion'] and _version_tuple(info['max_microversion']) < _version_tuple(want):
             problems.append('Bare Metal API supports up to %s, the site needs %s: upgrade Ironic'
                             % (max_text, want))
         for name in self.params['required_drivers']:
             if name not in drivers:
                 problems.append('Ironic hardware type %r is not enabled (enabled: %s): add it to '
                                 'enabled_hardware_types' % (name, ', '.join(drivers) or 'none'))
-        return dict(endpoint=data.url, max_microversion=max_text, drivers=drivers)
+        return dict(endpoint=info['endpoint'], max_microversion=max_text, drivers=drivers)
 
     def check_network(self, problems):
+        neutron = Neutron(self.conn)
         try:
-            extensions = sorted(e.alias for e in self.conn.network.extensions())
-            endpoint = self.conn.network.get_endpoint()
+            extensions = neutron.extension_aliases()
+            endpoint = neutron.endpoint()
         except Exception as exc:
             problems.append('Network API: %s' % describe_sdk_error(exc))
             return None

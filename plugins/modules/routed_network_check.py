@@ -112,8 +112,9 @@ ports_checked:
 '''
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._routed_network import ironic_port_problems
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._routed_network_check import ironic_port_problems
 
 
 class RoutedNetworkCheckModule(BaremetalModule):
@@ -132,16 +133,18 @@ class RoutedNetworkCheckModule(BaremetalModule):
     def run(self):
         p = self.params
         neutron = Neutron(self.conn)
+        ironic = IronicAdapter(self.conn)
         network = neutron.find_network(p['network'])
         if network is None:
             raise BaremetalError('routed_network_check: network %s does not exist: create it first '
                                  '(spineleaf.baremetal.routed_network / the routed_networks role)' % p['network'])
         segments = neutron.segments(network['id'])
-        nodes = dict((n.id, dict(name=n.name or n.id, extra=dict(n.extra or {})))
-                     for n in self.conn.baremetal.nodes(details=True))
-        ports = [dict(address=port.address, id=port.id, node=nodes.get(port.node_id, {}).get('name', port.node_id),
-                      physical_network=port.physical_network)
-                 for port in self.conn.baremetal.ports(details=True)]
+        nodes = dict((n['uuid'], dict(name=n.get('name') or n['uuid'], extra=dict(n.get('extra') or {})))
+                     for n in ironic.list_raw('nodes', fields=['uuid', 'name', 'extra']))
+        ports = [dict(address=port['address'], id=port['uuid'],
+                      node=nodes.get(port['node_uuid'], {}).get('name', port['node_uuid']),
+                      physical_network=port.get('physical_network'))
+                 for port in ironic.list_raw('ports', fields=['uuid', 'address', 'node_uuid', 'physical_network'])]
         if p['nodes'] is not None:
             wanted = set(p['nodes'])
             ports = [port for port in ports if port['node'] in wanted]

@@ -1,5 +1,6 @@
 """Bulk inspection planning and runner, with a fake adapter and a fake clock."""
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import Runner, plan
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import plan
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import InspectionRunner, IronicAdapter
 
 
 def nd(uuid, name, state="manageable", finished=None, **kw):
@@ -15,10 +16,16 @@ def test_plan():
     assert [p["action"] for p in plan(["b"], nodes, skip_inspected=False)] == ["inspect"]
 
 
-class FakeAdapter:
-    """Nodes finish inspection one poll after the action; node 'bad' fails every time."""
+class FakeConn:
+    baremetal = object()
+
+
+class FakeAdapter(IronicAdapter):
+    """The real adapter's poller over fake Ironic reads and writes: nodes finish inspection one
+    poll after the action; node 'bad' fails every time."""
 
     def __init__(self, nodes, hang=()):
+        super().__init__(FakeConn())
         self.nodes = dict((n["uuid"], dict(n)) for n in nodes)
         self.actions = []
         self.hang = set(hang)
@@ -43,7 +50,8 @@ class FakeAdapter:
         inflight = sum(1 for x in self.nodes.values() if x["provision_state"] == "inspect wait")
         self.max_inflight = max(self.max_inflight, inflight)
 
-    def list_node_dicts(self, fields):
+    def list_raw(self, collection, fields=None, **params):
+        assert collection == "nodes" and "provision_state" in fields
         out = [dict(n) for n in self.nodes.values()]
         for uuid, (state, finished, error) in self.pending.items():
             n = self.nodes[uuid]
@@ -60,7 +68,7 @@ def run(adapter, items, **kw):
 
     def sleep(s):
         t[0] += s
-    return Runner(adapter, clock=lambda: t[0], sleep=sleep, **kw).run(items)
+    return InspectionRunner(adapter, clock=lambda: t[0], sleep=sleep, **kw).run(items)
 
 
 def test_runner_concurrency_retries_isolation_timeout():

@@ -1,10 +1,10 @@
-"""IronicAdapter.write_transient and its AdaptiveGate: retries of contention, narrowing concurrency."""
+"""IronicAdapter.write with adaptive_writes and its AdaptiveGate: retries of contention, narrowing concurrency."""
 import threading
 
 import pytest
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import (
-    AdaptiveGate, IronicAdapter, is_transient_db_error)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import is_transient_db_error
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import AdaptiveGate, IronicAdapter
 
 
 class FakeHttpError(Exception):
@@ -19,7 +19,7 @@ class FakeConn:
 
 
 def adapter(concurrency=16):
-    return IronicAdapter(FakeConn(), concurrency=concurrency, backoff=0.001, max_backoff=0.002)
+    return IronicAdapter(FakeConn(), concurrency=concurrency, backoff=0.001, max_backoff=0.002, adaptive_writes=True)
 
 
 def test_database_lock_is_transient():
@@ -29,7 +29,7 @@ def test_database_lock_is_transient():
     assert not is_transient_db_error(FakeHttpError(400, 'database is locked'))
 
 
-def test_write_transient_retries_and_counts_every_call():
+def test_adaptive_write_retries_and_counts_every_call():
     ad = adapter()
     answers = [FakeHttpError(500, 'database is locked'), FakeHttpError(409, 'Node x is locked by host y'), 'done']
 
@@ -39,19 +39,19 @@ def test_write_transient_retries_and_counts_every_call():
             raise answer
         return answer
 
-    assert ad.write_transient(call) == 'done'
+    assert ad.write(call) == 'done'
     assert ad.writes == 3
-    assert ad._write_gate().max == 2  # contention seen: no more than 2 writers from now on
+    assert ad._gate.max == 2  # contention seen: no more than 2 writers from now on
 
 
-def test_write_transient_gives_up_on_real_errors():
+def test_adaptive_write_gives_up_on_real_errors():
     ad = adapter()
 
     def bad():
         raise FakeHttpError(400, 'invalid trait')
 
     with pytest.raises(FakeHttpError):
-        ad.write_transient(bad)
+        ad.write(bad)
     assert ad.writes == 1
 
 
