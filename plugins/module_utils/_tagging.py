@@ -242,6 +242,28 @@ def compile_selector(text):
     return expr, root.get('type') in ('filter_projection', 'projection', 'slice', 'flatten')
 
 
+def candidate_nodes(nodes, wanted=None, selector=None, rules=True, assigned=()):
+    """The nodes a run may touch, before any document is built: the ``wanted`` uuids (the
+    ``nodes`` option) when given; every node when a selector will choose among them
+    (``select_targets`` then narrows them) or when there are rules; else the ``assigned`` ones."""
+    if wanted is not None:
+        wanted = set(wanted)
+        return [n for n in nodes if n['uuid'] in wanted]
+    if selector is not None or rules:
+        return list(nodes)
+    assigned = set(assigned)
+    return [n for n in nodes if n['uuid'] in assigned]
+
+
+def select_targets(candidates, documents, selector=None, over_list=False):
+    """The nodes to tag among ``candidates``: all of them, or those the selector picks from their
+    ``documents`` (uuid -> document). Raises PlanError for a selector that gives no nodes."""
+    if selector is None:
+        return list(candidates)
+    chosen = set(select_nodes(selector, over_list, [documents[n['uuid']] for n in candidates]))
+    return [n for n in candidates if n['uuid'] in chosen]
+
+
 def select_nodes(selector, over_list, documents):
     """Return the uuids of the documents the selector picks (in input order)."""
     if over_list:

@@ -234,6 +234,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _tagging
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker, node_index
 
 # Node and port fields that are links, not useful to rules.
 _DROP = ('links', 'ports', 'portgroups', 'states', 'volume')
@@ -286,122 +287,119 @@ class IronicTraitsModule(BaremetalModule):
             raise BaremetalError('nothing changed; fix these first: ' + '; '.join(errors))
         return rules, assign, selector, over_list
 
-    # ------------------------------------------------------------ run
+    # ------------------------------------------------------------ run: read -> plan -> apply -> report
     def run(self):
         if not _tagging.HAS_JMESPATH:
             self.fail_json(msg=missing_required_lib('jmespath'), exception=_tagging.JMESPATH_IMPORT_ERROR)
         p = self.params
         rules, assign, selector, over_list = self.validate()
-        fields = _tagging.referenced_fields([r.expr for r in rules] + [selector])
-        need_inspection = bool(fields & _tagging.INSPECTION_KEYS)
-        need_ports = bool(fields & _tagging.PORT_KEYS)
-
-        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
+        # Idempotent writes only (a traits PUT, a patch of absolute values): let the adapter retry
+        # database contention and narrow its own concurrency on it.
+        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'], adaptive_writes=True)
         nodes = [_clean(n) for n in adapter.list_raw('nodes')]
-        by_uuid = dict((n['uuid'], n) for n in nodes)
-        by_name = dict((n['name'], n) for n in nodes if n.get('name'))
+        wanted, assignment, facts = self.resolve(nodes, assign)
+        candidates = _tagging.candidate_nodes(nodes, wanted, selector, rules=bool(rules), assigned=assignment)
+        documents = self.read_documents(adapter, candidates, facts, [r.expr for r in rules] + [selector])
 
-        def lookup(ref):
-            return by_name.get(ref) or by_uuid.get(ref)
+        try:
+            targets = _tagging.select_targets(candidates, documents, selector, over_list)
+        except _tagging.PlanError as exc:
+            raise BaremetalError('nothing changed: %s' % exc)
+        plans = self.plan(targets, documents, rules, assignment, p['mode'], nodes)
+        failures = self.apply_all(adapter, plans)
+        self.report(adapter, plans, failures)
 
+    def resolve(self, nodes, assign):
+        """Node references (names or uuids) of ``nodes``, ``assign`` and ``facts`` to uuids:
+        ``(wanted or None, assignment, facts)``; fails before any write when one names no node."""
+        p = self.params
+        lookup = node_index(nodes).get
         missing = [ref for ref in (p['nodes'] or []) if lookup(ref) is None]
         missing += ['%s (in assign)' % ref for ref in assign if lookup(ref) is None]
         if missing:
             raise BaremetalError('nothing changed: no such node(s) in Ironic: %s' % ', '.join(missing))
         assignment = dict((lookup(ref)['uuid'], rule) for ref, rule in assign.items())
-        facts = {}
-        for ref, value in (p['facts'] or {}).items():
-            node = lookup(ref)
-            if node is not None:
-                facts[node['uuid']] = value
+        facts = dict((lookup(ref)['uuid'], value) for ref, value in (p['facts'] or {}).items() if lookup(ref))
+        wanted = [lookup(ref)['uuid'] for ref in p['nodes']] if p['nodes'] is not None else None
+        return wanted, assignment, facts
 
-        # Which nodes: explicit names, the selector, else everything (or the assigned nodes).
-        if p['nodes'] is not None:
-            wanted = set(lookup(ref)['uuid'] for ref in p['nodes'])
-            targets = [n for n in nodes if n['uuid'] in wanted]
-        elif selector is None:
-            targets = nodes if rules else [n for n in nodes if n['uuid'] in assignment]
-        else:
-            targets = None  # after the documents exist
-
+    @staticmethod
+    def read_documents(adapter, candidates, facts, expressions):
+        """What the rules and the selector see of each candidate: its node, and its ports and
+        inspection data when an expression reads them (one list call; inventories in parallel)."""
+        fields = _tagging.referenced_fields(expressions)
         ports = {}
-        if need_ports:
+        if fields & _tagging.PORT_KEYS:
             for port in adapter.list_raw('ports'):
                 ports.setdefault(port.get('node_uuid'), []).append(_clean(port))
-
-        candidates = nodes if targets is None else targets
         inspection = {}
-        if need_inspection and candidates:
-            for item, data, error in adapter.parallel([n['uuid'] for n in candidates], adapter.get_inventory):
+        if fields & _tagging.INSPECTION_KEYS and candidates:
+            names = dict((n['uuid'], n.get('name') or n['uuid']) for n in candidates)
+            for item, data, error in adapter.parallel(list(names), adapter.get_inventory):
                 if error is not None:
                     raise BaremetalError('nothing changed: reading the inspection data of node %s failed: %s'
-                                         % (by_uuid[item].get('name') or item, describe(error, 'node %s' % item)))
+                                         % (names[item], describe(error, 'node %s' % item)))
                 inspection[item] = data
+        return dict((n['uuid'], _tagging.node_document(n, ports.get(n['uuid']), inspection.get(n['uuid']),
+                                                        facts.get(n['uuid'])))
+                    for n in candidates)
 
-        documents = {}
-        for node in candidates:
-            uuid = node['uuid']
-            documents[uuid] = _tagging.node_document(node, ports.get(uuid), inspection.get(uuid), facts.get(uuid))
-        errors = []
-        if targets is None:
-            try:
-                chosen = set(_tagging.select_nodes(selector, over_list, [documents[n['uuid']] for n in nodes]))
-            except _tagging.PlanError as exc:
-                raise BaremetalError('nothing changed: %s' % exc)
-            targets = [n for n in nodes if n['uuid'] in chosen]
+    def plan(self, targets, documents, rules, assignment, mode, nodes):
         target_ids = set(n['uuid'] for n in targets)
+        by_uuid = dict((n['uuid'], n) for n in nodes)
         skipped = sorted(by_uuid[u].get('name') or u for u in assignment if u not in target_ids)
         if skipped:
             self.warn('assign names node(s) outside the selected nodes, left alone: %s' % ', '.join(skipped))
-
-        plans = []
+        plans, errors = [], []
         for node in targets:
             try:
                 plans.append(_tagging.plan_node(node, documents[node['uuid']], rules,
-                                                assignment.get(node['uuid']), p['mode']))
+                                                assignment.get(node['uuid']), mode))
             except _tagging.PlanError as exc:
                 errors.append(str(exc))
         if errors:
             raise BaremetalError('nothing changed; fix these first: ' + '; '.join(errors))
+        return plans
 
+    def apply_all(self, adapter, plans):
+        """Write the changed plans (skipped in check mode); returns ``{uuid: error message}``."""
         failures = {}
         todo = [plan for plan in plans if plan.changed]
         if todo and not self.check_mode:
             for plan, _unused, error in adapter.parallel(todo, lambda plan: self.apply(adapter, plan)):
                 if error is not None:
                     failures[plan.uuid] = describe(error, 'node %s' % plan.name)
+        return failures
 
+    def report(self, adapter, plans, failures):
         results = []
-        diff = {'before': {}, 'after': {}}
+        tracker = DifferenceTracker()
         for plan in plans:
             entry = plan.result()
             if plan.uuid in failures:
                 entry['error'] = failures[plan.uuid]
             results.append(entry)
-            if plan.changed:
-                before, after = plan.diff()
-                diff['before'][plan.name] = before
-                diff['after'][plan.name] = after
-        out = dict(changed=bool(todo), nodes=results, changed_nodes=[plan.name for plan in todo],
+            tracker.add(plan.name, *plan.diff(), changes=plan.changes())
+        changed_nodes = tracker.items()
+        out = dict(changed=tracker.changed, nodes=results, changed_nodes=changed_nodes,
                    api_writes=adapter.writes, api_reads=adapter.reads)
         if self.diff_mode:
-            out['diff'] = diff
+            out['diff'] = tracker.diff()
         if failures:
             self.fail_json(msg='%d of %d node(s) could not be tagged: %s'
-                           % (len(failures), len(todo), '; '.join(failures[u] for u in sorted(failures))), **out)
+                           % (len(failures), len(changed_nodes), '; '.join(failures[u] for u in sorted(failures))),
+                           **out)
         self.exit_json(**out)
 
     @staticmethod
     def apply(adapter, plan):
         """Traits first (one PUT), then extra / properties / resource class and the ownership
         record (one PATCH), so the record never claims a trait the node does not have."""
-        api = adapter.api
         if plan.traits_changed:
-            adapter.write_transient(api.set_node_traits, plan.uuid, sorted(plan.traits_after))
+            adapter.set_traits(plan.uuid, plan.traits_after)
         ops = plan.patch()
         if ops:
-            # The node id, not an SDK object: one made stale by set_node_traits would resend traits.
-            adapter.write_transient(api.patch_node, plan.uuid, ops)
+            adapter.patch_node(plan.uuid, ops)
 
 
 def main():

@@ -256,3 +256,17 @@ def test_selector_as_list_filter_and_as_predicate():
     assert not over_list and t.select_nodes(expr, over_list, docs) == ['uuid-r01-n01', 'uuid-r02-n01']
     with pytest.raises(t.PlanError, match='selector'):
         t.compile_selector('[?name ==')
+
+
+def test_target_selection():
+    nodes = [node('r01-n01'), node('r01-n02'), node('r02-n01')]
+    uuids = lambda found: [n['uuid'] for n in found]  # noqa: E731
+    assert uuids(t.candidate_nodes(nodes, ['uuid-r02-n01'])) == ['uuid-r02-n01']
+    assert uuids(t.candidate_nodes(nodes, None, rules=True)) == uuids(nodes)
+    assert uuids(t.candidate_nodes(nodes, None, rules=False, assigned={'uuid-r01-n02': 'rule'})) == ['uuid-r01-n02']
+    expr, over_list = t.compile_selector("[?starts_with(name, 'r01-')]")
+    candidates = t.candidate_nodes(nodes, None, expr, rules=False)
+    assert candidates == nodes
+    docs = dict((n['uuid'], t.node_document(n)) for n in nodes)
+    assert uuids(t.select_targets(candidates, docs, expr, over_list)) == ['uuid-r01-n01', 'uuid-r01-n02']
+    assert t.select_targets(candidates, docs) == nodes
