@@ -38,6 +38,17 @@ def rack_index(value):
     return value if isinstance(value, int) and value >= 1 else None
 
 
+def node_index(nodes):
+    """The one name-or-UUID lookup of Ironic nodes: ``{uuid or name: node}`` over node dicts with
+    API field names (Ironic refuses names that look like UUIDs, so the keys never clash)."""
+    index = {}
+    for node in nodes:
+        index[node['uuid']] = node
+        if node.get('name'):
+            index.setdefault(node['name'], node)
+    return index
+
+
 def json_pointer(key):
     """Escape one key for a JSON-pointer path (RFC 6901): ``~`` -> ``~0``, ``/`` -> ``~1``."""
     return str(key).replace('~', '~0').replace('/', '~1')
