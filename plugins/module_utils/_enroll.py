@@ -20,7 +20,6 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import
 
 SECRET_KEY_RE = re.compile(r'password|secret|key', re.IGNORECASE)
 MASK = '********'
-IRONIC_MASK = '******'
 
 INTERFACES = ('bios_interface', 'boot_interface', 'console_interface', 'deploy_interface',
               'firmware_interface', 'inspect_interface', 'management_interface',
@@ -37,8 +36,6 @@ DEPLOYED_STATES = frozenset(['active', 'deploying', 'wait call-back', 'deploy wa
 # States Ironic lets us delete from without maintenance mode.
 DELETABLE_STATES = frozenset(['enroll', 'manageable', 'available', 'adopt failed', 'clean failed',
                               'inspect failed'])
-# Forward path of target states.
-STATE_ORDER = {'enroll': 0, 'manageable': 1, 'available': 2}
 
 
 def is_secret(key):

@@ -64,11 +64,10 @@ def _connect(clouds_yaml):
 
 
 class PlaybookResult:
-    def __init__(self, proc, results):
+    def __init__(self, proc):
         self.rc = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
-        self.results = results
 
     @property
     def output(self):
@@ -77,11 +76,8 @@ class PlaybookResult:
 
 def run_playbook(lab, plays, inventory=None, check=False, diff=False, verbosity=0,
                  extra_vars=None, extra_args=()):
-    """Run plays (python objects) with ansible-playbook; return rc, output and registered results.
-
-    Tasks that ``register`` a name listed in a play's ``vars: {_collect: [...]}`` are not
-    needed: use run_module for single module calls.
-    """
+    """Run plays (python objects) with ansible-playbook; return its rc and output (run_module
+    records a module's result)."""
     with tempfile.TemporaryDirectory() as tmp:
         pb = os.path.join(tmp, "play.yml")
         with open(pb, "w") as f:
@@ -99,12 +95,7 @@ def run_playbook(lab, plays, inventory=None, check=False, diff=False, verbosity=
         cmd += list(extra_args)
         proc = subprocess.run(cmd, env=lab.ansible_env(), capture_output=True, text=True, cwd=REPO, check=False,
                               timeout=1800)
-        out = os.path.join(tmp, "result.json")
-        results = None
-        if os.path.exists(out):
-            with open(out) as f:
-                results = json.load(f)
-        return PlaybookResult(proc, results)
+        return PlaybookResult(proc)
 
 
 def run_module(lab, module, args, check=False, diff=False, verbosity=0):
