@@ -182,6 +182,18 @@ def _extra_routes(routes, gateway, network, rack):
     return out
 
 
+def rack_vlan(network, rack, index):
+    """The VLAN of one rack's segment of a site network: the rack's ``rack_vlans[<network>]``
+    override, else ``vlan_base + rack_index``. ``rack``: the rack's group_vars (``{rack, rack_vlans}``)."""
+    name = network.get('name')
+    override = (rack.get('rack_vlans') or {}).get(name)
+    if override is not None:
+        return int(override)
+    if network.get('vlan_base') is not None:
+        return int(network['vlan_base']) + index
+    raise ValueError('network %s, rack %s: no VLAN: set vlan_base or rack_vlans.%s' % (name, rack.get('rack'), name))
+
+
 def routed_network_segments(network, racks):
     """The ``segments`` option of ``routed_network`` for one site network and its racks.
 
@@ -214,15 +226,7 @@ def routed_network_segments(network, racks):
         if not physnet:
             raise ValueError('network %s, rack %s: no physical network: set physnet_pattern or the rack\'s rack_physnet'
                              % (name, rack))
-        vlan = None
-        if network_type == 'vlan':
-            override = (info.get('rack_vlans') or {}).get(name)
-            if override is not None:
-                vlan = int(override)
-            elif network.get('vlan_base') is not None:
-                vlan = int(network['vlan_base']) + index
-            else:
-                raise ValueError('network %s, rack %s: no VLAN: set vlan_base or rack_vlans.%s' % (name, rack, name))
+        vlan = rack_vlan(network, info, index) if network_type == 'vlan' else None
         sub_override = (info.get('rack_subnets') or {}).get(name)
         if sub_override:
             if isinstance(sub_override, dict):

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_subnets import (
-    leaf_routes, rack_indexes, rack_subnets, routed_network_segments)
+    leaf_routes, rack_indexes, rack_subnets, rack_vlan, routed_network_segments)
 
 
 def test_rack_subnets_by_index_ipv4():
@@ -119,3 +119,11 @@ def test_routed_network_segments_flat_from_rack_physnet():
     assert segs[0]['network_type'] == 'flat' and 'segmentation_id' not in segs[0]
     assert segs[0]['physical_network'] == 'leaf1'
     assert segs[0]['subnets'][0]['host_routes'] == net['extra_routes']
+
+
+def test_rack_vlan_base_and_override():
+    net = {'name': 'ctlplane', 'vlan_base': 200}
+    assert rack_vlan(net, {'rack': 'r01'}, 1) == 201
+    assert rack_vlan(net, {'rack': 'r02', 'rack_vlans': {'ctlplane': 777, 'other': 5}}, 2) == 777
+    with pytest.raises(ValueError, match='rack r03: no VLAN: set vlan_base or rack_vlans.ctlplane'):
+        rack_vlan({'name': 'ctlplane'}, {'rack': 'r03'}, 3)
