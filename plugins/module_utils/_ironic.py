@@ -75,7 +75,8 @@ class IronicAdapter:
         self.reads = 0
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._gate = AdaptiveGate(self.concurrency) if adaptive_writes else None
+        self.adaptive_writes = adaptive_writes
+        self._gate = AdaptiveGate(self.concurrency)  # only adaptive writes pass through it
         self._microversion = None
 
     # -------------------------------------------------------------- reads
@@ -159,7 +160,7 @@ class IronicAdapter:
         """Call a write method with the one retry policy (409 NodeLocked / 503, exponential
         backoff); every attempt counts in ``writes``. With ``adaptive_writes`` also a transient
         database 500, through the adaptive concurrency gate."""
-        if self._gate is None:
+        if not self.adaptive_writes:
             return call_with_retry(lambda: self._counted(fn, args, kwargs), self.retries, self.backoff,
                                    self.max_backoff, sleep=self._sleep)
         gate = self._gate

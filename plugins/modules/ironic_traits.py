@@ -341,7 +341,7 @@ class IronicTraitsModule(BaremetalModule):
                                          % (names[item], describe(error, 'node %s' % item)))
                 inspection[item] = data
         return dict((n['uuid'], _tagging.node_document(n, ports.get(n['uuid']), inspection.get(n['uuid']),
-                                                        facts.get(n['uuid'])))
+                                                       facts.get(n['uuid'])))
                     for n in candidates)
 
     def plan(self, targets, documents, rules, assignment, mode, nodes):

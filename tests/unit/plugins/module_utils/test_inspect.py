@@ -32,7 +32,8 @@ class FakeAdapter(IronicAdapter):
         self.max_inflight = 0
         self.pending = {}
 
-    def set_provision_state(self, uuid, action):
+    def set_provision_state(self, node_id, action):
+        uuid = node_id
         self.actions.append((uuid, action))
         n = self.nodes[uuid]
         if action == "manage":

@@ -260,7 +260,9 @@ def test_selector_as_list_filter_and_as_predicate():
 
 def test_target_selection():
     nodes = [node('r01-n01'), node('r01-n02'), node('r02-n01')]
-    uuids = lambda found: [n['uuid'] for n in found]  # noqa: E731
+
+    def uuids(found):
+        return [n['uuid'] for n in found]
     assert uuids(t.candidate_nodes(nodes, ['uuid-r02-n01'])) == ['uuid-r02-n01']
     assert uuids(t.candidate_nodes(nodes, None, rules=True)) == uuids(nodes)
     assert uuids(t.candidate_nodes(nodes, None, rules=False, assigned={'uuid-r01-n02': 'rule'})) == ['uuid-r01-n02']
