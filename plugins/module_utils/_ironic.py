@@ -18,6 +18,7 @@ except ImportError:  # pragma: no cover - the module reports the missing library
     sdk_exc = None
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import describe_sdk_error
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
 
 # Transitional states a node passes through on its own; anything else is a resting state.
 STABLE_STATES = frozenset([
@@ -259,6 +260,32 @@ class IronicAdapter:
             time.sleep(interval)
             interval = min(interval * 1.5, max_poll)
         return done
+
+
+    # ---- topology (lldp_topology)
+    def list_port_dicts(self):
+        """Every port as ``{uuid, address, node_uuid, local_link_connection, physical_network}``."""
+        return [dict(uuid=p.get('uuid'), address=p.get('address'), node_uuid=p.get('node_uuid'),
+                     local_link_connection=dict(p.get('local_link_connection') or {}),
+                     physical_network=p.get('physical_network'))
+                for p in self.list_raw('ports')]
+
+    def update_port_fields(self, port_uuid, fields):
+        """Set top-level port fields (e.g. ``local_link_connection``, ``physical_network``): one
+        idempotent JSON patch, retried on transient errors."""
+        patch = [dict(op='add', path='/%s' % key, value=value) for key, value in sorted(fields.items())]
+        return self.write_transient(self.api.patch_port, port_uuid, patch)
+
+    def set_node_trait(self, node_uuid, trait, present=True):
+        """Add (or remove) one trait of a node."""
+        fn = self.api.add_node_trait if present else self.api.remove_node_trait
+        return self.write_transient(fn, node_uuid, trait)
+
+    def set_node_extra(self, node_uuid, values):
+        """Set keys of a node's ``extra`` (other keys kept): one JSON patch."""
+        patch = [dict(op='add', path='/extra/%s' % json_pointer(key), value=value)
+                 for key, value in sorted(values.items())]
+        return self.write_transient(self.api.patch_node, node_uuid, patch)
 
 
 class AdaptiveGate:
