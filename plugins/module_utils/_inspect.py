@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import cabling_record
+
 # Where inspection may start: the node is moved to manageable first when it is in enroll.
 INSPECTABLE = frozenset(['manageable', 'inspect failed'])
 NEEDS_MANAGE = frozenset(['enroll'])
 NODE_FIELDS = ['uuid', 'name', 'provision_state', 'target_provision_state', 'maintenance',
-               'inspection_finished_at', 'last_error']
+               'inspection_finished_at', 'last_error', 'extra']
 
 
 def _get(node, key):
@@ -28,12 +30,33 @@ def _get(node, key):
     return getattr(node, key, None)
 
 
-def plan(requested, nodes, skip_inspected=True):
+def _checked(node, fingerprints):
+    """Why an inspected node must be inspected again (None when its data still serves): its
+    ``extra.cabling_fingerprint`` must record the wanted placement digest, checked clean on its
+    current inspection (see _topology.cabling_record)."""
+    if not fingerprints:
+        return None
+    wanted = fingerprints.get(_get(node, 'name')) or fingerprints.get(_get(node, 'uuid'))
+    if not wanted:
+        return None
+    recorded = (_get(node, 'extra') or {}).get('cabling_fingerprint')
+    if recorded == cabling_record(wanted, _get(node, 'inspection_finished_at')):
+        return None
+    if not recorded:
+        return 'its cabling was never checked clean'
+    if recorded.split('@', 1)[0] != wanted:
+        return 'its intended placement changed'
+    return 'its last cabling check found a problem'
+
+
+def plan(requested, nodes, skip_inspected=True, fingerprints=None):
     """Decide per requested node (name or uuid) what to do.
 
     ``nodes``: every Ironic node (dicts or SDK objects with the NODE_FIELDS). Returns a list of
     dicts ``{name, uuid, action, state, msg}`` in request order; ``action`` is ``inspect``,
     ``skip`` (already inspected) or ``fail`` (unknown node, wrong state, maintenance).
+    ``fingerprints`` (``{node name: placement digest}``): an inspected node whose cabling record
+    does not match is inspected again (see ``_checked``).
     """
     by_key = {}
     for node in nodes:
@@ -61,7 +84,14 @@ def plan(requested, nodes, skip_inspected=True):
             item.update(action='fail', msg='node %s: busy (%s -> %s); wait until it settles' % (
                 name, state, _get(node, 'target_provision_state')))
         elif skip_inspected and _get(node, 'inspection_finished_at') and state in ('manageable', 'available', 'active'):
-            item.update(action='skip', msg='already inspected at %s' % _get(node, 'inspection_finished_at'))
+            why = _checked(node, fingerprints)
+            if why is None:
+                item.update(action='skip', msg='already inspected at %s' % _get(node, 'inspection_finished_at'))
+            elif state != 'manageable':
+                item.update(action='skip', msg='%s, but the node is %s: move it to manageable to inspect it again'
+                            % (why, state))
+            else:
+                item.update(msg='inspected again: %s' % why)
         elif state not in INSPECTABLE and state not in NEEDS_MANAGE:
             item.update(action='fail', msg='node %s: cannot inspect in provision state %r; inspection needs '
                         'manageable (or enroll, which is managed first)%s' % (

@@ -3,16 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # PRIVATE to the spineleaf.baremetal collection.
-"""LLDP topology: neighbours -> switch, port, rack per NIC; cabling findings; what to write to
-Ironic (ports' local_link_connection / physical_network, nodes' rack trait and extra.rack); and a
-topology picture. Pure functions, no I/O."""
+"""LLDP topology: neighbours -> switch, port, rack per NIC; port-level cabling findings against the
+intended placement; what to write to Ironic (ports' local_link_connection / physical_network,
+nodes' rack trait, extra.rack and cabling record). Pure functions, no I/O. The picture is drawn by
+_topology_report."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from xml.sax.saxutils import escape
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import readable_port, switch_mac
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
@@ -464,6 +464,15 @@ def placement_fingerprint(expected):
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def cabling_record(fingerprint, inspection_finished_at):
+    """What ``extra.cabling_fingerprint`` holds once a node checked clean: the placement digest
+    and the inspection it was checked on. A node is inspected again when the record is not
+    exactly this (placement changed, or the last check found a problem and wrote nothing)."""
+    if not fingerprint:
+        return None
+    return '%s@%s' % (fingerprint, inspection_finished_at or '')
+
+
 def plan_node_writes(topo, node, ports, fingerprint=None):
     """Changes to make for one node: ``{'node': {...}, 'ports': [...], 'before', 'after'}``.
 
@@ -515,60 +524,3 @@ def plan_node_writes(topo, node, ports, fingerprint=None):
     after = dict(rack_traits=[t for t in after_traits if t.startswith(RACK_TRAIT_PREFIX)],
                  extra=dict(want_extra), ports=after_ports)
     return dict(node=node_changes, ports=port_changes, before=before, after=after)
-
-
-# ---------------------------------------------------------------- the picture
-def render_svg(topologies, switches):
-    """An SVG of racks (columns) with their leaves and nodes; findings in red."""
-    smap = switches if isinstance(switches, SwitchMap) else SwitchMap(switches)
-    racks = sorted(set([t['rack'] or t['expected_rack'] or '?' for t in topologies] +
-                       [str((e or {}).get('rack')) for e in smap.switches.values() if (e or {}).get('rack')]))
-    col_w, row_h, top = 260, 30, 110
-    leaves = dict((r, sorted(k for k, e in smap.switches.items() if str((e or {}).get('rack')) == r)) for r in racks)
-    nodes = dict((r, sorted((t for t in topologies if (t['rack'] or t['expected_rack'] or '?') == r), key=lambda t: t['name']))
-                 for r in racks)
-    height = top + 60 + row_h * max([len(v) for v in nodes.values()] + [1]) + 40 * max([len(v) for v in leaves.values()] + [1])
-    width = max(col_w * len(racks), 400) + 20
-    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (width, height),
-           '<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>' % (width, height),
-           '<rect x="10" y="10" width="%d" height="36" rx="6" fill="#37474f"/>' % (width - 20),
-           '<text x="%d" y="33" fill="#ffffff" text-anchor="middle" font-size="14">spines (fabric)</text>' % (width // 2)]
-    for ci, rack in enumerate(racks):
-        x = 10 + ci * col_w
-        out.append('<text x="%d" y="70" font-weight="bold" font-size="14">rack %s</text>' % (x + 4, escape(rack)))
-        y = 80
-        for leaf in leaves[rack]:
-            out.append('<line x1="%d" y1="46" x2="%d" y2="%d" stroke="#90a4ae"/>' % (x + 60, x + 60, y))
-            out.append('<rect x="%d" y="%d" width="%d" height="26" rx="4" fill="#1e88e5"/>' % (x, y, col_w - 20))
-            out.append('<text x="%d" y="%d" fill="#ffffff">%s</text>' % (x + 6, y + 17, escape(leaf)))
-            y += 32
-        y += 10
-        for topo in nodes[rack]:
-            bad = [f for f in topo['findings'] if f['blocking']]
-            warn = [f for f in topo['findings'] if not f['blocking']]
-            fill = '#e53935' if bad else ('#fb8c00' if warn else '#43a047')
-            title = '; '.join(f['msg'] for f in topo['findings']) or 'cabling as intended'
-            ports = ', '.join('%s→%s %s' % (n['nic'], n['switch'] or '?', n['port'] or '?') for n in topo['nics'])
-            out.append('<g><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="4" fill="%s"/>' % (
-                escape(title + ' | ' + ports), x, y, col_w - 20, row_h - 6, fill))
-            label = topo['name'] + ('  [%s]' % ', '.join(sorted(set(f['finding'] for f in topo['findings']))) if topo['findings'] else '')
-            out.append('<text x="%d" y="%d" fill="#ffffff">%s</text></g>' % (x + 6, y + 16, escape(label[:40])))
-            y += row_h
-    out.append('</svg>')
-    return '\n'.join(out)
-
-
-def render_html(topologies, findings, switches, title='LLDP topology'):
-    """A self-contained HTML page: the SVG plus a findings table and a per-NIC table."""
-    rows = ''.join('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-        'block' if f['blocking'] else 'warn', escape(f['node']), escape(str(f['nic'] or '')), escape(f['finding']),
-        escape(f['msg'])) for f in findings)
-    nic_rows = ''.join('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % tuple(
-        escape(str(v)) for v in (t['name'], n['nic'], n['mac'], n['switch'], n['port'], n['vlans'], n['mtu'], n['rack']))
-        for t in topologies for n in t['nics'])
-    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>%s</title><style>body{font-family:sans-serif}'
-            'table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}.block{background:#ffcdd2}'
-            '.warn{background:#ffe0b2}</style></head><body><h1>%s</h1>%s<h2>Findings (%d)</h2><table><tr><th>node</th>'
-            '<th>NIC</th><th>finding</th><th>detail</th></tr>%s</table><h2>NICs</h2><table><tr><th>node</th><th>NIC</th>'
-            '<th>MAC</th><th>switch</th><th>port</th><th>VLANs</th><th>MTU</th><th>rack</th></tr>%s</table></body></html>\n') % (
-        escape(title), escape(title), render_svg(topologies, switches), len(findings), rows, nic_rows)

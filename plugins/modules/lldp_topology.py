@@ -40,15 +40,19 @@ description:
     switch MAC from the chassis ID or a MAC management address, else the map's C(chassis_id);
     C(port_id); C(switch_info)) and the rack's C(physical_network); per node, the rack trait
     C(CUSTOM_RACK_<RACK>) (other C(CUSTOM_RACK_*) traits removed), C(extra.rack) and
-    C(extra.cabling_fingerprint) (a digest of the intended placement that checked clean; the
-    introspect role inspects a node again when it differs). Other keys are left alone.
+    C(extra.cabling_fingerprint) (a digest of the intended placement that checked clean, and the
+    inspection it was checked on; M(spineleaf.baremetal.ironic_inspect) inspects a node again when
+    it is not what its O(spineleaf.baremetal.ironic_inspect#module:fingerprints) entry expects).
+    Other keys are left alone.
   - A node with blocking findings gets no write at all (its ports keep what they had; result
     C(action=blocked)) unless O(apply_on_findings=true); the other nodes are written. A node whose
     write fails is reported with C(action=failed); the writes made to the others stand, and the
     module fails at the end with every node's result.
   - Without O(apply), only reads (the report still shows what would change).
-  - O(report_dir) receives C(topology.html) (inline SVG picture plus tables, readable in a browser
-    and as an AWX artifact), C(topology.svg) and C(topology.json).
+  - O(report_dir) receives C(topology.html) (a self-contained page - inline SVG picture of leaves,
+    ports, nodes and NIC links, mis-cabled links in red, findings and a port map per leaf - readable
+    in a browser and as an AWX artifact), C(topology.svg) and C(topology.json). The introspect role
+    also writes one site-wide page with filter P(spineleaf.baremetal.topology_html#filter).
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
   - spineleaf.baremetal.attributes
@@ -152,7 +156,7 @@ nodes:
       description: The node's findings (and error), one sentence each; absent when there is nothing to say.
       type: str
     fingerprint:
-      description: Digest of the intended placement recorded as C(extra.cabling_fingerprint) (null when blocked).
+      description: What is recorded as C(extra.cabling_fingerprint), C(<placement digest>@<inspection time>) (null when blocked).
       type: str
     lldp_source:
       description: Where the LLDP data came from (parsed_lldp, lldp_raw, inventory, lldp_processed).
@@ -205,7 +209,8 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import B
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import (
-    DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, placement_fingerprint, plan_node_writes, render_html, render_svg)
+    DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, cabling_record, placement_fingerprint, plan_node_writes)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_rack_svg, render_report
 
 NODE_FIELDS = ['uuid', 'name', 'traits', 'extra', 'inspection_finished_at']
 
@@ -282,7 +287,8 @@ class LldpTopologyModule(BaremetalModule):
             writable = not topo['blocked'] or p['apply_on_findings']
             # The fingerprint says "this placement checked clean": never recorded for a blocked node,
             # so the next run inspects it again.
-            fingerprint = placement_fingerprint(expected) if not topo['blocked'] else None
+            fingerprint = (cabling_record(placement_fingerprint(expected), node.get('inspection_finished_at'))
+                           if not topo['blocked'] else None)
             plan = plan_node_writes(topo, dict(uuid=node['uuid'], name=topo['name'], traits=node.get('traits'),
                                                extra=node.get('extra')), ports_by_node.get(node['uuid'], []),
                                     fingerprint)
@@ -343,14 +349,15 @@ class LldpTopologyModule(BaremetalModule):
             adapter.set_node_extra(node_uuid, node['extra'])
 
     def _report(self, directory, topologies, findings, switches):
+        racks = sorted(set(str(t.get('expected_rack') or t.get('rack') or '?') for t in topologies)) or ['?']
         try:
             os.makedirs(directory, exist_ok=True)
             paths = dict(html=os.path.join(directory, 'topology.html'), svg=os.path.join(directory, 'topology.svg'),
                          json=os.path.join(directory, 'topology.json'))
             with open(paths['html'], 'w') as f:
-                f.write(render_html(topologies, findings, switches))
+                f.write(render_report(topologies, switches, site='rack %s' % ', '.join(racks)))
             with open(paths['svg'], 'w') as f:
-                f.write(render_svg(topologies, switches))
+                f.write(render_rack_svg(racks[0], topologies, switches))
             with open(paths['json'], 'w') as f:
                 json.dump(dict(nodes=topologies, findings=findings, switches=switches), f, indent=1, sort_keys=True)
         except OSError as exc:

@@ -1,6 +1,7 @@
 """Topology mapping and every cabling finding, without a server."""
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import (
-    SwitchMap, analyse, plan_node_writes, render_html)
+    SwitchMap, analyse, plan_node_writes)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_report
 
 SWITCHES = {
     "leaf-r01-a": {"rack": "r01", "chassis_id": "00:1c:73:01:00:0a", "mlag_peer": "leaf-r01-b",
@@ -114,7 +115,7 @@ def test_plan_writes_and_idempotence():
 
 def test_report_renders_findings():
     topo, findings = analyse([node("n<1>", {"eno1": nbr("leaf-r02-a", "Ethernet1/1")})], SWITCHES)
-    html = render_html(topo, findings, SWITCHES)
+    html = render_report(topo, SWITCHES)
     assert "<svg" in html and "rack_mismatch" in html and "n&lt;1&gt;" in html
 
 
