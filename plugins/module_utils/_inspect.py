@@ -80,7 +80,9 @@ def plan(requested, nodes, skip_inspected=True, fingerprints=None):
         item = dict(name=name, uuid=uuid, action='inspect', state=state, msg=None)
         if _get(node, 'maintenance'):
             item.update(action='fail', msg='node %s: in maintenance; take it out of maintenance to inspect it' % name)
-        elif _get(node, 'target_provision_state'):
+        elif _get(node, 'target_provision_state') and state != 'inspect failed':
+            # Ironic keeps target "manageable" on a node aborted into "inspect failed"; that node
+            # is settled and may be inspected again.
             item.update(action='fail', msg='node %s: busy (%s -> %s); wait until it settles' % (
                 name, state, _get(node, 'target_provision_state')))
         elif skip_inspected and _get(node, 'inspection_finished_at') and state in ('manageable', 'available', 'active'):

@@ -122,8 +122,11 @@ inspected:
   returned: always
   type: list
   elements: str
-skipped:
-  description: Names of the nodes skipped because they already had inspection data.
+skipped_nodes:
+  description:
+    - Names of the nodes skipped because they already had inspection data.
+    - Not called C(skipped) - Ansible takes a result with a C(skipped) key for a skipped task and then
+      ignores the task's C(changed_when) / C(failed_when).
   returned: always
   type: list
   elements: str
@@ -201,7 +204,7 @@ class IronicInspectModule(BaremetalModule):
                   for kind in ('inspected', 'skipped', 'failed', 'would_inspect'))
         result = dict(
             changed=bool(by['inspected'] or by['would_inspect']),
-            nodes=ordered, inspected=by['inspected'], skipped=by['skipped'], failed_nodes=by['failed'],
+            nodes=ordered, inspected=by['inspected'], skipped_nodes=by['skipped'], failed_nodes=by['failed'],
             api_writes=adapter.writes, elapsed=round(time.monotonic() - start, 3),
         )
         if self.diff_mode:

@@ -104,3 +104,10 @@ def test_placement_fingerprint_ignores_port_spelling_and_order():
     c = dict(a, nics=[dict(a["nics"][0], port="Ethernet1/4"), a["nics"][1]])
     assert placement_fingerprint(a) != placement_fingerprint(c)
     assert placement_fingerprint({"rack": "r01"}) is None
+
+
+def test_plan_inspects_a_node_aborted_into_inspect_failed_again():
+    node = dict(nd("u1", "a", "inspect failed", finished="2026-01-01"), target_provision_state="manageable")
+    assert [p["action"] for p in plan(["a"], [node])] == ["inspect"]
+    busy = dict(nd("u2", "b", "inspecting"), target_provision_state="manageable")
+    assert [p["action"] for p in plan(["b"], [busy])] == ["fail"]
