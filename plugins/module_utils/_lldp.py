@@ -116,6 +116,19 @@ def _u16(data, what):
     return (data[0] << 8) | data[1]
 
 
+_TEXT_TLVS = {TLV_PORT_DESC: 'switch_port_description', TLV_SYS_NAME: 'switch_system_name',
+              TLV_SYS_DESC: 'switch_system_description'}
+_CAPABILITY_LISTS = {}
+
+
+def _capabilities(mask):
+    """Names of the capability bits set in ``mask`` (a fresh list; the 2**16 masks are memoised)."""
+    names = _CAPABILITY_LISTS.get(mask)
+    if names is None:
+        names = _CAPABILITY_LISTS[mask] = tuple(name for bit, name in CAPABILITIES if mask >> bit & 1)
+    return list(names)
+
+
 class _Decoder:
     __slots__ = ('nv', 'warnings', 'where')
 
@@ -130,37 +143,39 @@ class _Decoder:
 
     def tlv(self, tlv_type, data):
         nv = self.nv
-        if tlv_type == TLV_CHASSIS_ID:
-            nv.setdefault('switch_chassis_id', _id_value(data, CHASSIS_STRING_SUBTYPES, CHASSIS_MAC, CHASSIS_ADDRESS, 'chassis ID'))
+        # Organisationally specific TLVs (VLANs, LAG, MTU, ...) are the most frequent: tested first.
+        if tlv_type == TLV_ORG:
+            if len(data) < 4:
+                raise _Malformed('organizationally specific TLV too short (%d octets)' % len(data))
+            oui = data[:3]
+            if oui == OUI_8021:
+                self.dot1(data[3], data[4:])
+            elif oui == OUI_8023:
+                self.dot3(data[3], data[4:])
+            # Other OUIs (vendor TLVs, LLDP-MED, ...) are valid but carry nothing Ironic keeps.
+        elif tlv_type == TLV_CHASSIS_ID:
+            if 'switch_chassis_id' not in nv:
+                nv['switch_chassis_id'] = _id_value(data, CHASSIS_STRING_SUBTYPES, CHASSIS_MAC, CHASSIS_ADDRESS, 'chassis ID')
         elif tlv_type == TLV_PORT_ID:
-            nv.setdefault('switch_port_id', _id_value(data, PORT_STRING_SUBTYPES, PORT_MAC, PORT_ADDRESS, 'port ID'))
-        elif tlv_type == TLV_PORT_DESC:
-            nv.setdefault('switch_port_description', _text(data))
-        elif tlv_type == TLV_SYS_NAME:
-            nv.setdefault('switch_system_name', _text(data))
-        elif tlv_type == TLV_SYS_DESC:
-            nv.setdefault('switch_system_description', _text(data))
+            if 'switch_port_id' not in nv:
+                nv['switch_port_id'] = _id_value(data, PORT_STRING_SUBTYPES, PORT_MAC, PORT_ADDRESS, 'port ID')
+        elif tlv_type in _TEXT_TLVS:
+            key = _TEXT_TLVS[tlv_type]
+            if key not in nv:
+                nv[key] = _text(data)
+            else:
+                _text(data)  # still validated, as before
         elif tlv_type == TLV_SYS_CAP:
             if len(data) != 4:
                 raise _Malformed('system capabilities need 4 octets, got %d' % len(data))
-            system, enabled = (data[0] << 8) | data[1], (data[2] << 8) | data[3]
-            nv.setdefault('switch_capabilities_support', [name for bit, name in CAPABILITIES if system >> bit & 1])
-            nv.setdefault('switch_capabilities_enabled', [name for bit, name in CAPABILITIES if enabled >> bit & 1])
+            nv.setdefault('switch_capabilities_support', _capabilities((data[0] << 8) | data[1]))
+            nv.setdefault('switch_capabilities_enabled', _capabilities((data[2] << 8) | data[3]))
         elif tlv_type == TLV_MGMT_ADDR:
             if len(data) < 2:
                 raise _Malformed('management address too short (%d octets)' % len(data))
             address = _address(data[1], data[2:])
             if address:
                 nv.setdefault('switch_mgmt_addresses', []).append(address)
-        elif tlv_type == TLV_ORG:
-            if len(data) < 4:
-                raise _Malformed('organizationally specific TLV too short (%d octets)' % len(data))
-            oui, subtype, body = bytes(data[:3]), data[3], data[4:]
-            if oui == OUI_8021:
-                self.dot1(subtype, body)
-            elif oui == OUI_8023:
-                self.dot3(subtype, body)
-            # Other OUIs (vendor TLVs, LLDP-MED, ...) are valid but carry nothing Ironic keeps.
 
     def dot1(self, subtype, data):
         nv = self.nv

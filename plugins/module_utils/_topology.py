@@ -10,6 +10,7 @@ _topology_report."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -42,6 +43,13 @@ _PORT_FAMILIES = (
 
 
 def port_key(port):
+    """A comparable form of a switch port name; memoised (a site has few distinct port names)."""
+    if isinstance(port, str):
+        return _port_key_cached(port)
+    return _port_key(port)
+
+
+def _port_key(port):
     """A comparable form of a switch port name (see _PORT_FAMILIES); None for no port.
 
     ``Ethernet1/3``, ``Eth1/3`` and ``et1/3`` give the same key; so do ``xe-0/0/3`` and
@@ -57,6 +65,17 @@ def port_key(port):
         if match:
             return '%s:%s' % (family, match.group(1))
     return text
+
+
+_port_key_cached = functools.lru_cache(maxsize=65536)(_port_key)
+
+
+def _mac(value):
+    """normalize_mac, memoised for strings (every NIC's MAC is normalised several times)."""
+    return _mac_cached(value) if isinstance(value, str) else None
+
+
+_mac_cached = functools.lru_cache(maxsize=262144)(normalize_mac)
 
 
 def same_port(intended, observed):
@@ -87,9 +106,9 @@ class SwitchMap:
         for key, entry in self.switches.items():
             entry = entry or {}
             if is_mac(key):
-                self.by_chassis[normalize_mac(key)] = key
+                self.by_chassis[_mac(key)] = key
             if entry.get('chassis_id') and is_mac(entry['chassis_id']):
-                self.by_chassis[normalize_mac(entry['chassis_id'])] = key
+                self.by_chassis[_mac(entry['chassis_id'])] = key
             if _REGEX_CHARS.search(key):
                 try:
                     self.patterns.append((re.compile(key), key))
@@ -102,7 +121,7 @@ class SwitchMap:
         if name and name in self.switches:
             return name, self.switches[name] or {}
         for candidate in [parsed.get('switch_chassis_id')] + list(parsed.get('switch_mgmt_addresses') or []):
-            key = self.by_chassis.get(normalize_mac(candidate))
+            key = self.by_chassis.get(_mac(candidate))
             if key is not None:
                 return key, self.switches[key] or {}
         if name:
@@ -133,7 +152,7 @@ def _observed(neighbours, interfaces):
     seen = {}
     for iface in interfaces or []:
         if isinstance(iface, dict) and iface.get('name') not in (None, 'lo'):
-            seen[iface['name']] = dict(name=iface['name'], mac=normalize_mac(iface.get('mac_address')),
+            seen[iface['name']] = dict(name=iface['name'], mac=_mac(iface.get('mac_address')),
                                        carrier=iface.get('has_carrier'), parsed={})
     for name, parsed in (neighbours or {}).items():
         if name in (None, 'lo'):
@@ -151,7 +170,7 @@ def match_nics(inventory_nics, observed):
     used = set()
     pairs = []
     for nic in inventory_nics:
-        mac = normalize_mac(nic.get('mac'))
+        mac = _mac(nic.get('mac'))
         iface = by_mac.get(mac) if mac else None
         how = 'mac' if iface is not None else None
         if iface is None:
@@ -171,13 +190,13 @@ def _nic_view(nic_name, iface, inv, parsed, switches):
     vlans = [v.get('id') for v in parsed.get('switch_port_vlans') or [] if isinstance(v, dict)]
     return dict(
         nic=nic_name, interface=iface['name'] if iface else None,
-        mac=(iface or {}).get('mac') or normalize_mac((inv or {}).get('mac')),
+        mac=(iface or {}).get('mac') or _mac((inv or {}).get('mac')),
         inventory=inv is not None,
         intended_leaf=(inv or {}).get('leaf'), intended_port=(inv or {}).get('port'),
         switch=entry_key or parsed.get('switch_system_name'),
         system_name=parsed.get('switch_system_name'),
         chassis_id=parsed.get('switch_chassis_id'),
-        switch_mac=switch_mac(parsed) or (normalize_mac(entry.get('chassis_id')) if entry else None),
+        switch_mac=switch_mac(parsed) or (_mac(entry.get('chassis_id')) if entry else None),
         port=readable_port(parsed) if parsed else None,
         port_id=parsed.get('switch_port_id'),
         port_description=parsed.get('switch_port_description'),
@@ -412,7 +431,9 @@ def duplicate_ports(topologies):
     for (switch, port), users in sorted(seen.items()):
         if len(users) < 2:
             continue
-        who = ', '.join('%s %s' % (t['name'], n['nic']) for t, n in users)
+        who = ', '.join('%s %s' % (t['name'], n['nic']) for t, n in users[:6])
+        if len(users) > 6:
+            who += ' and %d more' % (len(users) - 6)
         for topo, nic in users:
             topo['findings'].append(_finding(topo['name'], 'duplicate_switch_port', 'node %s NIC %s: %s %s is also '
                                              'reported by %s' % (topo['name'], nic['nic'], switch, port, who), nic['nic']))
@@ -457,7 +478,7 @@ def placement_fingerprint(expected):
     if not nics:
         return None
     doc = dict(rack=str(expected.get('rack') or ''),
-               nics=sorted([str(n.get('name')), normalize_mac(n.get('mac')) or str(n.get('mac')), str(n.get('leaf') or ''),
+               nics=sorted([str(n.get('name')), _mac(n.get('mac')) or str(n.get('mac')), str(n.get('leaf') or ''),
                             port_key(n.get('port')) or ''] for n in nics),
                bonds=sorted([str(b.get('name')), sorted(str(m) for m in b.get('members') or [])]
                             for b in expected.get('bonds') or [] if isinstance(b, dict)))
@@ -482,11 +503,11 @@ def plan_node_writes(topo, node, ports, fingerprint=None):
     ``extra.rack`` and, when given, ``extra.cabling_fingerprint``. ``node`` changes are
     ``add_traits``, ``remove_traits`` and ``extra`` (keys to set).
     """
-    by_mac = dict((normalize_mac(n['mac']), n) for n in topo['nics'] if n['mac'] and n['interface'])
+    by_mac = dict((_mac(n['mac']), n) for n in topo['nics'] if n['mac'] and n['interface'])
     port_changes = []
     before_ports, after_ports = {}, {}
     for port in ports:
-        key = normalize_mac(port.get('address'))
+        key = _mac(port.get('address'))
         nic = by_mac.get(key)
         if not nic or not nic['known'] or not nic['switch_mac'] or nic['port'] is None:
             continue
