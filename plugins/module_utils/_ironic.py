@@ -261,7 +261,6 @@ class IronicAdapter:
             interval = min(interval * 1.5, max_poll)
         return done
 
-
     # ---- topology (lldp_topology)
     def list_port_dicts(self):
         """Every port as ``{uuid, address, node_uuid, local_link_connection, physical_network}``."""

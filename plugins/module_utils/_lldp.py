@@ -59,6 +59,7 @@ OPER_MAU_TYPES = (
     "1000BASE-PX20U",
 )
 
+
 class _Malformed(Exception):
     """One TLV cannot be decoded (caught per TLV, never escapes this module)."""
 

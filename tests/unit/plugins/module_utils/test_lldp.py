@@ -251,12 +251,12 @@ def test_random_json_never_raises():
         if depth > 3 or kind < 0.5:
             return rnd.choice(atoms)
         if kind < 0.75:
-            return [value(depth + 1) for _ in range(rnd.randint(0, 4))]
+            return [value(depth + 1) for _n in range(rnd.randint(0, 4))]
         return dict((rnd.choice(["name", "lldp", "interfaces", "lldp_raw", "eth0", "parsed_lldp", "all_interfaces"]),
-                     value(depth + 1)) for _ in range(rnd.randint(0, 4)))
+                     value(depth + 1)) for _k in range(rnd.randint(0, 4)))
 
-    for _ in range(3000):
-        doc = {"inventory": {"interfaces": [value(1) for _ in range(3)] + [{"name": "eth0", "lldp": value(1)}]},
+    for _round in range(3000):
+        doc = {"inventory": {"interfaces": [value(1) for _i in range(3)] + [{"name": "eth0", "lldp": value(1)}]},
                "plugin_data": {"lldp_raw": {"eth0": value(1), "eth1": [[value(3), value(3)]]}}}
         _lldp.neighbours(doc, [])
         _lldp.neighbours(value(), [])
