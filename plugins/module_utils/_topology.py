@@ -184,7 +184,7 @@ def match_nics(inventory_nics, observed):
     return pairs, rest
 
 
-def _nic_view(nic_name, iface, inv, parsed, switches):
+def _nic_view(nic_name, iface, inv, parsed, switches, matched_by=None):
     """One NIC of the topology: where it is (observed) and where it should be (inventory)."""
     entry_key, entry = switches.match(parsed) if parsed else (None, None)
     vlans = [v.get('id') for v in parsed.get('switch_port_vlans') or [] if isinstance(v, dict)]
@@ -207,6 +207,7 @@ def _nic_view(nic_name, iface, inv, parsed, switches):
         rack=entry.get('rack') if entry else None,
         physical_network=entry.get('physical_network') if entry else None,
         known=entry is not None,
+        matched_by=matched_by,
         _entry=entry,
     )
 
@@ -330,19 +331,19 @@ def map_node(name, neighbours, interfaces, switches, expected=None, mtu=None):
     if inventory_nics:
         pairs, rest = match_nics(inventory_nics, observed)
         for inv, iface, how in pairs:
-            nics.append(dict(_nic_view(inv['name'], iface, inv, (iface or {}).get('parsed') or {}, switches), matched_by=how))
+            nics.append(_nic_view(inv['name'], iface, inv, (iface or {}).get('parsed') or {}, switches, how))
         taken = set(n['nic'] for n in nics)
         for iface in rest:
             # An interface under the name of an inventory NIC whose MAC was not seen is that NIC
             # with a typo'd MAC (reported by mac_not_seen), not a second NIC.
             if iface['parsed'] and iface['name'] not in taken:
-                nics.append(dict(_nic_view(iface['name'], iface, None, iface['parsed'], switches), matched_by=None))
+                nics.append(_nic_view(iface['name'], iface, None, iface['parsed'], switches))
         findings = _nic_findings(name, pairs, rest, nics, any(o['mac'] for o in observed.values()))
     else:
         # No intended placement: map what the inspection shows; every interface should see a switch.
         findings = []
         for iface_name, iface in sorted(observed.items()):
-            nic = dict(_nic_view(iface_name, iface, None, iface['parsed'], switches), matched_by=None)
+            nic = _nic_view(iface_name, iface, None, iface['parsed'], switches)
             nics.append(nic)
             if not iface['parsed']:
                 findings.append(_finding(name, 'no_lldp', 'node %s NIC %s: no LLDP neighbour reported (no cable, LLDP '
