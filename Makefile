@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export OS_CLIENT_CONFIG_FILE ?= $(LAB_STATE_DIR)/clouds.yaml
 export OS_CLOUD ?= spineleaf-lab
 
-.PHONY: help venv demo test test-unit test-integration test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
+.PHONY: chromium help venv demo test test-unit test-integration test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
 
 help:
 	@echo "make demo        - set up everything, start the lab, run playbooks/site.yml against it"
@@ -29,6 +29,7 @@ $(BIN)/.installed: requirements-dev.txt
 
 venv: $(BIN)/.installed .collections/ansible_collections/spineleaf/baremetal
 
+# LAB_SITE=<inventory dir> make lab-up: the lab ramdisk answers for the nodes of that inventory.
 lab-up:
 	$(LAB) up
 
@@ -44,9 +45,14 @@ lab-reset:
 demo: venv lab-up
 	$(BIN)/ansible-playbook playbooks/site.yml -i inventory/lab
 
-test: venv
+test: venv chromium
 	$(LAB) install
 	$(MAKE) --no-print-directory test-unit test-integration test-sanity lint
+
+# The topology picture test renders in a real headless browser (Debian package chromium).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 test-unit: venv
 	$(BIN)/python -m pytest -q tests/unit

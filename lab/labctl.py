@@ -12,6 +12,8 @@ can run their own instance next to the operator's one:
                     (default <repo>/.lab/run)
   LAB_CACHE_DIR     where the service venvs are cached (default <repo>/.lab)
   LAB_VLAN_PHYSNETS number of VLAN physnets leaf1..leafN (default 16)
+  LAB_SITE          an inventory directory whose nodes the lab ramdisk answers
+                    (same as `up --site DIR`; default: the lab site, inventory/lab)
 
 Only the standard library is used: this script runs before any venv exists.
 """
@@ -148,7 +150,9 @@ lock_path = {d}/locks
 
 [inspector]
 require_managed_boot = false
-hooks = $default_hooks,parse-lldp,local-link-connection
+# No local-link-connection hook: switch ports are written by lldp_topology after the cabling
+# check, so a mis-cabled node's ports keep what they had.
+hooks = $default_hooks,parse-lldp
 add_ports = all
 """.format(d=d, host=HOST, port=IRONIC_PORT))
     return d, conf
@@ -165,6 +169,8 @@ auth_strategy = noauth
 core_plugin = ml2
 service_plugins = segments
 transport_url = fake:/
+# The lab leaves advertise jumbo frames (LLDP MTU 9000); networks may use them.
+global_physnet_mtu = 9000
 state_path = {d}/state
 dhcp_agent_notification = false
 notify_nova_on_port_status_changes = false
@@ -317,14 +323,40 @@ def start_neutron():
            env, os.path.join(d, "neutron.log"))
 
 
-def start_ramdisk():
-    """The lab ramdisk (lab/ramdisk.py): answers nodes in `inspect wait`. LAB_RAMDISK=0 disables it."""
-    if os.environ.get("LAB_RAMDISK", "1") == "0" or _read_pid("ramdisk"):
+def _site_file():
+    return os.path.join(STATE, "ramdisk.site")
+
+
+def start_ramdisk(site=None):
+    """The lab ramdisk (lab/ramdisk.py): answers nodes in `inspect wait`. LAB_RAMDISK=0 disables it.
+
+    ``site`` (or LAB_SITE): an inventory directory to rehearse; a running ramdisk that answers
+    another site is restarted (only the ramdisk: Ironic and Neutron keep running)."""
+    if os.environ.get("LAB_RAMDISK", "1") == "0":
         return
+    site = os.path.abspath(site) if site else ""
+    if site and not os.path.isdir(site):
+        sys.exit("lab: site %s is not an inventory directory" % site)
+    try:
+        with open(_site_file()) as f:
+            current = f.read().strip()
+    except OSError:
+        current = ""
+    if _read_pid("ramdisk"):
+        if current == site:
+            return
+        _stop("ramdisk")
     env = dict(os.environ, LAB_IRONIC_URL="http://%s:%d" % (HOST, IRONIC_PORT))
+    env.pop("LAB_SITE", None)
+    cmd = [os.path.join(IRONIC_VENV, "bin", "python"), os.path.join(LAB_SRC, "ramdisk.py")]
+    if site:
+        cmd += ["--site", site]
     # The Ironic venv has PyYAML, which the ramdisk needs to read the cabling description.
-    _spawn("ramdisk", [os.path.join(IRONIC_VENV, "bin", "python"), os.path.join(LAB_SRC, "ramdisk.py")],
-           env, os.path.join(STATE, "ramdisk.log"))
+    _spawn("ramdisk", cmd, env, os.path.join(STATE, "ramdisk.log"))
+    with open(_site_file(), "w") as f:
+        f.write(site + "\n")
+    if site:
+        log("ramdisk answers the nodes of %s" % site)
 
 
 def wait_up():
@@ -358,14 +390,14 @@ def wait_up():
         sys.exit(1)
 
 
-def up():
+def up(site=None):
     install()
     os.makedirs(STATE, exist_ok=True)
     clouds = _clouds_yaml()
     start_ironic()
     start_neutron()
     wait_up()
-    start_ramdisk()
+    start_ramdisk(site if site is not None else os.environ.get("LAB_SITE"))
     log("up: Ironic http://%s:%d  Neutron http://%s:%d" % (HOST, IRONIC_PORT, HOST, NEUTRON_PORT))
     log("use: export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % clouds)
 
@@ -422,7 +454,13 @@ def main(argv):
     if cmd == "install":
         install()
     elif cmd == "up":
-        up()
+        site = None
+        if "--site" in argv:
+            index = argv.index("--site")
+            if index + 1 >= len(argv):
+                sys.exit("usage: labctl.py up [--site INVENTORY_DIR]")
+            site = argv[index + 1]
+        up(site)
     elif cmd == "down":
         down()
     elif cmd == "status":
@@ -432,7 +470,7 @@ def main(argv):
     elif cmd == "env":
         print("export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % os.path.join(STATE, "clouds.yaml"))
     else:
-        sys.exit("usage: labctl.py install|up|down|status|reset|env")
+        sys.exit("usage: labctl.py install|up [--site DIR]|down|status|reset|env")
     return 0
 
 

@@ -13,11 +13,20 @@ Stable importable API (standard library only):
   load_site(cabling_path, hosts_path, miscabled=()) -> Site
   Ramdisk(ironic_url, site).run_once() / .start() / .stop()   (background thread)
 
+  load_inventory_site(site_dir) -> Site   (any inventory directory, see LAB_SITE below)
+
 CLI (the lab daemon started by ``labctl.py up``):
 
   python lab/ramdisk.py --ironic-url http://127.0.0.1:6385 [--once] [--interval 0.2]
                         [--cabling inventory/lab/cabling.yml] [--hosts inventory/lab/hosts.yml]
-                        [--miscabled r02-n03]
+                        [--miscabled r02-n03] [--site DIR]
+
+``--site DIR`` (or ``LAB_SITE=DIR``) rehearses any site: the nodes of that inventory directory,
+each NIC cabled where its ``nics[].leaf`` / ``port`` say, switches from ``leaf_switches``; an
+optional ``lab_cabling`` variable there (format of inventory/lab/cabling.yml) overrides any of it
+(``links``: a mis-cable, or a NIC's real ``mac`` / reported ``interface`` name; ``silent``: nodes
+the ramdisk ignores, as does ``extra.lab_silent: true`` on an Ironic node). The site is read
+again when its files change, so new cabling takes effect at the next inspection.
 
 ``LAB_MISCABLED=r02-n03[,r01-n02]`` (or a ``miscabled:`` entry in cabling.yml) makes a node
 deliberately mis-cabled, so the cabling check has something to catch. Reading the YAML files
@@ -199,6 +208,8 @@ class Site:
         self.switches = switches
         self.miscabled = list(miscabled)
         self.source = source        # (cabling, hosts) dicts, to derive a mis-cabled variant
+        self.silent = set()         # nodes the ramdisk ignores (their inspection times out)
+        self.files = []             # what the site was read from (re-read when one changes)
         self._variants = {}
         self.by_mac = {}
         for name, node in nodes.items():
@@ -250,9 +261,15 @@ def _link(switches, switch_name, port, vlans, mtu, lag_id=None):
 
 
 def build_site(cabling, hosts, miscabled=()):
-    """Combine cabling data (dict) and the lab inventory (dict, hosts.yml) into a Site."""
+    """Combine cabling data (dict) and an inventory (dict in hosts.yml form) into a Site.
+
+    Each NIC is cabled where the inventory's ``nics[].leaf`` / ``port`` say, unless the cabling's
+    ``links[node][nic]`` says otherwise: ``{switch, port, mtu, mac, interface}`` where ``mac`` is
+    the NIC's real MAC (to rehearse a typo in the inventory) and ``interface`` the name the
+    ramdisk reports it under. ``silent: [node, ...]`` makes the ramdisk ignore those nodes.
+    """
     switches = cabling.get("switches", {})
-    links = cabling.get("links", {})
+    links = cabling.get("links") or {}
     rack_vlans = cabling.get("rack_vlans", {})
     default_mtu = cabling.get("mtu", 9000)
     overrides = dict(cabling.get("miscabled") or {})
@@ -267,22 +284,22 @@ def build_site(cabling, hosts, miscabled=()):
             yield from walk(child or {})
 
     inventory_hosts = dict(walk(hosts.get("all", hosts)))
-    switch_rack = {name: sw.get("rack") for name, sw in switches.items()}
+    switch_rack = {name: (sw or {}).get("rack") for name, sw in switches.items()}
     for name, hv in inventory_hosts.items():
-        node_links = links.get(name, {})
+        node_links = links.get(name) or {}
         lag_members = {}
         for bond_index, bond in enumerate(hv.get("bonds") or []):
             for member in bond.get("members", []):
                 lag_members[member] = 1000 + bond_index
         nics = []
         for nic in hv.get("nics") or []:
-            cable = node_links.get(nic["name"]) or {"switch": nic.get("leaf"), "port": nic.get("port", "Ethernet1/1")}
+            cable = dict({"switch": nic.get("leaf"), "port": nic.get("port", "Ethernet1/1")}, **(node_links.get(nic["name"]) or {}))
             rack = switch_rack.get(cable["switch"])
             vlans = rack_vlans.get(rack, {})
             mtu = cable.get("mtu", default_mtu)
-            nics.append({"name": nic["name"], "mac": nic["mac"], "cable": dict(cable),
-                         "link": _link(switches, cable["switch"], cable["port"], vlans, mtu,
-                                       lag_members.get(nic["name"]))})
+            nics.append({"name": cable.get("interface") or nic["name"], "mac": cable.get("mac") or nic["mac"],
+                         "cable": cable, "link": _link(switches, cable["switch"], str(cable["port"]), vlans, mtu,
+                                                       lag_members.get(nic["name"]))})
         nodes[name] = {"bmc_address": hv.get("bmc_address"), "nics": nics}
 
     for name, override in overrides.items():
@@ -304,7 +321,9 @@ def build_site(cabling, hosts, miscabled=()):
                 nic["cable"] = dict(cable)
                 nic["link"] = _link(switches, cable["switch"], cable["port"], rack_vlans.get(rack, {}),
                                     cable.get("mtu", default_mtu), nic["link"].get("lag_id"))
-    return Site(nodes, switches, [n for n in overrides if n in nodes], source=(cabling, hosts))
+    site = Site(nodes, switches, [n for n in overrides if n in nodes], source=(cabling, hosts))
+    site.silent = set(cabling.get("silent") or [])
+    return site
 
 
 def load_site(cabling_path=DEFAULT_CABLING, hosts_path=DEFAULT_HOSTS, miscabled=()):
@@ -317,7 +336,139 @@ def load_site(cabling_path=DEFAULT_CABLING, hosts_path=DEFAULT_HOSTS, miscabled=
     with open(hosts_path) as f:
         hosts = yaml.safe_load(f) or {}
     env = [n.strip() for n in os.environ.get("LAB_MISCABLED", "").split(",") if n.strip()]
-    return build_site(cabling, hosts, list(miscabled) + env)
+    site = build_site(cabling, hosts, list(miscabled) + env)
+    site.files = [cabling_path, hosts_path]
+    return site
+
+
+# ---------------------------------------------------------------- any site: an inventory directory
+def _yaml_files(path):
+    if os.path.isdir(path):
+        return [os.path.join(path, f) for f in sorted(os.listdir(path)) if f.endswith((".yml", ".yaml"))]
+    for ext in ("", ".yml", ".yaml"):
+        if os.path.isfile(path + ext):
+            return [path + ext]
+    return []
+
+
+def read_inventory(site_dir):
+    """A YAML inventory directory (hosts files, group_vars/, host_vars/) -> ({host: vars}, files read).
+
+    Variables merge as Ansible does for the keys the lab needs: group ``all``, then the host's
+    other groups from the top of the tree down, then host_vars and inline host variables. Jinja
+    expressions are not evaluated (the lab reads plain data: nics, racks, switches, networks).
+    """
+    import yaml  # pylint: disable=import-outside-toplevel
+    files, groups_vars, host_groups, host_inline = [], {}, {}, {}
+
+    def load(path):
+        files.append(path)
+        with open(path) as f:
+            return yaml.safe_load(f) or {}
+
+    def walk(name, group, chain):
+        group = group or {}
+        groups_vars.setdefault(name, {}).update(group.get("vars") or {})
+        for host, hv in (group.get("hosts") or {}).items():
+            host_groups.setdefault(host, [])
+            for g in chain + [name]:
+                if g not in host_groups[host]:
+                    host_groups[host].append(g)
+            host_inline.setdefault(host, {}).update(hv or {})
+        for child, sub in (group.get("children") or {}).items():
+            walk(child, sub, chain + [name])
+
+    for path in _yaml_files(site_dir):
+        data = load(path)
+        for name, group in data.items():
+            walk(name, group, [] if name == "all" else ["all"])
+    for kind, target in (("group_vars", groups_vars), ("host_vars", None)):
+        base = os.path.join(site_dir, kind)
+        if not os.path.isdir(base):
+            continue
+        for entry in sorted(os.listdir(base)):
+            name = entry.rsplit(".", 1)[0] if entry.endswith((".yml", ".yaml")) else entry
+            merged = {}
+            for path in _yaml_files(os.path.join(base, entry)):
+                merged.update(load(path))
+            if target is not None:
+                target.setdefault(name, {}).update(merged)
+            else:
+                host_inline.setdefault(name, {}).update(merged)
+    hosts = {}
+    for host, chain in host_groups.items():
+        hv = dict(groups_vars.get("all", {}))
+        for g in chain:
+            if g != "all":
+                hv.update(groups_vars.get(g, {}))
+        hv.update(host_inline.get(host, {}))
+        hosts[host] = hv
+    return hosts, files
+
+
+def _rack_vlans(hosts):
+    """Per rack, the VLANs its leaf ports carry: every routed network's VLAN of the rack
+    (``vlan_base + rack_index`` unless ``rack_vlans[network]`` says otherwise), the provisioning
+    network's untagged."""
+    out = {}
+    for hv in hosts.values():
+        rack, index = hv.get("rack"), hv.get("rack_index")
+        if not rack or not isinstance(index, int) or rack in out:
+            continue
+        tagged, untagged = [], None
+        for net in hv.get("routed_networks") or []:
+            vlan = (hv.get("rack_vlans") or {}).get(net.get("name"))
+            if vlan is None and net.get("vlan_base") is not None:
+                vlan = int(net["vlan_base"]) + index
+            if vlan is None:
+                continue
+            tagged.append({"id": int(vlan), "name": "%s-%s" % (net.get("name"), rack)})
+            if net.get("provisioning"):
+                untagged = int(vlan)
+        out[rack] = {"untagged": untagged, "tagged": tagged}
+    return out
+
+
+def load_inventory_site(site_dir):
+    """The Site of any inventory directory: NICs cabled where ``nics[].leaf`` / ``port`` say,
+    switches from ``leaf_switches`` (port IDs as names), VLANs from ``routed_networks``, and the
+    optional ``lab_cabling`` variable (format of inventory/lab/cabling.yml: ``switches``,
+    ``rack_vlans``, ``mtu``, ``links``, ``silent``) overriding any of it."""
+    hosts, files = read_inventory(site_dir)
+    nodes = {h: hv for h, hv in hosts.items() if hv.get("nics")}
+    anyone = next(iter(hosts.values()), {})
+    lab = dict(anyone.get("lab_cabling") or {})
+    switches = {}
+    for name, sw in (anyone.get("leaf_switches") or {}).items():
+        sw = dict(sw or {})
+        switches[name] = {"rack": sw.get("rack"), "chassis_id": sw.get("chassis_id") or _lab_chassis(name),
+                          "port_id_style": "name"}
+    for name, sw in (lab.get("switches") or {}).items():
+        switches[name] = dict(switches.get(name, {"chassis_id": _lab_chassis(name)}), **(sw or {}))
+    cabling = {"switches": switches, "links": lab.get("links") or {}, "mtu": lab.get("mtu", 9000),
+               "rack_vlans": dict(_rack_vlans(nodes), **(lab.get("rack_vlans") or {})),
+               "silent": lab.get("silent") or []}
+    site = build_site(cabling, {"all": {"hosts": nodes}})
+    # The directories too: a file added or replaced (editors rename) changes their mtime.
+    site.files = files + [d for d in (site_dir, os.path.join(site_dir, "group_vars"), os.path.join(site_dir, "host_vars"))
+                          if os.path.isdir(d)]
+    return site
+
+
+def _lab_chassis(name):
+    """A stable, locally administered MAC for a switch the site gives no chassis ID."""
+    digest = hashlib.sha1(name.encode()).digest()
+    return "02:%02x:%02x:%02x:%02x:%02x" % tuple(digest[:5])
+
+
+def _mtimes(files):
+    out = {}
+    for path in files or []:
+        try:
+            out[path] = os.stat(path).st_mtime_ns
+        except OSError:
+            out[path] = None
+    return out
 
 
 def synthetic_inventory(node_name, node_uuid, macs):
@@ -337,14 +488,33 @@ def synthetic_inventory(node_name, node_uuid, macs):
 class Ramdisk:
     """Answers every node in ``inspect wait``; run_once() for one round, start()/stop() as a thread."""
 
-    def __init__(self, ironic_url, site=None, interval=0.2, log=None):
+    def __init__(self, ironic_url, site=None, interval=0.2, log=None, loader=None):
         self.ironic_url = ironic_url
-        self.site = site
+        self.loader = loader
+        self.site = site if site is not None or loader is None else loader()
+        self._seen = _mtimes(getattr(self.site, "files", None))
         self.interval = interval
         self.log = log or (lambda msg: print("ramdisk: %s" % msg, flush=True))
         self.posted = {}
         self._stop = threading.Event()
         self._thread = None
+
+    def reload_if_changed(self):
+        """Read the site again when one of its files changed: new cabling takes effect at the
+        next inspection, without restarting the lab."""
+        if self.loader is None:
+            return False
+        now = _mtimes(getattr(self.site, "files", None))
+        if now == self._seen:
+            return False
+        try:
+            site = self.loader()
+        except Exception as exc:  # a half-written file: keep the old site, try again next round
+            self.log("site not reloaded: %s" % exc)
+            return False
+        self.site, self._seen = site, _mtimes(site.files)
+        self.log("site reloaded (%d nodes)" % len(site.nodes))
+        return True
 
     def _waiting(self):
         nodes = _request(self.ironic_url, "GET",
@@ -373,10 +543,19 @@ class Ramdisk:
         post_inspection(self.ironic_url, uuid, inventory)
         return site_name
 
+    def _silent(self, node):
+        """``extra.lab_silent: true`` on the node, or listed in the site's ``silent``."""
+        extra = node.get("extra") or {}
+        return str(extra.get("lab_silent", "")).lower() in ("1", "true", "yes") or bool(
+            self.site and node.get("name") in self.site.silent)
+
     def run_once(self):
         """Answer every node now in ``inspect wait``; returns the list of node uuids answered."""
         done = []
+        self.reload_if_changed()
         for node in self._waiting():
+            if self._silent(node):
+                continue  # a silent node: its inspection times out, as with a dead ramdisk
             try:
                 self.answer(node)
                 done.append(node["uuid"])
@@ -414,13 +593,23 @@ def main(argv=None):
     parser.add_argument("--cabling", default=DEFAULT_CABLING)
     parser.add_argument("--hosts", default=DEFAULT_HOSTS)
     parser.add_argument("--miscabled", action="append", default=[], help="node name to mis-cable (repeatable)")
+    parser.add_argument("--site", default=os.environ.get("LAB_SITE") or None,
+                        help="an inventory directory to rehearse (default: the lab site, inventory/lab)")
     parser.add_argument("--interval", type=float, default=float(os.environ.get("LAB_RAMDISK_INTERVAL", "0.2")))
     parser.add_argument("--once", action="store_true", help="answer the nodes waiting now, then exit")
     args = parser.parse_args(argv)
-    site = load_site(args.cabling, args.hosts, args.miscabled)
-    if site.miscabled:
-        print("ramdisk: deliberately mis-cabled: %s" % ", ".join(site.miscabled), flush=True)
-    ramdisk = Ramdisk(args.ironic_url, site, args.interval)
+    if args.site:
+        site_dir = os.path.abspath(args.site)
+
+        def loader():
+            return load_inventory_site(site_dir)
+    else:
+        def loader():
+            return load_site(args.cabling, args.hosts, args.miscabled)
+    ramdisk = Ramdisk(args.ironic_url, interval=args.interval, loader=loader)
+    print("ramdisk: site %s, %d nodes" % (args.site or "inventory/lab", len(ramdisk.site.nodes)), flush=True)
+    if ramdisk.site.miscabled:
+        print("ramdisk: deliberately mis-cabled: %s" % ", ".join(ramdisk.site.miscabled), flush=True)
     if args.once:
         done = ramdisk.run_once()
         print(json.dumps({"answered": done}))

@@ -8,6 +8,8 @@ from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import parse_lldp as _parse_lldp
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import placement_fingerprint as _fingerprint
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_report as _render_report
 
 display = Display()
 
@@ -23,6 +25,26 @@ def parse_lldp(tlvs):
     return result
 
 
+def cabling_fingerprint(placement):
+    """One node's intended placement ``{rack, nics, bonds}`` in, its digest out (None without NICs)."""
+    if not isinstance(placement, dict):
+        raise AnsibleFilterError('cabling_fingerprint: expected a dict {rack, nics, bonds}, got %s' % type(placement).__name__)
+    return _fingerprint(dict(placement))
+
+
+def topology_html(results, switches=None, site='site'):
+    """lldp_topology results (one per rack, or one) in, the site-wide HTML page out."""
+    if isinstance(results, dict):
+        results = [results]
+    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+        raise AnsibleFilterError('topology_html: expected lldp_topology results (a dict or a list of dicts)')
+    topologies = [dict(t) for r in results for t in r.get('nodes') or [] if isinstance(t, dict) and 'nics' in t]
+    try:
+        return _render_report(topologies, dict(switches or {}), site=str(site))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('topology_html: cannot draw these results: %s' % exc)
+
+
 class FilterModule:
     def filters(self):
-        return {'parse_lldp': parse_lldp}
+        return {'parse_lldp': parse_lldp, 'cabling_fingerprint': cabling_fingerprint, 'topology_html': topology_html}

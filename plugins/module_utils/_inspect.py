@@ -10,19 +10,42 @@ from __future__ import annotations
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import cabling_record
+
 # Where inspection may start: the node is moved to manageable first when it is in enroll.
 INSPECTABLE = frozenset(['manageable', 'inspect failed'])
 NEEDS_MANAGE = frozenset(['enroll'])
 NODE_FIELDS = ['uuid', 'name', 'provision_state', 'target_provision_state', 'maintenance',
-               'inspection_finished_at', 'last_error']
+               'inspection_finished_at', 'last_error', 'extra']
 
 
-def plan(requested, nodes, skip_inspected=True):
+def _checked(node, fingerprints):
+    """Why an inspected node must be inspected again (None when its data still serves): its
+    ``extra.cabling_fingerprint`` must record the wanted placement digest, checked clean on its
+    current inspection (see _topology.cabling_record)."""
+    if not fingerprints:
+        return None
+    wanted = fingerprints.get(node.get('name')) or fingerprints.get(node.get('uuid'))
+    if not wanted:
+        return None
+    recorded = (node.get('extra') or {}).get('cabling_fingerprint')
+    if recorded == cabling_record(wanted, node.get('inspection_finished_at')):
+        return None
+    if not recorded:
+        return 'its cabling was never checked clean'
+    if recorded.split('@', 1)[0] != wanted:
+        return 'its intended placement changed'
+    return 'its last cabling check found a problem'
+
+
+def plan(requested, nodes, skip_inspected=True, fingerprints=None):
     """Decide per requested node (name or uuid) what to do.
 
     ``nodes``: every Ironic node (dicts with the NODE_FIELDS). Returns a list of
     dicts ``{name, uuid, action, state, msg}`` in request order; ``action`` is ``inspect``,
     ``skip`` (already inspected) or ``fail`` (unknown node, wrong state, maintenance).
+    ``fingerprints`` (``{node name: placement digest}``): an inspected node whose cabling record
+    does not match is inspected again (see ``_checked``).
     """
     by_key = node_index(nodes)
     out = []
@@ -42,11 +65,20 @@ def plan(requested, nodes, skip_inspected=True):
         item = dict(name=name, uuid=uuid, action='inspect', state=state, msg=None)
         if node.get('maintenance'):
             item.update(action='fail', msg='node %s: in maintenance; take it out of maintenance to inspect it' % name)
-        elif node.get('target_provision_state'):
+        elif node.get('target_provision_state') and state != 'inspect failed':
+            # Ironic keeps target "manageable" on a node aborted into "inspect failed"; that node
+            # is settled and may be inspected again.
             item.update(action='fail', msg='node %s: busy (%s -> %s); wait until it settles' % (
                 name, state, node.get('target_provision_state')))
         elif skip_inspected and node.get('inspection_finished_at') and state in ('manageable', 'available', 'active'):
-            item.update(action='skip', msg='already inspected at %s' % node.get('inspection_finished_at'))
+            why = _checked(node, fingerprints)
+            if why is None:
+                item.update(action='skip', msg='already inspected at %s' % node.get('inspection_finished_at'))
+            elif state != 'manageable':
+                item.update(action='skip', msg='%s, but the node is %s: move it to manageable to inspect it again'
+                            % (why, state))
+            else:
+                item.update(msg='inspected again: %s' % why)
         elif state not in INSPECTABLE and state not in NEEDS_MANAGE:
             item.update(action='fail', msg='node %s: cannot inspect in provision state %r; inspection needs '
                         'manageable (or enroll, which is managed first)%s' % (

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - the module reports the missing library
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
     call_with_retry, describe_sdk_error, is_retryable, is_transient_db_error, status_code)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NEEDS_MANAGE, NODE_FIELDS
 
 # The lowest Bare Metal API microversion the collection's modules need (node inventory, 1.81);
@@ -84,11 +85,6 @@ class IronicAdapter:
         with self._lock:
             self.reads += n
 
-    def list_ports(self, **filters):
-        """Ports as SDK objects (lldp_topology only, until it reads ``list_raw('ports')``)."""
-        self._count_read()
-        return list(self.api.ports(details=True, **filters))
-
     def list_raw(self, collection, fields=None, **params):
         """Every item of ``collection`` (``nodes``, ``ports``, ``portgroups``) as plain dicts with the
         API's own field names, following ``next`` links: one GET per page (``limit``, at most the
@@ -140,10 +136,6 @@ class IronicAdapter:
         """Names of the enabled hardware types, sorted."""
         self._count_read()
         return sorted(d.name for d in self.api.drivers())
-
-    def list_node_dicts(self, fields):
-        """lldp_topology's name for ``list_raw('nodes', fields=fields)``."""
-        return self.list_raw('nodes', fields=fields)
 
     def get_inventory(self, node_id):
         """Inspection data of a node (API 1.81): ``{'inventory': ..., 'plugin_data': ...}`` or None."""
@@ -295,6 +287,30 @@ class IronicAdapter:
             self.poll_nodes(['provision_state', 'target_provision_state', 'last_error'], settle,
                             interval=poll, max_interval=max_poll)
         return done
+
+    # ---- topology (lldp_topology)
+    def list_port_dicts(self):
+        """Every port as ``{uuid, address, node_uuid, local_link_connection, physical_network}``."""
+        return [dict(uuid=p.get('uuid'), address=p.get('address'), node_uuid=p.get('node_uuid'),
+                     local_link_connection=dict(p.get('local_link_connection') or {}),
+                     physical_network=p.get('physical_network'))
+                for p in self.list_raw('ports')]
+
+    def update_port_fields(self, port_uuid, fields):
+        """Set top-level port fields (e.g. ``local_link_connection``, ``physical_network``): one
+        idempotent JSON patch, retried on transient errors."""
+        self.patch_port(port_uuid, [dict(op='add', path='/%s' % key, value=value)
+                                    for key, value in sorted(fields.items())])
+
+    def set_node_trait(self, node_uuid, trait, present=True):
+        """Add (or remove) one trait of a node."""
+        fn = self.api.add_node_trait if present else self.api.remove_node_trait
+        return self.write(fn, node_uuid, trait)
+
+    def set_node_extra(self, node_uuid, values):
+        """Set keys of a node's ``extra`` (other keys kept): one JSON patch."""
+        self.patch_node(node_uuid, [dict(op='add', path='/extra/%s' % json_pointer(key), value=value)
+                                    for key, value in sorted(values.items())])
 
 
 class AdaptiveGate:

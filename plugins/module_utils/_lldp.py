@@ -14,8 +14,9 @@ skipped with a warning and the rest is decoded.
 from __future__ import annotations
 
 import binascii
-import re
 import socket
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import is_mac, normalize_mac
 
 MAX_TLV_VALUE_LEN = 511
 
@@ -57,8 +58,6 @@ OPER_MAU_TYPES = (
     "1000BASE-BX10U", "1000BASE-LX10", "1000BASE-PX10D", "1000BASE-PX10U", "1000BASE-PX20D",
     "1000BASE-PX20U",
 )
-
-MAC_RE = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 
 
 class _Malformed(Exception):
@@ -118,6 +117,19 @@ def _u16(data, what):
     return (data[0] << 8) | data[1]
 
 
+_TEXT_TLVS = {TLV_PORT_DESC: 'switch_port_description', TLV_SYS_NAME: 'switch_system_name',
+              TLV_SYS_DESC: 'switch_system_description'}
+_CAPABILITY_LISTS = {}
+
+
+def _capabilities(mask):
+    """Names of the capability bits set in ``mask`` (a fresh list; the 2**16 masks are memoised)."""
+    names = _CAPABILITY_LISTS.get(mask)
+    if names is None:
+        names = _CAPABILITY_LISTS[mask] = tuple(name for bit, name in CAPABILITIES if mask >> bit & 1)
+    return list(names)
+
+
 class _Decoder:
     __slots__ = ('nv', 'warnings', 'where')
 
@@ -132,37 +144,39 @@ class _Decoder:
 
     def tlv(self, tlv_type, data):
         nv = self.nv
-        if tlv_type == TLV_CHASSIS_ID:
-            nv.setdefault('switch_chassis_id', _id_value(data, CHASSIS_STRING_SUBTYPES, CHASSIS_MAC, CHASSIS_ADDRESS, 'chassis ID'))
+        # Organisationally specific TLVs (VLANs, LAG, MTU, ...) are the most frequent: tested first.
+        if tlv_type == TLV_ORG:
+            if len(data) < 4:
+                raise _Malformed('organizationally specific TLV too short (%d octets)' % len(data))
+            oui = data[:3]
+            if oui == OUI_8021:
+                self.dot1(data[3], data[4:])
+            elif oui == OUI_8023:
+                self.dot3(data[3], data[4:])
+            # Other OUIs (vendor TLVs, LLDP-MED, ...) are valid but carry nothing Ironic keeps.
+        elif tlv_type == TLV_CHASSIS_ID:
+            if 'switch_chassis_id' not in nv:
+                nv['switch_chassis_id'] = _id_value(data, CHASSIS_STRING_SUBTYPES, CHASSIS_MAC, CHASSIS_ADDRESS, 'chassis ID')
         elif tlv_type == TLV_PORT_ID:
-            nv.setdefault('switch_port_id', _id_value(data, PORT_STRING_SUBTYPES, PORT_MAC, PORT_ADDRESS, 'port ID'))
-        elif tlv_type == TLV_PORT_DESC:
-            nv.setdefault('switch_port_description', _text(data))
-        elif tlv_type == TLV_SYS_NAME:
-            nv.setdefault('switch_system_name', _text(data))
-        elif tlv_type == TLV_SYS_DESC:
-            nv.setdefault('switch_system_description', _text(data))
+            if 'switch_port_id' not in nv:
+                nv['switch_port_id'] = _id_value(data, PORT_STRING_SUBTYPES, PORT_MAC, PORT_ADDRESS, 'port ID')
+        elif tlv_type in _TEXT_TLVS:
+            key = _TEXT_TLVS[tlv_type]
+            if key not in nv:
+                nv[key] = _text(data)
+            else:
+                _text(data)  # still validated, as before
         elif tlv_type == TLV_SYS_CAP:
             if len(data) != 4:
                 raise _Malformed('system capabilities need 4 octets, got %d' % len(data))
-            system, enabled = (data[0] << 8) | data[1], (data[2] << 8) | data[3]
-            nv.setdefault('switch_capabilities_support', [name for bit, name in CAPABILITIES if system >> bit & 1])
-            nv.setdefault('switch_capabilities_enabled', [name for bit, name in CAPABILITIES if enabled >> bit & 1])
+            nv.setdefault('switch_capabilities_support', _capabilities((data[0] << 8) | data[1]))
+            nv.setdefault('switch_capabilities_enabled', _capabilities((data[2] << 8) | data[3]))
         elif tlv_type == TLV_MGMT_ADDR:
             if len(data) < 2:
                 raise _Malformed('management address too short (%d octets)' % len(data))
             address = _address(data[1], data[2:])
             if address:
                 nv.setdefault('switch_mgmt_addresses', []).append(address)
-        elif tlv_type == TLV_ORG:
-            if len(data) < 4:
-                raise _Malformed('organizationally specific TLV too short (%d octets)' % len(data))
-            oui, subtype, body = bytes(data[:3]), data[3], data[4:]
-            if oui == OUI_8021:
-                self.dot1(subtype, body)
-            elif oui == OUI_8023:
-                self.dot3(subtype, body)
-            # Other OUIs (vendor TLVs, LLDP-MED, ...) are valid but carry nothing Ironic keeps.
 
     def dot1(self, subtype, data):
         nv = self.nv
@@ -233,7 +247,7 @@ def parse_lldp(tlvs, warnings=None, where=''):
             tlv_type, value = item
             tlv_type = int(tlv_type)
             data = binascii.unhexlify(value)
-        except (TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+        except (TypeError, ValueError, OverflowError) as exc:  # binascii.Error is a ValueError; int(Infinity) overflows
             decoder.warn('TLV #%d skipped: not a [type, "hex"] pair (%s)' % (index, exc))
             continue
         if len(data) > MAX_TLV_VALUE_LEN:
@@ -278,56 +292,78 @@ def tlvs_from_frame(frame, warnings=None):
 
 
 # ---------------------------------------------------------------- reading the neighbours of a node
+MAX_INTERFACES = 64  # Ironic's parse-lldp hook decodes at most this many interfaces per node
+
+
+def _interface_tlvs(plugin, inventory):
+    """``[(name, tlvs, source)]``: per interface, its ``lldp_raw`` entry when it has a non-empty one,
+    else its inventory ``lldp`` (ironic-python-agent records ``[]`` for a NIC whose capture timed
+    out; that NIC falls back, the others keep theirs), as Ironic's parse-lldp hook chooses."""
+    raw = plugin.get('lldp_raw')
+    raw = raw if isinstance(raw, dict) else {}
+    interfaces = inventory.get('interfaces')
+    out, seen = [], set()
+    for iface in interfaces if isinstance(interfaces, list) else []:
+        if not isinstance(iface, dict) or not isinstance(iface.get('name'), str) or iface['name'] in seen:
+            continue
+        name = iface['name']
+        seen.add(name)
+        if raw.get(name):
+            out.append((name, raw[name], 'lldp_raw'))
+        elif iface.get('lldp'):
+            out.append((name, iface['lldp'], 'inventory'))
+    for name, tlvs in sorted((k, v) for k, v in raw.items() if isinstance(k, str)):
+        if name not in seen and tlvs:
+            out.append((name, tlvs, 'lldp_raw'))
+    return out
+
+
 def neighbours(inspection, warnings=None, where=''):
     """Per-interface ``parsed_lldp`` dicts from a node's inspection data.
 
     ``inspection`` is the answer of ``GET /v1/nodes/{node}/inventory`` (``{"inventory": ...,
     "plugin_data": ...}``) or a legacy ironic-inspector data dict. Sources, in order: Ironic's
-    ``plugin_data.parsed_lldp``; else decode ``plugin_data.lldp_raw``; else
-    ``inventory.interfaces[].lldp``; else ironic-inspector's ``all_interfaces[].lldp_processed``.
+    ``plugin_data.parsed_lldp``; else, per interface, ``plugin_data.lldp_raw[<name>]`` or that
+    interface's ``inventory.interfaces[].lldp`` (see _interface_tlvs; at most MAX_INTERFACES, a
+    warning for the rest); else ironic-inspector's ``all_interfaces[].lldp_processed``.
     Returns ``(source, {interface name: parsed dict})``; source is None when there is no LLDP.
+    Never raises, whatever JSON it is given.
     """
-    inspection = inspection or {}
-    plugin = inspection.get('plugin_data') or {}
-    inventory = inspection.get('inventory') or {}
+    inspection = inspection if isinstance(inspection, dict) else {}
+    plugin = inspection.get('plugin_data') if isinstance(inspection.get('plugin_data'), dict) else {}
+    inventory = inspection.get('inventory') if isinstance(inspection.get('inventory'), dict) else {}
     parsed = plugin.get('parsed_lldp')
     if isinstance(parsed, dict) and parsed:
-        return 'parsed_lldp', dict(parsed)
-    raw = plugin.get('lldp_raw')
-    if isinstance(raw, dict) and raw:
-        return 'lldp_raw', dict((name, parse_lldp(tlvs, warnings, '%s%s: ' % (where, name))) for name, tlvs in raw.items())
-    from_inventory = {}
-    for iface in inventory.get('interfaces') or []:
-        if isinstance(iface, dict) and iface.get('lldp'):
-            name = iface.get('name')
-            from_inventory[name] = parse_lldp(iface['lldp'], warnings, '%s%s: ' % (where, name))
-    if from_inventory:
-        return 'inventory', from_inventory
-    legacy = plugin.get('all_interfaces') or inspection.get('all_interfaces') or {}
+        return 'parsed_lldp', dict((k, v) for k, v in parsed.items() if isinstance(v, dict))
+    chosen = _interface_tlvs(plugin, inventory)
+    if len(chosen) > MAX_INTERFACES and warnings is not None:
+        warnings.append('%s%d interfaces carry LLDP data; only the first %d are decoded (as Ironic does): %s skipped'
+                        % (where, len(chosen), MAX_INTERFACES, ', '.join(n for n, _t, _s in chosen[MAX_INTERFACES:])))
     result = {}
+    for name, tlvs, _source in chosen[:MAX_INTERFACES]:
+        result[name] = parse_lldp(tlvs, warnings, '%s%s: ' % (where, name))
+    if result:
+        sources = sorted(set(s for _n, _t, s in chosen[:MAX_INTERFACES]))
+        return '+'.join(sources), result
+    legacy = plugin.get('all_interfaces') or inspection.get('all_interfaces') or {}
     if isinstance(legacy, dict):
         for name, iface in legacy.items():
-            if isinstance(iface, dict) and iface.get('lldp_processed'):
+            if isinstance(iface, dict) and isinstance(iface.get('lldp_processed'), dict) and iface['lldp_processed']:
                 result[name] = dict(iface['lldp_processed'])
     if result:
         return 'lldp_processed', result
     return None, {}
 
 
-def is_mac(value):
-    """True for a colon-separated lower- or upper-case MAC address."""
-    return isinstance(value, str) and bool(MAC_RE.match(value.lower()))
-
-
 def switch_mac(parsed):
     """The switch's MAC for ``local_link_connection.switch_id``: the chassis ID when it is a MAC,
     else the first MAC management address; None when the switch gives neither."""
-    chassis = parsed.get('switch_chassis_id')
-    if is_mac(chassis):
-        return chassis.lower()
+    chassis = normalize_mac(parsed.get('switch_chassis_id'))
+    if chassis:
+        return chassis
     for address in parsed.get('switch_mgmt_addresses') or []:
         if is_mac(address):
-            return address.lower()
+            return normalize_mac(address)
     return None
 
 

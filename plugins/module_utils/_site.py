@@ -11,11 +11,25 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac, rack_index
 
 
+def _leaf_errors(where, leaf, rack, leaf_switches):
+    """A NIC's intended leaf must be a switch of ``leaf_switches`` in the node's own rack."""
+    if not leaf or not isinstance(leaf_switches, dict) or not leaf_switches:
+        return []
+    if leaf not in leaf_switches:
+        return ['%s: leaf %r is not in leaf_switches (known: %s)' % (where, leaf, ', '.join(sorted(leaf_switches)))]
+    leaf_rack = (leaf_switches.get(leaf) or {}).get('rack')
+    if rack and leaf_rack is not None and str(leaf_rack) != str(rack):
+        return ['%s: leaf %s is in rack %s, the node is in rack %s' % (where, leaf, leaf_rack, rack)]
+    return []
+
+
 def site_errors(nodes):
     """Return a list of messages, one per problem, for a list of node hostvars dicts.
 
     Each dict carries ``inventory_hostname`` (or ``name``), ``rack``, ``rack_index``,
-    ``bmc_address``, ``nics`` and optional ``bonds`` (see the site model in the README).
+    ``bmc_address``, ``nics`` and optional ``bonds`` (see the site model in the README), and
+    ``leaf_switches`` (the site's map): every ``nics[].leaf`` must be one of its switches, in the
+    node's rack.
     """
     errors = []
     seen_names = set()
@@ -66,6 +80,7 @@ def site_errors(nodes):
                 errors.append('%s: mac %s is also on %s' % (nic_where, mac, macs[mac]))
             else:
                 macs[mac] = nic_where
+            errors.extend(_leaf_errors(nic_where, nic.get('leaf'), rack, node.get('leaf_switches')))
         if nics and not any(isinstance(n, dict) and n.get('pxe') for n in nics):
             errors.append('%s: no NIC has pxe: true' % where)
         for bond in node.get('bonds') or []:

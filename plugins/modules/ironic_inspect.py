@@ -52,6 +52,15 @@ options:
       - Skip nodes that already have inspection data. Set to V(false) to inspect them again.
     type: bool
     default: true
+  fingerprints:
+    description:
+      - Per node name, the digest of its intended placement (filter
+        P(spineleaf.baremetal.cabling_fingerprint#filter)). A node that already has inspection data is
+        inspected again, although O(skip_inspected=true), unless
+        M(spineleaf.baremetal.lldp_topology) recorded that placement as checked clean on its current
+        inspection data - so a node whose placement changed in the inventory, or whose last cabling check
+        found a problem, is re-checked by the next run without extra flags.
+    type: dict
   poll_interval:
     description:
       - Seconds between two polls of the nodes in flight (one list call per poll).
@@ -113,8 +122,11 @@ inspected:
   returned: always
   type: list
   elements: str
-skipped:
-  description: Names of the nodes skipped because they already had inspection data.
+skipped_nodes:
+  description:
+    - Names of the nodes skipped because they already had inspection data.
+    - Not called C(skipped) - Ansible takes a result with a C(skipped) key for a skipped task and then
+      ignores the task's C(changed_when) / C(failed_when).
   returned: always
   type: list
   elements: str
@@ -149,6 +161,7 @@ class IronicInspectModule(BaremetalModule):
         retries=dict(type='int', default=1),
         skip_inspected=dict(type='bool', default=True),
         poll_interval=dict(type='float', default=0.1),
+        fingerprints=dict(type='dict'),
     )
 
     def run(self):
@@ -162,7 +175,7 @@ class IronicInspectModule(BaremetalModule):
             raise BaremetalError('retries cannot be negative, got %s' % p['retries'])
         adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
         nodes = adapter.list_raw('nodes', fields=NODE_FIELDS)
-        planned = plan([str(n) for n in p['nodes']], nodes, p['skip_inspected'])
+        planned = plan([str(n) for n in p['nodes']], nodes, p['skip_inspected'], p['fingerprints'])
         finished_at = dict((n['uuid'], n.get('inspection_finished_at')) for n in nodes)
 
         results = {}
@@ -196,7 +209,7 @@ class IronicInspectModule(BaremetalModule):
                 tracker.add(r['name'], 'not inspected', 'inspected')
         result = dict(
             changed=tracker.changed,
-            nodes=ordered, inspected=by['inspected'], skipped=by['skipped'], failed_nodes=by['failed'],
+            nodes=ordered, inspected=by['inspected'], skipped_nodes=by['skipped'], failed_nodes=by['failed'],
             api_writes=adapter.writes, elapsed=round(time.monotonic() - start, 3),
         )
         if self.diff_mode:

@@ -16,17 +16,43 @@ description:
     else ironic-inspector's C(all_interfaces[].lldp_processed)) and reports, per node and NIC,
     the switch, a readable port (the port description when the port ID is a MAC or an ifIndex),
     VLANs, MTU and rack.
-  - Checks the cabling against the O(switches) map and the intended placement and reports
-    findings C(no_lldp), C(unknown_switch), C(rack_mismatch), C(split_rack), C(bond_split),
-    C(duplicate_switch_port), C(vlan_missing) and C(mtu_mismatch).
+  - Checks the cabling port by port against the O(switches) map and each node's intended placement.
+    Inventory NICs (C(nics[].mac)) are found in the inspection data by MAC, so a NIC that the
+    ramdisk reports under another interface name is still recognised; the interface name is used
+    only where the inspection data has no MAC at all. Each NIC's observed switch (by LLDP system
+    name, chassis ID or a regular expression, see O(switches)) and readable port are compared with
+    its C(leaf) and C(port).
+  - "Findings, each naming the node, the NIC and the intended and observed leaf/port:
+    C(wrong_port) (right leaf, other port; two NICs on each other's ports of one leaf are one
+    finding that names both, listed on both nodes), C(wrong_leaf) (another leaf of the same rack),
+    C(rack_mismatch) (a leaf of another rack), C(split_rack), C(not_mlag_pair) (a NIC on the MLAG
+    peer of its leaf, together with another NIC of the node: the node is not spread over the pair),
+    C(bond_split) (bond members on switches that are not an MLAG pair), C(mac_not_seen) (an
+    inventory MAC that no inspected interface has: usually a typo), C(unexpected_nic) (an interface
+    with link and an LLDP neighbour that the inventory does not list), C(unknown_switch),
+    C(no_lldp), C(duplicate_switch_port), C(vlan_missing) and C(mtu_mismatch)."
+  - "Port names: write C(nics[].port) the way the switch names its ports. Spellings of one port
+    are the same port: C(Ethernet1/3), C(Eth1/3) and C(Et1/3); C(xe-0/0/3), C(ge-0/0/3),
+    C(et-0/0/3) and C(ge-0/0/3.0) (Junos media prefix and logical unit); case and spaces are
+    ignored; a bare number (C(3)) matches the port whose last number it is (C(swp3), C(Ethernet1/3)).
+    Switches that send a MAC or an ifIndex as port ID are read from the port description."
   - With O(apply=true) writes to Ironic, per port, C(local_link_connection) (C(switch_id), the
     switch MAC from the chassis ID or a MAC management address, else the map's C(chassis_id);
     C(port_id); C(switch_info)) and the rack's C(physical_network); per node, the rack trait
-    C(CUSTOM_RACK_<RACK>) (other C(CUSTOM_RACK_*) traits removed) and C(extra.rack). Other keys
-    are left alone. Nodes with blocking findings are not written unless O(apply_on_findings=true).
+    C(CUSTOM_RACK_<RACK>) (other C(CUSTOM_RACK_*) traits removed), C(extra.rack) and
+    C(extra.cabling_fingerprint) (a digest of the intended placement that checked clean, and the
+    inspection it was checked on; M(spineleaf.baremetal.ironic_inspect) inspects a node again when
+    it is not what its O(spineleaf.baremetal.ironic_inspect#module:fingerprints) entry expects).
+    Other keys are left alone.
+  - A node with blocking findings gets no write at all (its ports keep what they had; result
+    C(action=blocked)) unless O(apply_on_findings=true); the other nodes are written. A node whose
+    write fails is reported with C(action=failed); the writes made to the others stand, and the
+    module fails at the end with every node's result.
   - Without O(apply), only reads (the report still shows what would change).
-  - O(report_dir) receives C(topology.html) (inline SVG picture plus tables, readable in a browser
-    and as an AWX artifact), C(topology.svg) and C(topology.json).
+  - O(report_dir) receives C(topology.html) (a self-contained page - inline SVG picture of leaves,
+    ports, nodes and NIC links, mis-cabled links in red, findings and a port map per leaf - readable
+    in a browser and as an AWX artifact), C(topology.svg) and C(topology.json). The introspect role
+    also writes one site-wide page with filter P(spineleaf.baremetal.topology_html#filter).
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
   - spineleaf.baremetal.attributes
@@ -63,8 +89,10 @@ options:
       - Findings that keep a node from being written (and that the introspect role fails a rack on).
     type: list
     elements: str
-    choices: [no_lldp, unknown_switch, rack_mismatch, split_rack, bond_split, duplicate_switch_port, vlan_missing, mtu_mismatch]
-    default: [no_lldp, unknown_switch, rack_mismatch, split_rack, bond_split, duplicate_switch_port, vlan_missing]
+    choices: [no_lldp, unknown_switch, rack_mismatch, split_rack, wrong_leaf, wrong_port, not_mlag_pair, bond_split,
+              mac_not_seen, unexpected_nic, duplicate_switch_port, vlan_missing, mtu_mismatch]
+    default: [no_lldp, unknown_switch, rack_mismatch, split_rack, wrong_leaf, wrong_port, not_mlag_pair, bond_split,
+              mac_not_seen, duplicate_switch_port, vlan_missing]
   mtu:
     description:
       - Expected switch port MTU for every switch without its own C(mtu).
@@ -120,12 +148,24 @@ nodes:
     blocked:
       description: Whether the node has blocking findings.
       type: bool
+    action:
+      description: What happened to the node - C(updated), C(unchanged), C(would_update) (without O(apply)),
+        C(blocked) (blocking findings, nothing written) or C(failed) (its data could not be read or written).
+      type: str
+    msg:
+      description: The node's findings (and error), one sentence each; absent when there is nothing to say.
+      type: str
+    fingerprint:
+      description: What is recorded as C(extra.cabling_fingerprint), C(<placement digest>@<inspection time>) (null when blocked).
+      type: str
     lldp_source:
       description: Where the LLDP data came from (parsed_lldp, lldp_raw, inventory, lldp_processed).
       type: str
     nics:
-      description: Per NIC, C(nic), C(mac), C(switch), C(system_name), C(chassis_id), C(switch_mac), C(port),
-        C(port_id), C(port_description), C(untagged_vlan), C(vlans), C(mtu), C(lag), C(rack), C(physical_network).
+      description: Per NIC, C(nic) (inventory name), C(interface) (name in the inspection data), C(matched_by)
+        (C(mac), C(name) or null), C(inventory), C(intended_leaf), C(intended_port), C(mac), C(switch),
+        C(system_name), C(chassis_id), C(switch_mac), C(port), C(port_id), C(port_description),
+        C(untagged_vlan), C(vlans), C(mtu), C(lag), C(rack), C(physical_network).
       type: list
       elements: dict
     findings:
@@ -136,12 +176,18 @@ nodes:
       description: What was (or, without apply or in check mode, would be) written.
       type: dict
 findings:
-  description: Every finding, each with C(node), C(nic), C(finding), C(blocking) and C(msg).
+  description: Every finding, each with C(node), C(nic), C(finding), C(blocking) and C(msg), and where they apply
+    C(intended_leaf), C(intended_port), C(observed_leaf), C(observed_port), C(swapped_with) and C(nodes).
   returned: always
   type: list
   elements: dict
 blocked:
   description: Names of the nodes with blocking findings.
+  returned: always
+  type: list
+  elements: str
+failed_nodes:
+  description: Names of the nodes whose data could not be read or written.
   returned: always
   type: list
   elements: str
@@ -163,15 +209,10 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import B
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import (
-    DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, plan_node_writes, render_html, render_svg)
+    DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, cabling_record, placement_fingerprint, plan_node_writes)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_rack_svg, render_report
 
 NODE_FIELDS = ['uuid', 'name', 'traits', 'extra', 'inspection_finished_at']
-
-
-def _port_dict(port):
-    return dict(uuid=port.id, address=port.address, node_uuid=port.node_id,
-                local_link_connection=dict(port.local_link_connection or {}),
-                physical_network=port.physical_network)
 
 
 class LldpTopologyModule(BaremetalModule):
@@ -207,23 +248,16 @@ class LldpTopologyModule(BaremetalModule):
             raise BaremetalError('nodes not found in Ironic: %s (enroll them first)' % ', '.join(missing))
         return out
 
-    def run(self):
-        p = self.params
-        for key, entry in (p['switches'] or {}).items():
-            if not isinstance(entry, dict) or not entry.get('rack'):
-                raise BaremetalError('switches: entry %r needs a dict with a rack, got %r' % (key, entry))
-        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
-        requested = self._requested(adapter.list_node_dicts(NODE_FIELDS))
-
-        def read(pair):
-            return adapter.get_inventory(pair[0]['uuid'])
-
-        inputs, sources, warnings = [], {}, []
-        for pair, inspection, error in adapter.parallel(requested, read):
+    def _read(self, adapter, requested):
+        """Inspection data of every requested node -> analyse() inputs; per-node read errors are
+        that node's failure, the others go on."""
+        inputs, sources, errors, warnings = [], {}, {}, []
+        for pair, inspection, error in adapter.parallel(requested, lambda pair: adapter.get_inventory(pair[0]['uuid'])):
             node, expected = pair
             name = node.get('name') or node['uuid']
             if error is not None:
-                raise BaremetalError(describe(error, 'inventory of node %s' % name))
+                errors[name] = describe(error, 'inventory of node %s' % name)
+                inspection = None
             inspection = inspection or {}
             source, nbrs = neighbours(inspection, warnings, '%s ' % name)
             sources[name] = source
@@ -231,65 +265,99 @@ class LldpTopologyModule(BaremetalModule):
             inputs.append(dict(name=name, neighbours=nbrs, interfaces=interfaces, expected=expected))
         for warning in warnings:
             self.warn('LLDP: %s' % warning)
+        return inputs, sources, errors
 
-        switches = SwitchMap(p['switches'])
-        topologies, findings = analyse(inputs, switches, p['blocking_findings'], p['mtu'])
+    def run(self):
+        p = self.params
+        for key, entry in (p['switches'] or {}).items():
+            if not isinstance(entry, dict) or not entry.get('rack'):
+                raise BaremetalError('switches: entry %r needs a dict with a rack, got %r' % (key, entry))
+        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'], adaptive_writes=True)
+        requested = self._requested(adapter.list_raw('nodes', fields=NODE_FIELDS))
+        inputs, sources, read_errors = self._read(adapter, requested)
+        topologies, findings = analyse(inputs, SwitchMap(p['switches']), p['blocking_findings'], p['mtu'])
 
         ports_by_node = {}
         if requested:
-            for port in adapter.list_ports():
-                ports_by_node.setdefault(port.node_id, []).append(_port_dict(port))
+            for port in adapter.list_port_dicts():
+                ports_by_node.setdefault(port['node_uuid'], []).append(port)
         plans = []
         for topo, (node, expected) in zip(topologies, requested):
             topo['lldp_source'] = sources.get(topo['name'])
-            plan = plan_node_writes(topo, dict(uuid=node['uuid'], name=topo['name'], traits=node.get('traits'),
-                                               extra=node.get('extra')), ports_by_node.get(node['uuid'], []))
             writable = not topo['blocked'] or p['apply_on_findings']
+            # The fingerprint says "this placement checked clean": never recorded for a blocked node,
+            # so the next run inspects it again.
+            fingerprint = (cabling_record(placement_fingerprint(expected), node.get('inspection_finished_at'))
+                           if not topo['blocked'] else None)
+            plan = plan_node_writes(topo, dict(uuid=node['uuid'], name=topo['name'], traits=node.get('traits'),
+                                               extra=node.get('extra')), ports_by_node.get(node['uuid'], []),
+                                    fingerprint)
+            pending = bool(plan['node'] or plan['ports'])
             topo['changes'] = dict(node=plan['node'], ports=[dict(address=c['address'], nic=c['nic'], patch=c['patch'])
                                                              for c in plan['ports']],
-                                   skipped_for_findings=bool(topo['blocked'] and not p['apply_on_findings'] and
-                                                             (plan['node'] or plan['ports'])))
-            if writable and (plan['node'] or plan['ports']):
-                plans.append((node['uuid'], topo['name'], plan))
+                                   skipped_for_findings=bool(not writable and pending))
+            topo['fingerprint'] = fingerprint
+            self._set_action(topo, read_errors.get(topo['name']), writable, pending)
+            if p['apply'] and writable and pending and topo['action'] != 'failed':
+                plans.append((node['uuid'], topo, plan))
 
-        changed = bool(p['apply'] and plans)
         if p['apply'] and plans and not self.check_mode:
-            def write(item):
-                self._write(adapter, *item)
-            for item, _res, error in adapter.parallel(plans, write):
+            for item, _res, error in adapter.parallel(plans, lambda item: self._write(adapter, item[0], item[2])):
                 if error is not None:
-                    raise BaremetalError(describe(error, 'node %s' % item[1]))
-
+                    # Per node: the others' writes stand and are reported.
+                    item[1].update(action='failed', msg=describe(error, 'node %s' % item[1]['name']))
+        changed = any(t['action'] == 'updated' for t in topologies)
         result = dict(changed=changed, nodes=topologies, findings=findings,
-                      blocked=[t['name'] for t in topologies if t['blocked']], api_writes=adapter.writes)
+                      blocked=[t['name'] for t in topologies if t['blocked']], api_writes=adapter.writes,
+                      failed_nodes=[t['name'] for t in topologies if t['action'] == 'failed'])
         if self.diff_mode and p['apply']:
-            result['diff'] = dict(before=dict((name, plan['before']) for _u, name, plan in plans),
-                                  after=dict((name, plan['after']) for _u, name, plan in plans))
+            result['diff'] = dict(before=dict((t['name'], plan['before']) for _u, t, plan in plans),
+                                  after=dict((t['name'], plan['after']) for _u, t, plan in plans))
         if p['report_dir']:
             result['report'] = self._report(p['report_dir'], topologies, findings, p['switches'])
+        if result['failed_nodes']:
+            self.fail_json(msg='lldp_topology failed for %s: %s' % (', '.join(result['failed_nodes']), '; '.join(
+                t['msg'] for t in topologies if t['action'] == 'failed')), **result)
         self.exit_json(**result)
 
-    def _write(self, adapter, node_uuid, name, plan):
-        api = adapter.api
+    def _set_action(self, topo, read_error, writable, pending):
+        """Per-node outcome: failed (inspection data unreadable), blocked (blocking findings, not
+        written), updated / unchanged (or would_update without apply)."""
+        blocking = [f['msg'] for f in topo['findings'] if f['blocking']]
+        if read_error:
+            topo.update(action='failed', msg=read_error)
+        elif not writable:
+            topo.update(action='blocked', msg='; '.join(blocking))
+        elif not pending:
+            topo.update(action='unchanged')
+        elif not self.params['apply']:
+            topo.update(action='would_update')
+        else:
+            topo.update(action='updated')
+        if 'msg' not in topo and topo['findings']:
+            topo['msg'] = '; '.join(f['msg'] for f in topo['findings'])
+
+    def _write(self, adapter, node_uuid, plan):
         for change in plan['ports']:
-            adapter.write(api.update_port, change['uuid'], **change['patch'])
+            adapter.update_port_fields(change['uuid'], change['patch'])
         node = plan['node']
         for trait in node.get('remove_traits') or []:
-            adapter.write(api.remove_node_trait, node_uuid, trait)
+            adapter.set_node_trait(node_uuid, trait, present=False)
         for trait in node.get('add_traits') or []:
-            adapter.write(api.add_node_trait, node_uuid, trait)
-        if 'extra_rack' in node:
-            adapter.write(api.patch_node, node_uuid, [dict(op='add', path='/extra/rack', value=node['extra_rack'])])
+            adapter.set_node_trait(node_uuid, trait)
+        if node.get('extra'):
+            adapter.set_node_extra(node_uuid, node['extra'])
 
     def _report(self, directory, topologies, findings, switches):
+        racks = sorted(set(str(t.get('expected_rack') or t.get('rack') or '?') for t in topologies)) or ['?']
         try:
             os.makedirs(directory, exist_ok=True)
             paths = dict(html=os.path.join(directory, 'topology.html'), svg=os.path.join(directory, 'topology.svg'),
                          json=os.path.join(directory, 'topology.json'))
             with open(paths['html'], 'w') as f:
-                f.write(render_html(topologies, findings, switches))
+                f.write(render_report(topologies, switches, site='rack %s' % ', '.join(racks)))
             with open(paths['svg'], 'w') as f:
-                f.write(render_svg(topologies, switches))
+                f.write(render_rack_svg(racks[0], topologies, switches))
             with open(paths['json'], 'w') as f:
                 json.dump(dict(nodes=topologies, findings=findings, switches=switches), f, indent=1, sort_keys=True)
         except OSError as exc:

@@ -13,3 +13,24 @@ def test_filter_registered_and_decodes():
 def test_filter_rejects_non_list():
     with pytest.raises(AnsibleFilterError):
         parse_lldp("0102")
+
+
+def test_cabling_fingerprint_and_topology_html_filters():
+    filters = FilterModule().filters()
+    placement = {"rack": "r01", "nics": [{"name": "eno1", "mac": "52:54:00:00:00:01", "leaf": "l1", "port": "Eth1/1"}]}
+    digest = filters["cabling_fingerprint"](placement)
+    assert len(digest) == 16 and digest == filters["cabling_fingerprint"](dict(placement, bonds=[]))
+    with pytest.raises(AnsibleFilterError):
+        filters["cabling_fingerprint"]("r01")
+    # lldp_topology results as the role registers them (JSON round trip: plain dicts)
+    nic = {"nic": "eno1", "interface": "eno1", "mac": "52:54:00:00:00:01", "inventory": True, "intended_leaf": "l1",
+           "intended_port": "Eth1/1", "switch": "l1", "system_name": "l1", "chassis_id": None, "switch_mac": None,
+           "port": "Ethernet1/1", "port_id": "Ethernet1/1", "port_description": None, "untagged_vlan": 101, "vlans": [101],
+           "mtu": 9000, "lag": False, "rack": "r01", "physical_network": "leaf1", "known": True, "matched_by": "mac"}
+    results = [{"nodes": [{"name": "n1", "rack": "r01", "expected_rack": "r01", "nics": [nic], "findings": [], "blocked": False}]},
+               {"skipped": True}]
+    html = filters["topology_html"](results, {"l1": {"rack": "r01"}}, site="lab")
+    assert html.startswith("<!DOCTYPE html>") and "Topology of site lab" in html
+    assert 'class="link" data-node="n1" data-nic="eno1" data-switch="l1" data-port="Ethernet1/1" data-state="ok"' in html
+    with pytest.raises(AnsibleFilterError):
+        filters["topology_html"]("nope")

@@ -83,3 +83,40 @@ def test_runner_concurrency_retries_isolation_timeout():
     assert done["bad"]["result"] == "failed" and done["bad"]["attempts"] == 2 and "ramdisk error" in done["bad"]["msg"]
     assert done["hang"]["result"] == "failed" and "still" in done["hang"]["msg"] and ("uh", "abort") in adapter.actions
     assert done["hang"]["provision_state"] == "inspect failed"
+
+
+def test_plan_reinspects_when_the_cabling_record_does_not_match():
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import cabling_record
+    t = "2026-01-01T00:00:00"
+    nodes = [nd("u1", "clean", finished=t, extra={"cabling_fingerprint": cabling_record("f1", t)}),
+             nd("u2", "moved", finished=t, extra={"cabling_fingerprint": cabling_record("old", t)}),
+             nd("u3", "finding", finished=t, extra={"cabling_fingerprint": cabling_record("f3", "2025-12-01")}),
+             nd("u4", "never", finished=t, extra={}),
+             nd("u5", "deployed", "active", finished=t, extra={})]
+    wanted = {"clean": "f1", "moved": "f2", "finding": "f3", "never": "f4", "deployed": "f5"}
+    out = dict((p["name"], p) for p in plan(list(wanted), nodes, fingerprints=wanted))
+    assert dict((k, v["action"]) for k, v in out.items()) == {
+        "clean": "skip", "moved": "inspect", "finding": "inspect", "never": "inspect", "deployed": "skip"}
+    assert "placement changed" in out["moved"]["msg"] and "found a problem" in out["finding"]["msg"]
+    assert "move it to manageable" in out["deployed"]["msg"]
+    # without fingerprints, as before
+    assert [p["action"] for p in plan(["moved"], nodes)] == ["skip"]
+
+
+def test_placement_fingerprint_ignores_port_spelling_and_order():
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import placement_fingerprint
+    a = {"rack": "r01", "nics": [{"name": "eno1", "mac": "52:54:00:00:00:01", "leaf": "l1", "port": "Ethernet1/3"},
+                                 {"name": "eno2", "mac": "52:54:00:00:00:02", "leaf": "l2", "port": "Ethernet1/3"}]}
+    b = {"rack": "r01", "nics": [{"name": "eno2", "mac": "52-54-00-00-00-02", "leaf": "l2", "port": "Eth1/3"},
+                                 {"name": "eno1", "mac": "52:54:00:00:00:01", "leaf": "l1", "port": "Ethernet1/3"}]}
+    assert placement_fingerprint(a) == placement_fingerprint(b)
+    c = dict(a, nics=[dict(a["nics"][0], port="Ethernet1/4"), a["nics"][1]])
+    assert placement_fingerprint(a) != placement_fingerprint(c)
+    assert placement_fingerprint({"rack": "r01"}) is None
+
+
+def test_plan_inspects_a_node_aborted_into_inspect_failed_again():
+    node = dict(nd("u1", "a", "inspect failed", finished="2026-01-01"), target_provision_state="manageable")
+    assert [p["action"] for p in plan(["a"], [node])] == ["inspect"]
+    busy = dict(nd("u2", "b", "inspecting"), target_provision_state="manageable")
+    assert [p["action"] for p in plan(["b"], [busy])] == ["fail"]

@@ -206,3 +206,58 @@ def test_switch_mac_and_readable_port():
     assert _lldp.readable_port({"switch_port_id": "00:1c:73:02:00:01", "switch_port_description": "Ethernet1/1"}) == "Ethernet1/1"
     assert _lldp.readable_port({"switch_port_id": "436211712", "switch_port_description": "Ethernet1/1"}) == "Ethernet1/1"
     assert _lldp.readable_port({"switch_port_id": "436211712"}) == "436211712"
+
+
+def test_source_is_chosen_per_interface_and_an_empty_capture_falls_back():
+    """Ironic's parse-lldp hook: a NIC's lldp_raw entry if it has one, else that NIC's inventory lldp;
+    ironic-python-agent records [] for a NIC whose capture timed out, the others are still decoded."""
+    inv = {"interfaces": [{"name": "eth0", "lldp": [[5, h("inv-eth0")]]},
+                          {"name": "eth1", "lldp": [[5, h("inv-eth1")]]},
+                          {"name": "eth2", "lldp": None}]}
+    raw = {"eth0": [[5, h("raw-eth0")]], "eth1": [], "eth2": [], "eth3": [[5, h("raw-only")]]}
+    source, nbrs = _lldp.neighbours({"plugin_data": {"lldp_raw": raw}, "inventory": inv})
+    assert source == "inventory+lldp_raw"
+    assert nbrs == {"eth0": {"switch_system_name": "raw-eth0"}, "eth1": {"switch_system_name": "inv-eth1"},
+                    "eth3": {"switch_system_name": "raw-only"}}
+
+
+def test_at_most_64_interfaces_with_a_warning():
+    inv = {"interfaces": [{"name": "eth%d" % i, "lldp": [[5, h("sw%d" % i)]]} for i in range(70)]}
+    warnings = []
+    _source, nbrs = _lldp.neighbours({"inventory": inv}, warnings, "n1 ")
+    assert len(nbrs) == 64 and "eth63" in nbrs and "eth64" not in nbrs
+    assert len(warnings) == 1 and warnings[0].startswith("n1 70 interfaces carry LLDP data; only the first 64")
+    assert "eth69" in warnings[0]
+
+
+@pytest.mark.parametrize("tlvs", [[[float("inf"), "00"]], [[float("nan"), "00"]], [[-1, "00"]], [[1e308, "00"]],
+                                  [[5, 5]], [[5, None]], [["x", "00"]], [[5, "0"]], [{"a": 1, "b": 2}], ["ab"],
+                                  [[5]], [[5, "00", "00"]], [None], [[True, "00"]], [[128, "00"]], {"a": 1}, "x", 5])
+def test_any_json_never_raises(tlvs):
+    warnings = []
+    assert isinstance(parse_lldp(tlvs, warnings), dict)
+    assert isinstance(_lldp.neighbours({"plugin_data": {"lldp_raw": {"eth0": tlvs}},
+                                        "inventory": {"interfaces": [{"name": "eth0", "lldp": tlvs}]}}, warnings), tuple)
+
+
+def test_random_json_never_raises():
+    import random
+    rnd = random.Random(10)
+    atoms = [None, True, False, 0, -1, 2 ** 70, 1.5, float("inf"), float("-inf"), float("nan"), "", "00", "zz",
+             "0a0b", "eth0", [], {}]
+
+    def value(depth=0):
+        kind = rnd.random()
+        if depth > 3 or kind < 0.5:
+            return rnd.choice(atoms)
+        if kind < 0.75:
+            return [value(depth + 1) for _n in range(rnd.randint(0, 4))]
+        return dict((rnd.choice(["name", "lldp", "interfaces", "lldp_raw", "eth0", "parsed_lldp", "all_interfaces"]),
+                     value(depth + 1)) for _k in range(rnd.randint(0, 4)))
+
+    for _round in range(3000):
+        doc = {"inventory": {"interfaces": [value(1) for _i in range(3)] + [{"name": "eth0", "lldp": value(1)}]},
+               "plugin_data": {"lldp_raw": {"eth0": value(1), "eth1": [[value(3), value(3)]]}}}
+        _lldp.neighbours(doc, [])
+        _lldp.neighbours(value(), [])
+        parse_lldp(value(), [])

@@ -36,3 +36,17 @@ def test_normalize_mac():
     assert normalize_mac("52-54-00-AA-bb-01") == "52:54:00:aa:bb:01"
     assert normalize_mac("52:54:00:aa:bb") is None
     assert normalize_mac(None) is None
+
+
+LEAVES = {"a7-leaf-1": {"rack": "r01"}, "a7-leaf-2": {"rack": "r01"}, "b2-leaf-1": {"rack": "r02"}}
+
+
+def test_nic_leaf_must_be_a_known_switch_of_the_nodes_rack():
+    nics = [{"name": "eno1", "mac": "52:54:00:00:00:01", "pxe": True, "leaf": "a7-leaf-1"},
+            {"name": "eno2", "mac": "52:54:00:00:00:02", "leaf": "a7-leef-2"},
+            {"name": "eno3", "mac": "52:54:00:00:00:03", "leaf": "b2-leaf-1"}]
+    errs = site_errors([node(nics=nics, leaf_switches=LEAVES)])
+    assert errs == ["node r01-n01 nic eno2: leaf 'a7-leef-2' is not in leaf_switches (known: a7-leaf-1, a7-leaf-2, b2-leaf-1)",
+                    "node r01-n01 nic eno3: leaf b2-leaf-1 is in rack r02, the node is in rack r01"]
+    # without a switch map there is nothing to check against
+    assert site_errors([node(nics=nics)]) == []

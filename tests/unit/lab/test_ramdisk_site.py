@@ -1,0 +1,65 @@
+"""The lab ramdisk rehearsing any inventory directory (LAB_SITE): cabling from nics[].leaf/port,
+lab_cabling overrides, silent nodes, and the site read again when its files change."""
+import os
+import shutil
+import sys
+import time
+
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(REPO, "lab"))
+import ramdisk  # noqa: E402
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours  # noqa: E402
+
+SITE = os.path.join(REPO, "tests", "integration", "sites", "cabling")
+
+
+def seen(site, name):
+    inventory = site.inventory(name)
+    _source, nbrs = neighbours({"inventory": inventory})
+    return dict((i["name"], (i["mac_address"], nbrs.get(i["name"], {}).get("switch_system_name"),
+                             nbrs.get(i["name"], {}).get("switch_port_id"))) for i in inventory["interfaces"])
+
+
+def test_inventory_site_with_lab_cabling_overrides():
+    site = ramdisk.load_inventory_site(SITE)
+    assert sorted(site.nodes) == ["c1-n%02d" % i for i in range(1, 8)] + ["c2-n01", "c2-n02", "c2-n03"]
+    assert seen(site, "c1-n07") == {"eno1": ("52:54:00:c1:07:01", "c1-leaf-a", "Ethernet1/7"),
+                                    "eno2": ("52:54:00:c1:07:02", "c1-leaf-b", "Ethernet1/7")}
+    assert seen(site, "c1-n01")["eno1"][1:] == ("c1-leaf-a", "Ethernet1/2")          # links: a mis-cable
+    assert seen(site, "c1-n05")["eno2"][0] == "52:54:00:c1:05:02"                    # links: the real MAC
+    assert "ens2f1" in seen(site, "c1-n06")                                          # links: reported name
+    assert site.silent == {"c2-n03"}
+    vlans = neighbours({"inventory": site.inventory("c2-n01")})[1]["eno1"]
+    assert vlans["switch_port_untagged_vlan_id"] == 150 and vlans["switch_port_mtu"] == 9000  # rack_vlans override
+    assert neighbours({"inventory": site.inventory("c1-n07")})[1]["eno1"]["switch_port_untagged_vlan_id"] == 121
+
+
+def test_the_lab_site_through_load_inventory_site_is_the_lab_site():
+    by_dir = ramdisk.load_inventory_site(os.path.join(REPO, "inventory", "lab"))
+    classic = ramdisk.load_site()
+    assert sorted(by_dir.nodes) == sorted(classic.nodes)
+    for name in classic.nodes:
+        assert by_dir.inventory(name)["interfaces"] == classic.inventory(name)["interfaces"], name
+
+
+def test_cabling_change_is_read_at_the_next_inspection(tmp_path):
+    path = str(tmp_path / "site")
+    shutil.copytree(SITE, path)
+    disk = ramdisk.Ramdisk("http://127.0.0.1:1", loader=lambda: ramdisk.load_inventory_site(path))
+    assert disk.reload_if_changed() is False
+    assert seen(disk.site, "c1-n01")["eno1"][2] == "Ethernet1/2"
+    all_yml = os.path.join(path, "group_vars", "all.yml")
+    data = yaml.safe_load(open(all_yml))
+    data["lab_cabling"]["links"].pop("c1-n01")
+    data["lab_cabling"]["silent"] = []
+    time.sleep(0.01)
+    with open(all_yml, "w") as f:
+        yaml.safe_dump(data, f)
+    os.utime(all_yml, ns=(time.time_ns() + 10 ** 9, time.time_ns() + 10 ** 9))
+    assert disk.reload_if_changed() is True
+    assert seen(disk.site, "c1-n01")["eno1"][2] == "Ethernet1/1" and disk.site.silent == set()
+    assert disk._silent({"name": "c1-n02", "extra": {"lab_silent": True}})
+    assert not disk._silent({"name": "c1-n02", "extra": {}})
