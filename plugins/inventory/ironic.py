@@ -26,7 +26,7 @@ description:
   - The configuration file must be named C(ironic.yml), C(ironic.yaml), or end with C(.ironic.yml) /
     C(.ironic.yaml). It works as an AWX / AAP inventory source sourced from a project.
 author:
-  - spineleaf.baremetal contributors
+  - Spineleaf Baremetal Team (@spineleaf)
 requirements:
   - openstacksdk
 extends_documentation_fragment:

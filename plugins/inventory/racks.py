@@ -30,7 +30,7 @@ description:
   - Inventory directories of this collection's C(ansible.cfg) ignore C(*.racks.yml) files, so
     pass the racks file itself with C(-i).
 author:
-  - spineleaf.baremetal contributors
+  - Spineleaf Baremetal Team (@spineleaf)
 requirements:
   - netaddr
 extends_documentation_fragment:
