@@ -18,7 +18,7 @@ description:
     C(state_deploy_failed), ...), C(resource_class_<class>), C(conductor_group_<group>) and
     C(maintenance).
   - Hostvars are C(rack) and C(node_role) (the site model's names) and C(ironic), the node's
-    fields with its C(traits) and C(ports) (each with C(address), C(physical_network),
+    fields that are set (null and empty fields are left out) with its C(traits) and C(ports) (each with C(address), C(physical_network),
     C(pxe_enabled), and C(switch), C(switch_id) and C(port) from its local link connection).
   - Nothing secret is exported or cached. C(driver_info) passwords and BMC credentials, the
     C(instance_info) config drive, C(driver_internal_info) (agent tokens) and any key that looks
@@ -109,6 +109,8 @@ compose:
 # ansible-inventory -i inventory/dc1.ironic.yml --graph rack_r07
 '''
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
@@ -153,8 +155,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         params = dict((key, self.get_option(key)) for key in AUTH_OPTIONS)
         try:
             adapter = IronicAdapter(open_connection(**params))
-            nodes = adapter.list_raw('nodes', **(self.get_option('node_filters') or {}))
-            ports = adapter.list_raw('ports') if self.get_option('with_ports') else []
+            # Nodes and ports are two independent paginated lists: read them side by side.
+            with ThreadPoolExecutor(2) as pool:
+                nodes = pool.submit(adapter.list_raw, 'nodes', **(self.get_option('node_filters') or {}))
+                ports = pool.submit(adapter.list_raw, 'ports') if self.get_option('with_ports') else None
+                nodes = nodes.result()
+                ports = ports.result() if ports is not None else []
         except BaremetalError as exc:
             raise AnsibleParserError('%s: %s' % (path, exc))
         except Exception as exc:  # SDK / keystoneauth errors: one clear message, no traceback

@@ -97,3 +97,13 @@ def test_groups():
 def test_group_name():
     assert group_name('state', 'deploy failed') == 'state_deploy_failed'
     assert group_name('resource_class', 'baremetal.gpu-a100') == 'resource_class_baremetal_gpu_a100'
+
+
+def test_unset_fields_are_left_out_but_false_and_zero_kept():
+    hv = node_vars(node(instance_uuid=None, description='', raid_config={}, maintenance=False, protected=False,
+                        properties={'cpus': 0}))
+    ironic = hv['ironic']
+    assert 'instance_uuid' not in ironic and 'description' not in ironic and 'raid_config' not in ironic
+    assert 'conductor_group' not in ironic  # '' = the default group
+    assert ironic['maintenance'] is False and ironic['protected'] is False and ironic['properties'] == {'cpus': 0}
+    assert ironic['traits'] == [] and ironic['ports'] == []
