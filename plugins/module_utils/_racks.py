@@ -342,17 +342,21 @@ def _expand_node(site, where, name, number, spec, rack_vars):
 
 
 def _check_unique(site, name, where, hv):
+    """A MAC or a BMC address belongs to one node in the whole site."""
     for nic in hv.get('nics') or []:
         mac = nic.get('mac') if isinstance(nic, dict) else None
-        if mac:
-            other = site.macs.setdefault(mac, '%s NIC %s (%s)' % (name, nic.get('name'), where))
-            if not other.startswith('%s NIC %s ' % (name, nic.get('name'))):
-                site.error(where, 'node %s NIC %s: MAC %s is also on %s' % (name, nic.get('name'), mac, other))
+        if not mac:
+            continue
+        owner = (name, nic.get('name'))
+        first = site.macs.setdefault(mac, (owner, where))
+        if first[0] != owner:
+            site.error(where, 'node %s NIC %s: MAC %s is also on %s NIC %s (%s)'
+                       % (name, nic.get('name'), mac, first[0][0], first[0][1], first[1]))
     bmc = hv.get('bmc_address')
     if bmc:
-        other = site.bmcs.setdefault(bmc, '%s (%s)' % (name, where))
-        if other != '%s (%s)' % (name, where):
-            site.error(where, 'node %s: BMC address %s is also the BMC of %s' % (name, bmc, other))
+        first = site.bmcs.setdefault(bmc, (name, where))
+        if first[0] != name:
+            site.error(where, 'node %s: BMC address %s is also the BMC of %s (%s)' % (name, bmc, first[0], first[1]))
 
 
 def _expand_range(site, rack_where, group, rack_vars, hosts):
@@ -505,7 +509,7 @@ def expand_site(data):
             merged = dict(defaults)
             merged.update(spec)
             index = merged.get('index')
-            if _is_int(index) and not isinstance(merged.get('leaves'), type(None)):
+            if _is_int(index) and merged.get('leaves') is not None:
                 _rack_leaves(site, str(rack), 'rack %s' % rack, merged.get('leaves'),
                              {'rack': str(rack), 'rack_index': index}, layout)
     for rack, spec in racks.items():
