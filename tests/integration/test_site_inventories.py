@@ -182,8 +182,12 @@ def test_ironic_plugin_lists_the_lab_site_after_site_yml(lab, conn, tmp_path):
             # switch and port as the lab's LLDP reported them during introspection
             assert (port.get("switch"), port.get("port")) == (nic["leaf"], nic["port"]), (host, nic["name"])
         assert "CUSTOM_RACK_%s" % want["rack"].upper() in got["ironic"]["traits"]
-    graph = inventory(_ironic_config(tmp_path), "--graph", "rack_r02", lab=lab)
-    assert graph.returncode == 0 and "r02-n03" in graph.stdout and "r01-n01" not in graph.stdout
+    # The repository's own configuration (the AWX source), in --graph form.
+    graph = inventory("inventory/lab.ironic.yml", "--graph", "rack_r02", lab=lab)
+    assert graph.returncode == 0, graph.stderr[-2000:]
+    assert "r02-n03" in graph.stdout and "r01-n01" not in graph.stdout
+    arch = inventory("inventory/lab.ironic.yml", "--graph", "arch_x86_64", lab=lab)
+    assert "r01-n01" in arch.stdout, arch.stdout + arch.stderr[-2000:]
 
 
 def test_ironic_plugin_shows_no_secret(lab, conn, tmp_path):
