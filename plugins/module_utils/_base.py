@@ -221,3 +221,20 @@ class BaremetalModule:
             if not known:
                 raise
             self.fail_json(msg=describe_sdk_error(exc), exception=traceback.format_exc())
+
+
+def open_connection(**params):
+    """Open an openstacksdk connection for a non-module plugin (e.g. an inventory plugin).
+
+    ``params`` are the auth options of AUTH_ARGUMENT_SPEC (``cloud``, ``auth``, ``region_name``,
+    ``interface``, ``validate_certs``, ...); unset ones fall back to clouds.yaml / ``OS_*`` as in
+    modules. Raises BaremetalError with an operator-facing message when it cannot connect.
+    """
+    if not HAS_SDK:
+        raise BaremetalError('the openstacksdk Python library is required (pip install openstacksdk)')
+    # The same option -> SDK keyword mapping as modules use, without an AnsibleModule.
+    holder = type('Params', (), {'params': params})()
+    try:
+        return openstack.connect(**BaremetalModule.connection_kwargs(holder))
+    except Exception as exc:  # SDK config errors come in several types
+        raise BaremetalError('cannot open an OpenStack connection: %s' % describe_sdk_error(exc))
