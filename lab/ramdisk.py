@@ -380,6 +380,11 @@ def read_inventory(site_dir):
 
     for path in _yaml_files(site_dir):
         data = load(path)
+        if "plugin" in data:
+            # An inventory plugin's config (e.g. lab.racks.yml), not a YAML inventory: Ansible
+            # reads only one form of a site (ansible.cfg ignores *.racks.yml in a directory).
+            files.remove(path)
+            continue
         for name, group in data.items():
             walk(name, group, [] if name == "all" else ["all"])
     for kind, target in (("group_vars", groups_vars), ("host_vars", None)):
