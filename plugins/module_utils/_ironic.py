@@ -261,6 +261,49 @@ class IronicAdapter:
         return done
 
 
+    # ---- provisioning (ironic_provision)
+    PROVISION_FIELDS = ('uuid', 'name', 'provision_state', 'target_provision_state', 'last_error',
+                        'provision_updated_at', 'maintenance')
+
+    def provision(self, node_id, action, config_drive=None, max_wait=600.0):
+        """One provision action (``active``, ``rebuild``, ``deleted``, ``provide``...), with the config
+        drive as a dict (``meta_data``, ``user_data``, ``network_data``; Ironic builds the ISO).
+
+        409 NodeLocked and 503 are retried with backoff for up to ``max_wait`` seconds: 503 is what
+        Ironic answers while ``[conductor]max_concurrent_deploy`` deployments are in progress."""
+        delay = self.backoff
+        deadline = time.monotonic() + max_wait
+        kwargs = dict(wait=False)
+        if config_drive:
+            kwargs['config_drive'] = config_drive
+        while True:
+            with self._lock:
+                self.writes += 1
+            try:
+                return self.api.set_node_provision_state(node_id, action, **kwargs)
+            except Exception as exc:
+                if not is_retryable(exc) or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, max(self.max_backoff, 5.0))
+
+    def patch_node_raw(self, node_id, ops):
+        """Apply JSON-patch ``ops`` to a node (counted; NodeLocked / 503 retried)."""
+        return self.write(self.api.patch_node, node_id, ops)
+
+    def set_maintenance(self, node_id, on, reason=None):
+        """Maintenance on (with ``reason``) or off (counted; NodeLocked / 503 retried)."""
+        if on:
+            return self.write(self.api.set_node_maintenance, node_id, reason=reason)
+        return self.write(self.api.unset_node_maintenance, node_id)
+
+    def poll_nodes(self, node_ids):
+        """State of the given nodes in one paginated list call: ``{uuid: {provision_state, ...}}``."""
+        wanted = set(node_ids)
+        return dict((n['uuid'], n) for n in self.list_node_dicts(list(self.PROVISION_FIELDS))
+                    if n['uuid'] in wanted)
+
+
 class AdaptiveGate:
     """A concurrency limit that starts at 2 (a single-writer database, like the lab's sqlite,
     answers more parallel writers mostly with "database is locked"), grows by one per ``limit``
