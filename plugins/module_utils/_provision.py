@@ -136,7 +136,7 @@ def _plan_active(name, node, wanted, rebuild):
         name, state, ': %s' % node['last_error'] if node.get('last_error') else '')
 
 
-def _plan_available(name, node):
+def _plan_available(name, node, undeploy):
     state, target = node.get('provision_state'), node.get('target_provision_state')
     if target:
         if target == 'available' and state in ('cleaning', 'clean wait', 'deleting'):
@@ -147,6 +147,9 @@ def _plan_available(name, node):
     if state == 'manageable':
         return 'provide', [('provide', 'available')], None
     if state in UNDEPLOY_FROM:
+        if not undeploy:
+            # Undeploying wipes a running machine: only when asked for explicitly.
+            return 'unchanged', [], 'left %s (undeploy=false)' % state
         if node.get('protected'):
             return 'fail', [], 'node %s: protected (%s); a protected node is never undeployed: unset protected first' % (
                 name, node.get('protected_reason') or 'no reason given')
@@ -157,7 +160,7 @@ def _plan_available(name, node):
 RESULT_OF = dict(deploy='deployed', rebuild='rebuilt', undeploy='undeployed', provide='provided', wait=None)
 
 
-def plan(requests, nodes, state='active', rebuild='auto'):
+def plan(requests, nodes, state='active', rebuild='auto', undeploy=False):
     """Decide per requested node what to do.
 
     ``requests``: list of ``{key, instance_info}`` (``instance_info``: the full wanted
@@ -165,6 +168,7 @@ def plan(requests, nodes, state='active', rebuild='auto'):
     node dicts (API field names). Returns, in request order and without duplicates, dicts
     ``{name, uuid, op, steps, msg, node, request}``: ``op`` is deploy / rebuild / undeploy /
     provide / wait / unchanged / fail; ``steps`` the provision actions with the state each reaches.
+    Active nodes are undeployed for ``state='available'`` only with ``undeploy=True``.
     """
     by_key = index_nodes(nodes)
     out = []
@@ -186,7 +190,7 @@ def plan(requests, nodes, state='active', rebuild='auto'):
         elif state == 'active':
             op, steps, msg = _plan_active(name, node, req.get('instance_info') or {}, rebuild)
         else:
-            op, steps, msg = _plan_available(name, node)
+            op, steps, msg = _plan_available(name, node, undeploy)
         out.append(dict(name=name, uuid=node['uuid'], op=op, steps=steps, msg=msg, node=node, request=req))
     return out
 

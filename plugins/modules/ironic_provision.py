@@ -12,7 +12,7 @@ short_description: Deploy, rebuild or undeploy many bare-metal nodes in one task
 version_added: 0.2.0
 description:
   - Deploys an image to many Ironic nodes at once (O(state=active)), rebuilds the active nodes
-    whose image differs from the request, or undeploys them (O(state=available)), with bounded
+    whose image differs from the request, or makes nodes available (O(state=available)), with bounded
     concurrency as a sliding window - a node starts as soon as another one finishes.
   - Always sends C(image_source) in C(instance_info) (Ironic answers HTTP 500 to a rebuild
     without one). An C(active) node whose C(instance_info.image_source) and checksum equal the
@@ -28,7 +28,7 @@ description:
     whose physical network is the NIC's C(physical_network) (the rack's segment); the
     config drive's C(network_data) carries its fixed IP, the subnet's gateway, DNS servers and
     host routes (the routes to the other racks via the local leaf). Re-runs reuse the same
-    ports; O(state=available) releases them. A node whose rack has no segment on the network fails
+    ports; nodes made or found C(available) have them released. A node whose rack has no segment on the network fails
     with a message naming the rack and the network.
   - Secrets never reach the output - O(config_drive.user_data) is C(no_log), and values of
     C(instance_info) or config-drive keys named like passwords, tokens or keys are masked.
@@ -46,8 +46,9 @@ options:
     required: true
   state:
     description:
-      - V(active) deploys (or rebuilds) the image; V(available) undeploys active nodes (with
-        cleaning when Ironic is configured for it) and makes C(manageable) nodes available.
+      - V(active) deploys (or rebuilds) the image; V(available) makes C(manageable) nodes
+        available and, with O(undeploy=true) only, undeploys active nodes (with cleaning when
+        Ironic is configured for it).
     type: str
     choices: [active, available]
     default: active
@@ -97,6 +98,12 @@ options:
       network_data:
         description: Network data; when not given and O(network) is set it is built from Neutron.
         type: dict
+  undeploy:
+    description:
+      - With O(state=available), undeploy nodes that are C(active) (or C(deploy failed)). Off by
+        default - an active node is then reported C(unchanged) and left running.
+    type: bool
+    default: false
   network:
     description:
       - Name (or ID) of the routed provisioning network whose rack segments give the nodes their
@@ -157,10 +164,16 @@ EXAMPLES = r'''
         image: {source: http://images.example.com/ubuntu-24.04.1.qcow2, checksum: 5d41402abc4b2a76b9719d911017c592}
         instance_info: {root_gb: 100}
 
-- name: Make manageable nodes available (provide) or undeploy active ones
+- name: Make manageable nodes available (provide); active nodes are left alone
   spineleaf.baremetal.ironic_provision:
     nodes: [r01-n01, r01-n02]
     state: available
+
+- name: Undeploy two nodes and release their addresses
+  spineleaf.baremetal.ironic_provision:
+    nodes: [r01-n03, r01-n04]
+    state: available
+    undeploy: true
     network: ctlplane
 '''
 
@@ -248,6 +261,7 @@ class IronicProvisionModule(BaremetalModule):
                                                     user_data=dict(type='raw', no_log=True),
                                                     network_data=dict(type='dict'))),
         network=dict(type='str'),
+        undeploy=dict(type='bool', default=False),
         rebuild=dict(type='str', choices=['auto', 'always', 'never'], default='auto'),
         concurrency=dict(type='int', default=16),
         max_failures=dict(type='int'),
@@ -359,7 +373,8 @@ class IronicProvisionModule(BaremetalModule):
         p = self.params
         requests = self.requests()
         ironic = IronicAdapter(self.conn, concurrency=p['concurrency'])
-        planned = prov.plan(requests, ironic.list_raw('nodes'), p['state'], p['rebuild'])
+        planned = prov.plan(requests, ironic.list_raw('nodes'), p['state'], p['rebuild'],
+                            p['undeploy'])
         ctx = self.network_context(ironic) if p['network'] and not self.check_mode else None
 
         results = {}
@@ -381,7 +396,8 @@ class IronicProvisionModule(BaremetalModule):
 
         if ctx is not None and p['state'] == 'available':
             for item in planned:
-                if item['op'] != 'fail':
+                if item['op'] in ('undeploy', 'provide') or (item['op'] == 'unchanged'
+                                                             and item['node']['provision_state'] == 'available'):
                     self._release(ctx, item, results)
 
         if to_run:

@@ -95,11 +95,13 @@ def test_deploy_rebuild_undeploy(lab, conn):
     conn.baremetal.patch_node("pv-c", [{"op": "remove", "path": "/protected"}])
 
     # Undeploy: available again, the node's address released.
-    res, r = run_module(lab, MODULE, dict(nodes=["pv-a"], state="available", network=NET, poll_interval=0.2))
+    res, r = run_module(lab, MODULE, dict(nodes=["pv-a"], state="available", network=NET))
+    assert r["changed"] is False and r["nodes"][0]["action"] == "unchanged", r  # undeploy is opt-in
+    res, r = run_module(lab, MODULE, dict(nodes=["pv-a"], state="available", undeploy=True, network=NET, poll_interval=0.2))
     assert not r.get("failed") and r["nodes"][0]["action"] == "undeployed", r
     assert _state(conn, "pv-a").provision_state == "available"
     assert list(conn.network.ports(network_id=conn.network.find_network(NET).id, name="pv-a")) == []
-    res, r = run_module(lab, MODULE, dict(nodes=["pv-a"], state="available", network=NET))
+    res, r = run_module(lab, MODULE, dict(nodes=["pv-a"], state="available", undeploy=True, network=NET))
     assert r["changed"] is False and r["api_writes"] == 0
 
 

@@ -58,9 +58,12 @@ def test_rebuild_modes_and_checksum():
 def test_plan_available():
     nodes = [nd("u1", "a", "active", IMG_A), nd("u2", "m", "manageable"), nd("u3", "v"),
              nd("u4", "p", "active", protected=True), nd("u5", "e", "enroll")]
-    planned = prov.plan([req(n["name"], state="available") for n in nodes], nodes, state="available")
+    planned = prov.plan([req(n["name"], state="available") for n in nodes], nodes, state="available", undeploy=True)
     assert ops(planned) == {"a": "undeploy", "m": "provide", "v": "unchanged", "p": "fail", "e": "fail"}
     assert [prov.planned_action(p) for p in planned] == ["undeployed", "provided", "unchanged", "failed", "failed"]
+    # without undeploy=true an active node is never wiped
+    safe = prov.plan([req("a", state="available")], nodes, state="available")
+    assert ops(safe) == {"a": "unchanged"} and "undeploy=false" in safe[0]["msg"]
 
 
 def test_instance_info_patch_merges_and_escapes():
