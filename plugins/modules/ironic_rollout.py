@@ -23,6 +23,8 @@ description:
   - Resumable - a re-run with the same O(rollout_id) does not touch nodes recorded C(done), records
     a node rebuilt before an interruption, rebuilds nodes caught mid-way and clears the
     maintenance it left.
+  - One rollout of a rack at a time per control node (a lock file in the temporary directory) - a
+    re-run after ansible-playbook was killed waits for the still running job of the killed run.
   - The role M(spineleaf.baremetal.rolling_upgrade) runs it rack by rack.
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
@@ -160,6 +162,10 @@ elapsed:
   type: float
 '''
 
+import fcntl
+import hashlib
+import os
+import tempfile
 import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
@@ -219,10 +225,21 @@ class IronicRolloutModule(BaremetalModule):
                                          after=image_info['image_source'])))
         return image_info, items
 
+    def rack_lock(self):
+        """One rollout of a rack at a time on this control node. An ansible-playbook killed mid-rack
+        leaves its async job running; the re-run's call waits here until that job is finished, then
+        finds its nodes recorded done instead of rolling the rack twice at once."""
+        key = '%s|%s' % (self.conn.baremetal.get_endpoint(), self.params['rack'])
+        path = os.path.join(tempfile.gettempdir(), 'spineleaf-rollout-%s.lock' % hashlib.sha256(key.encode()).hexdigest()[:16])
+        handle = open(path, 'a')
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return handle
+
     def run(self):
         start = time.monotonic()
         p = self.params
         ironic = IronicAdapter(self.conn)
+        lock = None if self.check_mode else self.rack_lock()  # held until the module exits
         image_info, items = self.plan(ironic.list_raw('nodes'))
         if self.check_mode:
             for rec in items:
@@ -253,6 +270,8 @@ class IronicRolloutModule(BaremetalModule):
             moved = [r for r in out if r['action'] == 'upgraded']
             result['diff'] = dict(before=dict((r['name'], r['image']['before']) for r in moved),
                                   after=dict((r['name'], r['image']['after']) for r in moved))
+        if lock is not None:
+            lock.close()
         if failed or stopped:
             self.fail_json(msg=verdict['msg'] + ''.join('; %s' % r['msg'] for r in out if r['action'] == 'failed'), **result)
         self.exit_json(**result)
