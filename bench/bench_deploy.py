@@ -78,6 +78,11 @@ def make_nodes(lab, n, tmp):
     res = common.run_playbook(lab, plays, extra_args=["-e", "@" + vars_file])
     if res.rc != 0:
         raise RuntimeError("creating nodes failed:\n" + res.output[-3000:])
+    # Ironic allocations (metalsmith reserves nodes through them) only match nodes with a known
+    # power state; fresh nodes get one at the first periodic power sync. Set it now, for everyone.
+    conn = lab.connect()
+    for spec in specs:
+        conn.baremetal.set_node_power_state(spec["name"], "power off")
     return [s["name"] for s in specs]
 
 

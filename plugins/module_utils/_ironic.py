@@ -260,7 +260,6 @@ class IronicAdapter:
             interval = min(interval * 1.5, max_poll)
         return done
 
-
     # ---- provisioning (ironic_provision)
     PROVISION_FIELDS = ('uuid', 'name', 'provision_state', 'target_provision_state', 'last_error',
                         'provision_updated_at', 'maintenance')

@@ -292,8 +292,8 @@ class IronicProvisionModule(BaremetalModule):
                     errors.append('nodes[%d]: a node given as a dict needs a name' % i)
                     continue
                 if unknown:
-                    errors.append('node %s: unknown keys %s (allowed: %s)' % (raw['name'], ', '.join(unknown),
-                                                                          ', '.join(sorted(NODE_KEYS))))
+                    errors.append('node %s: unknown keys %s (allowed: %s)' % (
+                        raw['name'], ', '.join(unknown), ', '.join(sorted(NODE_KEYS))))
                 spec = raw
             elif isinstance(raw, (str, int)) and str(raw):
                 spec = dict(name=str(raw))

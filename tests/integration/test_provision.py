@@ -1,7 +1,5 @@
 """ironic_provision against the lab: deploy with addresses from the routed network, re-run makes
 0 writes, check mode, rebuild on a new image, refusals, undeploy releases the ports."""
-import time
-
 from .lab import run_module
 
 MODULE = "spineleaf.baremetal.ironic_provision"

@@ -14,8 +14,8 @@ def nd(uuid, name, state="available", info=None, **kw):
     return node
 
 
-def req(key, info=IMG_A, state="active"):
-    return dict(key=key, instance_info=dict(info), state=state)
+def req(key, info=None, state="active"):
+    return dict(key=key, instance_info=dict(info or IMG_A), state=state)
 
 
 def ops(planned):

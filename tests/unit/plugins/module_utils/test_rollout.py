@@ -107,7 +107,7 @@ class FakeIronic:
     def patch_node_raw(self, uuid, ops):
         self.writes += 1
         for op in ops:
-            _, field, key = op["path"].split("/")
+            field, key = op["path"].split("/")[1:]
             self.nodes[uuid][field][key] = op["value"]
 
     def provision(self, uuid, action, config_drive=None):
