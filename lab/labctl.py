@@ -14,6 +14,9 @@ can run their own instance next to the operator's one:
   LAB_VLAN_PHYSNETS number of VLAN physnets leaf1..leafN (default 16)
   LAB_SITE          an inventory directory whose nodes the lab ramdisk answers
                     (same as `up --site DIR`; default: the lab site, inventory/lab)
+  LAB_DEPLOY_DELAY  seconds Ironic's fake deploy interface sleeps in each deploy step
+                    ([fake]deploy_delay: prepare and deploy both sleep it, so a deploy or
+                    rebuild takes about twice this); default 2, 0 makes deploys instant
 
 Only the standard library is used: this script runs before any venv exists.
 """
@@ -38,6 +41,10 @@ CACHE = os.path.abspath(os.environ.get("LAB_CACHE_DIR", os.path.join(REPO, ".lab
 STATE = os.path.abspath(os.environ.get("LAB_STATE_DIR", os.path.join(CACHE, "run")))
 PHYSNETS = int(os.environ.get("LAB_VLAN_PHYSNETS", "16"))
 START_TIMEOUT = float(os.environ.get("LAB_START_TIMEOUT", "90"))
+# Ironic 39 parses [fake]deploy_delay as whole seconds ("2", or a range "1,3").
+DEPLOY_DELAY = os.environ.get("LAB_DEPLOY_DELAY", "2").strip()
+if not all(part.strip().isdigit() for part in DEPLOY_DELAY.split(",")[:2]) or DEPLOY_DELAY.count(",") > 1:
+    sys.exit("labctl: LAB_DEPLOY_DELAY must be whole seconds (e.g. 2, or a range 1,3), got %r" % DEPLOY_DELAY)
 
 IRONIC_VENV = os.path.join(CACHE, "venv-ironic")
 NEUTRON_VENV = os.path.join(CACHE, "venv-neutron")
@@ -148,13 +155,16 @@ automated_clean = false
 [oslo_concurrency]
 lock_path = {d}/locks
 
+[fake]
+deploy_delay = {deploy_delay}
+
 [inspector]
 require_managed_boot = false
 # No local-link-connection hook: switch ports are written by lldp_topology after the cabling
 # check, so a mis-cabled node's ports keep what they had.
 hooks = $default_hooks,parse-lldp
 add_ports = all
-""".format(d=d, host=HOST, port=IRONIC_PORT))
+""".format(d=d, host=HOST, port=IRONIC_PORT, deploy_delay=DEPLOY_DELAY))
     return d, conf
 
 

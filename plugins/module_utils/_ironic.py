@@ -183,8 +183,11 @@ class IronicAdapter:
         """Replace the node's traits (one PUT)."""
         self.write(self.api.set_node_traits, node_id, sorted(traits))
 
-    def set_maintenance(self, node_id, reason):
-        self.write(self.api.set_node_maintenance, node_id, reason=reason)
+    def set_maintenance(self, node_id, on=True, reason=None):
+        """Maintenance on (with ``reason``) or off."""
+        if on:
+            return self.write(self.api.set_node_maintenance, node_id, reason=reason)
+        return self.write(self.api.unset_node_maintenance, node_id)
 
     def delete_node(self, node_id):
         self.write(self.api.delete_node, node_id)
@@ -311,6 +314,32 @@ class IronicAdapter:
         """Set keys of a node's ``extra`` (other keys kept): one JSON patch."""
         self.patch_node(node_uuid, [dict(op='add', path='/extra/%s' % json_pointer(key), value=value)
                                     for key, value in sorted(values.items())])
+
+    # ---- provisioning (ironic_provision)
+    PROVISION_FIELDS = ('uuid', 'name', 'provision_state', 'target_provision_state', 'last_error',
+                        'provision_updated_at', 'maintenance')
+
+    def provision(self, node_id, action, config_drive=None, max_wait=600.0):
+        """One provision action (``active``, ``rebuild``, ``deleted``, ``provide``...), with the config
+        drive as a dict (``meta_data``, ``user_data``, ``network_data``; Ironic builds the ISO).
+
+        The one retry policy (409 NodeLocked, 503), bounded by ``max_wait`` seconds rather than a
+        count: 503 is what Ironic answers while ``[conductor]max_concurrent_deploy`` deployments are
+        in progress, which lasts as long as those deployments do."""
+        deadline = time.monotonic() + max_wait
+        kwargs = dict(wait=False)
+        if config_drive:
+            kwargs['config_drive'] = config_drive
+        return call_with_retry(lambda: self._counted(self.api.set_node_provision_state, (node_id, action), kwargs),
+                               retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
+                               retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
+                               sleep=self._sleep)
+
+    def node_states(self, node_ids):
+        """State of the given nodes in one paginated list call: ``{uuid: {provision_state, ...}}``."""
+        wanted = set(node_ids)
+        return dict((n['uuid'], n) for n in self.list_raw('nodes', fields=list(self.PROVISION_FIELDS))
+                    if n['uuid'] in wanted)
 
 
 class AdaptiveGate:

@@ -178,3 +178,24 @@ class Neutron:
     def delete_subnet(self, subnet_id, name=None):
         self._write('subnet %s' % (name or subnet_id), self.conn.network.delete_subnet, subnet_id,
                     ignore_missing=True)
+
+    # ---- provisioning (ironic_provision): a node's fixed addresses on the routed network
+    def node_ports(self, network_id, name):
+        """Ports on ``network_id`` named ``name`` (a node's own ports), with MAC and fixed IPs."""
+        return [_node_port_dict(p) for p in self._read('ports of node %s' % name, self.conn.network.ports,
+                                                       network_id=network_id, name=name)]
+
+    def create_node_port(self, network_id, name, mac, subnet_id):
+        """A port named after the node, with the NIC's MAC and a fixed IP on the rack's subnet."""
+        return _node_port_dict(self._write('port of node %s (%s)' % (name, mac), self.conn.network.create_port,
+                                           network_id=network_id, name=name, mac_address=mac,
+                                           fixed_ips=[{'subnet_id': subnet_id}],
+                                           description='spineleaf.baremetal: address of node %s' % name))
+
+    def delete_port(self, port_id, name=None):
+        self._write('port %s' % (name or port_id), self.conn.network.delete_port, port_id, ignore_missing=True)
+
+
+def _node_port_dict(port):
+    return dict(id=port.id, name=port.name, network_id=port.network_id, mac_address=port.mac_address,
+                fixed_ips=list(port.fixed_ips or []))

@@ -3,6 +3,8 @@ import os
 import re
 import subprocess
 
+import yaml
+
 from .lab import REPO, VENV_BIN, run_module
 
 
@@ -39,12 +41,22 @@ def _site(lab):
                           capture_output=True, text=True, timeout=1800, check=False)
 
 
-def test_site_yml_runs_against_the_lab_and_converges(lab):
+def test_site_yml_runs_against_the_lab_and_converges(lab, conn):
     proc = _site(lab)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "failed=0" in proc.stdout
+    # The lab site sets deploy_image: the run ends with every node deployed with it.
+    with open(os.path.join(REPO, "inventory", "lab", "group_vars", "all.yml")) as f:
+        image = yaml.safe_load(f)["deploy_image"]["source"]
+    nodes = [n for n in conn.baremetal.nodes(details=True) if re.match(r"^r0[1-3]-n0[1-4]$", n.name or "")]
+    assert len(nodes) == 12
+    assert all(n.provision_state == "active" and n.instance_info.get("image_source") == image for n in nodes), \
+        [(n.name, n.provision_state) for n in nodes]
     # Every play is idempotent and no role undoes another's work: a second run changes nothing.
     again = _site(lab)
     assert again.returncode == 0, again.stdout[-4000:]
     recap = again.stdout[again.stdout.index("PLAY RECAP"):]
     assert re.search(r"changed=[1-9]", recap) is None, again.stdout[-6000:]
+    # ... and the deploy plays make no write call at all.
+    writes = re.findall(r"rack r0\d within budget: .*?(\d+) write call", again.stdout)
+    assert len(writes) == 6 and set(writes) == {"0"}, again.stdout[-6000:]

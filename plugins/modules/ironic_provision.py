@@ -1,0 +1,460 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: ironic_provision
+short_description: Deploy, rebuild or undeploy many bare-metal nodes in one task
+version_added: 0.2.0
+description:
+  - Deploys an image to many Ironic nodes at once (O(state=active)), rebuilds the active nodes
+    whose image differs from the request, or makes nodes available (O(state=available)), with bounded
+    concurrency as a sliding window - a node starts as soon as another one finishes.
+  - Always sends C(image_source) in C(instance_info) (Ironic answers HTTP 500 to a rebuild
+    without one). An C(active) node whose C(instance_info.image_source) and checksum equal the
+    request is left alone (O(rebuild=auto)), so a second run makes no write call.
+  - Nodes in maintenance, C(retired) nodes (deploy) and C(protected) nodes (rebuild, undeploy)
+    are refused with a per-node message; they are never silently skipped. A node in
+    C(manageable) is made C(available) first. A node in C(deploy failed) is deployed again, and a
+    deployment that fails is tried again up to O(retries) times.
+  - Ironic's own limits are respected - HTTP 503 (C([conductor]max_concurrent_deploy) reached) and
+    409 NodeLocked are retried with backoff.
+  - With O(network), each node gets its addresses from the routed provisioning network -
+    a Neutron port per PXE NIC (by MAC, named after the node) on the subnet of the segment
+    whose physical network is the NIC's C(physical_network) (the rack's segment); the
+    config drive's C(network_data) carries its fixed IP, the subnet's gateway, DNS servers and
+    host routes (the routes to the other racks via the local leaf). Re-runs reuse the same
+    ports; nodes made or found C(available) have them released. A node whose rack has no segment on the network fails
+    with a message naming the rack and the network.
+  - Secrets never reach the output - O(config_drive.user_data) is C(no_log), and values of
+    C(instance_info) or config-drive keys named like passwords, tokens or keys are masked.
+  - The module fails at the end when any node failed, after reporting every node.
+extends_documentation_fragment:
+  - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.attributes
+options:
+  nodes:
+    description:
+      - Nodes by name or UUID, or dicts with C(name) and per-node overrides of O(image),
+        O(instance_info) (merged over the module's) and O(config_drive).
+    type: list
+    elements: raw
+    required: true
+  state:
+    description:
+      - V(active) deploys (or rebuilds) the image; V(available) makes C(manageable) nodes
+        available and, with O(undeploy=true) only, undeploys active nodes (with cleaning when
+        Ironic is configured for it).
+    type: str
+    choices: [active, available]
+    default: active
+  image:
+    description:
+      - The image to deploy. Required with O(state=active) unless every node gives its own.
+    type: dict
+    suboptions:
+      source:
+        description: C(image_source) - a Glance image ID or an HTTP(S) / file URL.
+        type: str
+      checksum:
+        description: C(image_checksum) (an MD5 or a URL to a checksum file).
+        type: str
+      os_hash_algo:
+        description: C(image_os_hash_algo), for example C(sha256).
+        type: str
+      os_hash_value:
+        description: C(image_os_hash_value), the hash in O(image.os_hash_algo).
+        type: str
+      type:
+        description: C(image_type) (C(whole-disk) or C(partition)).
+        type: str
+      kernel:
+        description: Kernel of a partition image.
+        type: str
+      ramdisk:
+        description: Ramdisk of a partition image.
+        type: str
+  instance_info:
+    description:
+      - More C(instance_info) keys (for example C(root_gb), C(capabilities)), merged into the
+        node's. Values of keys named like passwords or tokens are never shown.
+    type: dict
+    default: {}
+  config_drive:
+    description:
+      - Config drive contents; Ironic builds the ISO. Sent with deploy and rebuild only.
+    type: dict
+    suboptions:
+      meta_data:
+        description: Meta data (C(hostname), C(public_keys), ...).
+        type: dict
+      user_data:
+        description: User data (cloud-init). Never shown.
+        type: raw
+      network_data:
+        description: Network data; when not given and O(network) is set it is built from Neutron.
+        type: dict
+  undeploy:
+    description:
+      - With O(state=available), undeploy nodes that are C(active) (or C(deploy failed)). Off by
+        default - an active node is then reported C(unchanged) and left running.
+    type: bool
+    default: false
+  network:
+    description:
+      - Name (or ID) of the routed provisioning network whose rack segments give the nodes their
+        addresses. Unset - no Neutron port is made and no C(network_data) generated.
+    type: str
+  rebuild:
+    description:
+      - V(auto) rebuilds an active node whose image (source and checksum) differs from the
+        request; V(always) rebuilds every active node; V(never) leaves active nodes alone.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  concurrency:
+    description: How many nodes are provisioned at the same time (a sliding window).
+    type: int
+    default: 16
+  max_failures:
+    description:
+      - Once more than this many nodes failed no new node is started (nodes in flight finish);
+        the others are reported as C(skipped). Unset - no limit.
+    type: int
+  retries:
+    description: How many more times a node whose deployment failed is deployed again.
+    type: int
+    default: 1
+  timeout:
+    description: Seconds one node may take from its first action to its end state.
+    type: int
+    default: 3600
+  poll_interval:
+    description: Seconds between two polls of the nodes in flight (one list call per poll).
+    type: float
+    default: 0.5
+author:
+  - Spineleaf Baremetal Team (@spineleaf)
+'''
+
+EXAMPLES = r'''
+- name: Deploy rack r01 with the site image, 8 nodes at a time, addresses from the routed network
+  spineleaf.baremetal.ironic_provision:
+    cloud: spineleaf-lab
+    nodes: "{{ groups['rack_r01'] }}"
+    image:
+      source: http://images.example.com/ubuntu-24.04.qcow2
+      os_hash_algo: sha256
+      os_hash_value: 9f0c3a...
+    network: ctlplane
+    config_drive:
+      meta_data:
+        public_keys: {ops: "ssh-ed25519 AAAA... ops"}
+    concurrency: 8
+    max_failures: 2
+
+- name: Re-image one node with another image (rebuild), keeping its disk layout hint
+  spineleaf.baremetal.ironic_provision:
+    nodes:
+      - name: r02-n03
+        image: {source: http://images.example.com/ubuntu-24.04.1.qcow2, checksum: 5d41402abc4b2a76b9719d911017c592}
+        instance_info: {root_gb: 100}
+
+- name: Make manageable nodes available (provide); active nodes are left alone
+  spineleaf.baremetal.ironic_provision:
+    nodes: [r01-n01, r01-n02]
+    state: available
+
+- name: Undeploy two nodes and release their addresses
+  spineleaf.baremetal.ironic_provision:
+    nodes: [r01-n03, r01-n04]
+    state: available
+    undeploy: true
+    network: ctlplane
+'''
+
+RETURN = r'''
+nodes:
+  description: One entry per requested node, in request order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Node name (or the requested key when the node was not found).
+      type: str
+      sample: r01-n01
+    uuid:
+      description: Node UUID.
+      type: str
+    action:
+      description: What happened (in check mode, what would happen).
+      type: str
+      choices: [deployed, rebuilt, undeployed, provided, unchanged, failed, skipped]
+    provision_state:
+      description: The node's provision state at the end.
+      type: str
+      sample: active
+    duration:
+      description: Seconds from the node's first action to its end (0 when nothing was done).
+      type: float
+    last_error:
+      description: Ironic's C(last_error) of the node when it failed.
+      type: str
+    msg:
+      description: Why it failed, was skipped or left unchanged; null otherwise.
+      type: str
+    image:
+      description: C(image_source) before and after.
+      type: dict
+      sample: {before: http://img/a.qcow2, after: http://img/b.qcow2}
+    addresses:
+      description: Fixed IPs of the node's ports on O(network) (deploy and rebuild).
+      type: list
+      elements: str
+summary:
+  description: How many nodes ended with each action.
+  returned: always
+  type: dict
+  sample: {deployed: 10, unchanged: 2, failed: 0}
+failed_nodes:
+  description: Names of the nodes that failed.
+  returned: always
+  type: list
+  elements: str
+api_writes:
+  description: Write calls made to Ironic and Neutron (0 in check mode and when nothing was to do).
+  returned: always
+  type: int
+elapsed:
+  description: Seconds the whole task took.
+  returned: always
+  type: float
+'''
+
+import copy
+import time
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
+
+IMAGE_SPEC = dict(source=dict(type='str'), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
+                  os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),
+                  ramdisk=dict(type='str'))
+NODE_KEYS = frozenset(['name', 'image', 'instance_info', 'config_drive'])
+
+
+class IronicProvisionModule(BaremetalModule):
+    argument_spec = dict(
+        nodes=dict(type='list', elements='raw', required=True),
+        state=dict(type='str', choices=['active', 'available'], default='active'),
+        image=dict(type='dict', options=IMAGE_SPEC),
+        instance_info=dict(type='dict', default={}),
+        config_drive=dict(type='dict', options=dict(meta_data=dict(type='dict'),
+                                                    user_data=dict(type='raw', no_log=True),
+                                                    network_data=dict(type='dict'))),
+        network=dict(type='str'),
+        undeploy=dict(type='bool', default=False),
+        rebuild=dict(type='str', choices=['auto', 'always', 'never'], default='auto'),
+        concurrency=dict(type='int', default=16),
+        max_failures=dict(type='int'),
+        retries=dict(type='int', default=1),
+        timeout=dict(type='int', default=3600),
+        poll_interval=dict(type='float', default=0.5),
+    )
+
+    # ------------------------------------------------------------ validation
+    def _hide(self, data):
+        """Register secret-looking values (and per-node user data) so Ansible masks them anywhere."""
+        for value in prov.secret_values(data):
+            self.ansible.no_log_values.add(value)
+
+    def requests(self):
+        """Per-node requests with the full wanted instance_info; every problem at once."""
+        p = self.params
+        errors = []
+        out = []
+        base_image = dict((k, v) for k, v in (p['image'] or {}).items() if v is not None)
+        base_drive = dict((k, v) for k, v in (p['config_drive'] or {}).items() if v is not None)
+        self._hide(p['instance_info'])
+        self._hide(base_drive)
+        for i, raw in enumerate(p['nodes']):
+            if isinstance(raw, dict):
+                unknown = sorted(set(raw) - NODE_KEYS)
+                if not raw.get('name'):
+                    errors.append('nodes[%d]: a node given as a dict needs a name' % i)
+                    continue
+                if unknown:
+                    errors.append('node %s: unknown keys %s (allowed: %s)' % (
+                        raw['name'], ', '.join(unknown), ', '.join(sorted(NODE_KEYS))))
+                spec = raw
+            elif isinstance(raw, (str, int)) and str(raw):
+                spec = dict(name=str(raw))
+            else:
+                errors.append('nodes[%d]: expected a node name or a dict, got %r' % (i, raw))
+                continue
+            image = dict(base_image, **(spec.get('image') or {}))
+            drive = dict(base_drive, **(spec.get('config_drive') or {}))
+            if 'user_data' in (spec.get('config_drive') or {}) and spec['config_drive']['user_data']:
+                self.ansible.no_log_values.add(str(spec['config_drive']['user_data']))
+            self._hide(spec.get('instance_info'))
+            self._hide(spec.get('config_drive'))
+            wanted = dict(p['instance_info'], **(spec.get('instance_info') or {}))
+            wanted.update(prov.image_instance_info(image))
+            if p['state'] == 'active' and not wanted.get('image_source'):
+                errors.append('node %s: no image source: set image.source (for all nodes or this one)' % spec['name'])
+            out.append(dict(key=str(spec['name']), instance_info=wanted, config_drive=drive or None,
+                            state=p['state']))
+        if p['concurrency'] < 1:
+            errors.append('concurrency must be at least 1, got %s' % p['concurrency'])
+        if p['retries'] < 0:
+            errors.append('retries cannot be negative, got %s' % p['retries'])
+        if p['max_failures'] is not None and p['max_failures'] < 0:
+            errors.append('max_failures cannot be negative, got %s' % p['max_failures'])
+        if errors:
+            raise BaremetalError('invalid request, nothing was changed (%d problem(s)): %s' % (len(errors), '; '.join(errors)))
+        return out
+
+    # ------------------------------------------------------------ neutron
+    def network_context(self, ironic):
+        """Everything the per-node address work needs, read once: the network, rack subnets by
+        physical network, the nodes' existing ports, and each node's PXE NICs."""
+        neutron = Neutron(self.conn)
+        net = neutron.find_network(self.params['network'])
+        if net is None:
+            raise BaremetalError('network %s: not found in Neutron; create the routed provisioning network first '
+                                 '(role spineleaf.baremetal.routed_networks)' % self.params['network'])
+        subnets = prov.segment_subnets(neutron.segments(net['id']), neutron.subnets(net['id']))
+        pxe = {}
+        for port in ironic.list_raw('ports'):
+            if port.get('pxe_enabled', True):
+                pxe.setdefault(port['node_uuid'], []).append(port)
+        return dict(neutron=neutron, network=net, subnets=subnets, pxe=pxe)
+
+    def node_links(self, ctx, item):
+        """The node's Neutron ports on the network (reused when they exist), one per PXE NIC."""
+        neutron, net, name = ctx['neutron'], ctx['network'], item['name']
+        rack = (item['node'].get('extra') or {}).get('rack')
+        nics = sorted(ctx['pxe'].get(item['uuid'], []), key=lambda p: p['address'])
+        if not nics:
+            raise BaremetalError('node %s: no PXE-enabled port in Ironic; enroll its NICs first' % name)
+        existing = dict((normalize_mac(p['mac_address']), p) for p in neutron.node_ports(net['id'], name))
+        links = []
+        for nic in nics:
+            mac = normalize_mac(nic['address'])
+            subnet = ctx['subnets'].get(nic.get('physical_network'))
+            if subnet is None:
+                raise BaremetalError('node %s: rack %s (physical network %s) has no segment with a subnet on network %s: '
+                                     'add the rack to the routed network (role spineleaf.baremetal.routed_networks)'
+                                     % (name, rack or '?', nic.get('physical_network') or 'unset', net['name']))
+            port = existing.get(mac)
+            if port is None or not any(ip.get('subnet_id') == subnet['id'] for ip in port['fixed_ips']):
+                if port is not None:  # on another rack's subnet (the node moved): replace it
+                    neutron.delete_port(port['id'], name)
+                port = neutron.create_node_port(net['id'], name, mac, subnet['id'])
+            ip = [f['ip_address'] for f in port['fixed_ips'] if f.get('subnet_id') == subnet['id']][0]
+            links.append(dict(mac=mac, ip_address=ip, subnet=subnet, network_id=net['id'], mtu=net.get('mtu')))
+        return links
+
+    def release_ports(self, ctx, item):
+        for port in ctx['neutron'].node_ports(ctx['network']['id'], item['name']):
+            ctx['neutron'].delete_port(port['id'], item['name'])
+
+    # ------------------------------------------------------------ run
+    def run(self):
+        start = time.monotonic()
+        p = self.params
+        requests = self.requests()
+        ironic = IronicAdapter(self.conn, concurrency=p['concurrency'])
+        planned = prov.plan(requests, ironic.list_raw('nodes'), p['state'], p['rebuild'],
+                            p['undeploy'])
+        ctx = self.network_context(ironic) if p['network'] and not self.check_mode else None
+
+        results = {}
+        to_run = []
+        for item in planned:
+            before = (item['node'] or {}).get('instance_info') or {}
+            entry = dict(name=item['name'], uuid=item['uuid'], action=prov.planned_action(item),
+                         provision_state=(item['node'] or {}).get('provision_state'), duration=0.0,
+                         last_error=(item['node'] or {}).get('last_error') if item['op'] == 'fail' else None,
+                         msg=item['msg'],
+                         image=dict(before=before.get('image_source'),
+                                    after=item['request']['instance_info'].get('image_source')
+                                    if p['state'] == 'active' and item['op'] not in ('fail', 'unchanged')
+                                    else before.get('image_source') if p['state'] == 'active' else None))
+            results[item['uuid'] or item['name']] = entry
+            if item['op'] in ('fail', 'unchanged') or self.check_mode:
+                continue
+            to_run.append(dict(item, result=entry['action']))
+
+        if ctx is not None and p['state'] == 'available':
+            for item in planned:
+                if item['op'] in ('undeploy', 'provide') or (item['op'] == 'unchanged'
+                                                             and item['node']['provision_state'] == 'available'):
+                    self._release(ctx, item, results)
+
+        if to_run:
+            runner = prov.Runner(ironic, concurrency=p['concurrency'], timeout=p['timeout'], retries=p['retries'],
+                                 max_failures=p['max_failures'], poll=p['poll_interval'],
+                                 prepare=lambda item: self.prepare(ironic, ctx, item, results))
+            for rec in runner.run(to_run):
+                results[rec['uuid']].update(action=rec['action'], provision_state=rec['provision_state'],
+                                            duration=rec['duration'], msg=rec['msg'], last_error=rec.get('last_error'))
+        self.report(planned, results, ironic, ctx, start)
+
+    def prepare(self, ironic, ctx, item, results):
+        """Before a node's first step: its instance_info (image_source always), its addresses."""
+        if item['op'] not in ('deploy', 'rebuild'):
+            return None
+        wanted = item['request']['instance_info']
+        ops = prov.instance_info_patch(item['node'].get('instance_info'), wanted)
+        if ops:
+            ironic.patch_node(item['uuid'], ops)
+        drive = copy.deepcopy(item['request'].get('config_drive')) or {}
+        if ctx is not None:
+            links = self.node_links(ctx, item)
+            results[item['uuid']]['addresses'] = [link['ip_address'] for link in links]
+            drive.setdefault('network_data', prov.network_data(links))
+        return drive or None
+
+    def _release(self, ctx, item, results):
+        try:
+            self.release_ports(ctx, item)
+        except BaremetalError as exc:
+            results[item['uuid']].update(action='failed', msg=str(exc))
+
+    def report(self, planned, results, ironic, ctx, start):
+        ordered = [results[item['uuid'] or item['name']] for item in planned]
+        summary = {}
+        for entry in ordered:
+            summary[entry['action']] = summary.get(entry['action'], 0) + 1
+        failed = [e['name'] for e in ordered if e['action'] == 'failed']
+        writes = ironic.writes + (ctx['neutron'].writes if ctx else 0)
+        result = dict(changed=any(e['action'] in prov.CHANGING_ACTIONS for e in ordered) or writes > 0,
+                      nodes=ordered, summary=summary, failed_nodes=failed, api_writes=writes,
+                      elapsed=round(time.monotonic() - start, 3))
+        if self.diff_mode:
+            moved = [e for e in ordered if e['action'] in prov.CHANGING_ACTIONS]
+            result['diff'] = dict(
+                before=dict((e['name'], dict(image=e['image']['before'])) for e in moved),
+                after=dict((e['name'], dict(image=e['image']['after'], action=e['action'])) for e in moved))
+        if failed:
+            reasons = '; '.join(e['msg'] or e['name'] for e in ordered if e['action'] == 'failed')
+            self.fail_json(msg='provisioning failed for %d of %d nodes (%s): %s' % (
+                len(failed), len(ordered), ', '.join(failed), reasons), **result)
+        self.exit_json(**result)
+
+
+def main():
+    IronicProvisionModule()()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,285 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: spineleaf.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: ironic_rollout
+short_description: Re-image one rack of active nodes as a sliding window, within a failure budget, resumable
+version_added: 0.2.0
+description:
+  - Rebuilds the given nodes (one rack) with a new image, at most O(max_unavailable) nodes out of
+    service at a time, as a sliding window - a node starts as soon as another one finishes.
+  - Per node - built-in pre-gate (active, not in another party's maintenance, not protected, no
+    Ironic C(fault), power state not C(error)), maintenance on with a reason naming the rollout
+    and a progress record in C(extra.spineleaf_rollout) (rollout id, image, state), the image in
+    C(instance_info), maintenance off and C(rebuild) (Ironic refuses to deploy a node in
+    maintenance), wait for C(active) (the post-gate), record C(done).
+  - A node that fails stays in maintenance with the reason and keeps its slot; once the rack's
+    failures pass O(failure_budget) no new node starts, the rest are C(skipped) and RV(stopped) is true.
+  - Resumable - a re-run with the same O(rollout_id) does not touch nodes recorded C(done), records
+    a node rebuilt before an interruption, rebuilds nodes caught mid-way and clears the
+    maintenance it left.
+  - One rollout of a rack at a time per control node (a lock file in the temporary directory) - a
+    re-run after ansible-playbook was killed waits for the still running job of the killed run.
+  - The role M(spineleaf.baremetal.rolling_upgrade) runs it rack by rack.
+extends_documentation_fragment:
+  - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.attributes
+options:
+  nodes:
+    description: The rack's nodes, by name or UUID, in the order they are rolled.
+    type: list
+    elements: str
+    required: true
+  rack:
+    description: The rack's name (for messages).
+    type: str
+    default: '-'
+  rollout_id:
+    description: Identifies the rollout in maintenance reasons and progress records; a re-run with the same id resumes.
+    type: str
+    required: true
+  image:
+    description: The new image (same keys as in M(spineleaf.baremetal.ironic_provision)).
+    type: dict
+    required: true
+    suboptions:
+      source:
+        description: C(image_source).
+        type: str
+        required: true
+      checksum:
+        description: C(image_checksum).
+        type: str
+      os_hash_algo:
+        description: C(image_os_hash_algo).
+        type: str
+      os_hash_value:
+        description: C(image_os_hash_value).
+        type: str
+      type:
+        description: C(image_type).
+        type: str
+      kernel:
+        description: Kernel of a partition image.
+        type: str
+      ramdisk:
+        description: Ramdisk of a partition image.
+        type: str
+  max_unavailable:
+    description: At most this many of the rack's nodes out of service at once.
+    type: int
+    default: 1
+  failure_budget:
+    description: Failures the rack tolerates - a count or a percentage of its nodes (C(10%)).
+    type: raw
+    default: 0
+  gate_failures:
+    description:
+      - Nodes whose user health gate failed (name -> reason); they are not rebuilt, they are put
+        in maintenance with the reason and count as failures.
+    type: dict
+    default: {}
+  post_gate:
+    description:
+      - The O(gate_failures) come from a health gate run after the rebuild - nodes already
+        recorded C(done) are marked failed too (put back in maintenance with the reason).
+    type: bool
+    default: false
+  timeout:
+    description: Seconds one node's rebuild may take.
+    type: int
+    default: 3600
+  poll_interval:
+    description: Seconds between two polls of the nodes in flight.
+    type: float
+    default: 0.5
+author:
+  - Spineleaf Baremetal Team (@spineleaf)
+'''
+
+EXAMPLES = r'''
+- name: Roll rack r02 to the new image, two nodes at a time, one failure tolerated
+  spineleaf.baremetal.ironic_rollout:
+    cloud: spineleaf-lab
+    rack: r02
+    nodes: [r02-n01, r02-n02, r02-n03, r02-n04]
+    rollout_id: base-1.1
+    image: {source: http://images.lab.invalid/spineleaf-base-1.1.qcow2}
+    max_unavailable: 2
+    failure_budget: 1
+'''
+
+RETURN = r'''
+nodes:
+  description: One entry per node, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Node name.
+      type: str
+    action:
+      description: What happened (in check mode, what would).
+      type: str
+      choices: [upgraded, unchanged, done, failed, skipped]
+    msg:
+      description: Why it failed or was skipped, or a note.
+      type: str
+    last_error:
+      description: Ironic's C(last_error) when the rebuild failed.
+      type: str
+    duration:
+      description: Seconds the node took.
+      type: float
+    node:
+      description: The node as read at the start (C(provision_state), C(maintenance), C(power_state), C(fault), C(extra), C(properties), ...), for health gates.
+      type: dict
+stopped:
+  description: Whether the rack stopped (failures past the budget, or no slot left).
+  returned: always
+  type: bool
+verdict:
+  description: The rack's budget verdict C({rack, failed, total, budget, stopped, msg}).
+  returned: always
+  type: dict
+summary:
+  description: Nodes per action.
+  returned: always
+  type: dict
+api_writes:
+  description: Write calls made to Ironic.
+  returned: always
+  type: int
+elapsed:
+  description: Seconds the task took.
+  returned: always
+  type: float
+'''
+
+import fcntl
+import hashlib
+import os
+import tempfile
+import time
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
+
+IMAGE_SPEC = dict(source=dict(type='str', required=True), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
+                  os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),
+                  ramdisk=dict(type='str'))
+# What the role's health gates may read of each node (as it was at the start of the task).
+NODE_VIEW = ('provision_state', 'maintenance', 'maintenance_reason', 'power_state', 'fault', 'extra', 'properties',
+             'provision_updated_at')
+CHECK_ACTION = dict(upgrade='upgraded', finish='upgraded', repair='done', done='done', unchanged='unchanged', fail='failed')
+
+
+class IronicRolloutModule(BaremetalModule):
+    argument_spec = dict(
+        nodes=dict(type='list', elements='str', required=True),
+        rack=dict(type='str', default='-'),
+        rollout_id=dict(type='str', required=True),
+        image=dict(type='dict', required=True, options=IMAGE_SPEC),
+        max_unavailable=dict(type='int', default=1),
+        failure_budget=dict(type='raw', default=0),
+        gate_failures=dict(type='dict', default={}),
+        post_gate=dict(type='bool', default=False),
+        timeout=dict(type='int', default=3600),
+        poll_interval=dict(type='float', default=0.5),
+    )
+
+    def plan(self, nodes):
+        p = self.params
+        try:
+            ro.failure_budget(p['failure_budget'], len(p['nodes']))
+        except ValueError as exc:
+            raise BaremetalError('rack %s: %s' % (p['rack'], exc))
+        if p['max_unavailable'] < 1:
+            raise BaremetalError('rack %s: max_unavailable must be at least 1, got %s' % (p['rack'], p['max_unavailable']))
+        by_key = prov.index_nodes(nodes)
+        missing = [k for k in p['nodes'] if k not in by_key]
+        if missing:
+            raise BaremetalError('rack %s: node(s) not found in Ironic: %s' % (p['rack'], ', '.join(missing)))
+        image_info = prov.image_instance_info(p['image'])
+        items, seen = [], set()
+        for key in p['nodes']:
+            node = by_key[key]
+            if node['uuid'] in seen:
+                continue
+            seen.add(node['uuid'])
+            name = node.get('name') or node['uuid']
+            op, msg = ro.classify(node, p['rollout_id'], image_info)
+            gate = p['gate_failures'].get(name) or p['gate_failures'].get(node['uuid'])
+            if gate and (p['post_gate'] or op not in ('done', 'repair')):
+                op, msg = 'fail', 'node %s: health gate: %s' % (name, gate)
+            items.append(dict(name=name, uuid=node['uuid'], node=node, op=op, msg=msg,
+                              image=dict(before=(node.get('instance_info') or {}).get('image_source'),
+                                         after=image_info['image_source'])))
+        return image_info, items
+
+    def rack_lock(self):
+        """One rollout of a rack at a time on this control node. An ansible-playbook killed mid-rack
+        leaves its async job running; the re-run's call waits here until that job is finished, then
+        finds its nodes recorded done instead of rolling the rack twice at once."""
+        key = '%s|%s' % (self.conn.baremetal.get_endpoint(), self.params['rack'])
+        path = os.path.join(tempfile.gettempdir(), 'spineleaf-rollout-%s.lock' % hashlib.sha256(key.encode()).hexdigest()[:16])
+        handle = open(path, 'a')
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return handle
+
+    def run(self):
+        start = time.monotonic()
+        p = self.params
+        ironic = IronicAdapter(self.conn)
+        lock = None if self.check_mode else self.rack_lock()  # held until the module exits
+        image_info, items = self.plan(ironic.list_raw('nodes'))
+        if self.check_mode:
+            for rec in items:
+                rec.update(action=CHECK_ACTION[rec['op']], duration=0.0)
+            failed = sum(1 for r in items if r['action'] == 'failed')
+            stopped = ro.rack_budget(p['rack'], failed, len(items), p['failure_budget'])['stopped']
+        else:
+            runner = ro.RackRollout(ironic, p['rollout_id'], image_info, p['max_unavailable'], p['failure_budget'],
+                                    p['timeout'], p['poll_interval'], rack=p['rack'])
+            runner.run(items)
+            stopped = runner.stopped() or any(r['action'] == 'skipped' for r in items)
+        failed = sum(1 for r in items if r['action'] == 'failed')
+        verdict = ro.rack_budget(p['rack'], failed, len(items), p['failure_budget'])
+        verdict['stopped'] = stopped
+        if stopped and not verdict['msg'].startswith('rack %s stopped' % p['rack']):
+            verdict['msg'] = 'rack %s stopped: %d of %d nodes failed, all %d slots held by failed nodes in maintenance' % (
+                p['rack'], failed, len(items), p['max_unavailable'])
+        out = [dict(name=r['name'], uuid=r['uuid'], action=r['action'], msg=r.get('msg'),
+                    last_error=r.get('last_error'), duration=r.get('duration', 0.0), image=r['image'],
+                    node=dict((k, r['node'].get(k)) for k in NODE_VIEW)) for r in items]
+        summary = {}
+        for r in out:
+            summary[r['action']] = summary.get(r['action'], 0) + 1
+        result = dict(changed=any(r['action'] in ('upgraded', 'failed') for r in out) or ironic.writes > 0,
+                      nodes=out, stopped=stopped, verdict=verdict, summary=summary, api_writes=ironic.writes,
+                      elapsed=round(time.monotonic() - start, 3))
+        if self.diff_mode:
+            moved = [r for r in out if r['action'] == 'upgraded']
+            result['diff'] = dict(before=dict((r['name'], r['image']['before']) for r in moved),
+                                  after=dict((r['name'], r['image']['after']) for r in moved))
+        if lock is not None:
+            lock.close()
+        if failed or stopped:
+            self.fail_json(msg=verdict['msg'] + ''.join('; %s' % r['msg'] for r in out if r['action'] == 'failed'), **result)
+        self.exit_json(**result)
+
+
+def main():
+    IronicRolloutModule()()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,153 @@
+"""rolling_upgrade on the lab site: sliding window watched by an observer process, health gate
+failures within and past the budget, and resume after SIGKILL of ansible-playbook."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .lab import REPO, VENV_BIN
+
+SITE = ["r%02d-n%02d" % (r, n) for r in (1, 2, 3) for n in (1, 2, 3, 4)]
+HEALTH = os.path.join(REPO, "playbooks", "tasks", "rollout_health_lab.yml")
+
+
+def image(version):
+    return "http://images.lab.invalid/spineleaf-base-%s.qcow2" % version
+
+
+def _playbook(lab, playbook, extra_vars=None, args=(), popen=False, **popen_args):
+    cmd = [os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-i", "inventory/lab"] + list(args)
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    if popen:
+        return subprocess.Popen(cmd, cwd=REPO, env=lab.ansible_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                text=True, **popen_args)
+    return subprocess.run(cmd, cwd=REPO, env=lab.ansible_env(), capture_output=True, text=True, timeout=1800, check=False)
+
+
+def nodes(conn):
+    out = {}
+    for n in conn.baremetal.get("/nodes/detail", microversion="1.81").json()["nodes"]:
+        if n["name"] in SITE:
+            out[n["name"]] = n
+    return out
+
+
+def recap(stdout):
+    return dict((m.group(1), dict(changed=int(m.group(2)), failed=int(m.group(3))))
+                for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", stdout, re.M))
+
+
+@pytest.fixture(scope="module")
+def site(lab, conn):
+    """The lab site deployed (site.yml), healthy and out of maintenance."""
+    current = nodes(conn)
+    if len(current) < 12 or any(n["provision_state"] != "active" for n in current.values()):
+        proc = _playbook(lab, "playbooks/site.yml")
+        assert proc.returncode == 0, proc.stdout[-4000:]
+    return lab
+
+
+def _heal(conn):
+    for name, n in nodes(conn).items():
+        if n["maintenance"]:
+            conn.baremetal.unset_node_maintenance(name)
+        if "lab_unhealthy" in (n["extra"] or {}):
+            conn.baremetal.patch_node(name, [{"op": "remove", "path": "/extra/lab_unhealthy"}])
+
+
+def test_window_never_exceeds_max_unavailable(site, conn, tmp_path):
+    record = tmp_path / "observer.jsonl"
+    observer = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "observer.py"),
+                                 site.ironic_url, str(record)])
+    try:
+        # --check first: the plan, nothing moves
+        check = _playbook(site, "playbooks/rolling_upgrade.yml", {"rollout_image": image("2.0")}, ["--check"])
+        assert check.returncode == 0, check.stdout[-4000:]
+        assert "racks in order r01, r02, r03" in check.stdout
+        assert "rack r02: 4 node(s); r02-n01, r02-n02, r02-n03, r02-n04 to rebuild" in check.stdout
+        assert all(n["instance_info"]["image_source"] != image("2.0") for n in nodes(conn).values())
+        proc = _playbook(site, "playbooks/rolling_upgrade.yml", {"rollout_image": image("2.0")})
+    finally:
+        observer.terminate()
+        observer.wait(10)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    polls = [json.loads(line) for line in record.read_text().splitlines()]
+    assert len(polls) > 20
+    worst = dict((rack, max(len(p["down"].get(rack, [])) for p in polls)) for rack in ("r01", "r02", "r03"))
+    # max_unavailable 2 (the lab site's rollout): never more, and the window was used
+    assert worst == {"r01": 2, "r02": 2, "r03": 2}, worst
+    # racks one after another: never two racks out of service at once
+    assert all(len(p["down"]) <= 1 for p in polls)
+    for name, n in nodes(conn).items():
+        assert n["provision_state"] == "active" and not n["maintenance"], name
+        assert n["instance_info"]["image_source"] == image("2.0"), name
+    assert all(v == dict(changed=1, failed=0) for k, v in recap(proc.stdout).items() if k in SITE)
+
+
+def test_unhealthy_node_fails_alone_then_budget_zero_stops_the_site(site, conn):
+    _heal(conn)
+    before = nodes(conn)["r02-n03"]["instance_info"]["image_source"]
+    conn.baremetal.patch_node("r02-n03", [{"op": "add", "path": "/extra/lab_unhealthy", "value": True}])
+    proc = _playbook(site, "playbooks/rolling_upgrade.yml", {"rollout_image": image("2.1"), "rollout_health_tasks": HEALTH})
+    assert proc.returncode != 0
+    rc = recap(proc.stdout)
+    assert [h for h in SITE if rc[h]["failed"]] == ["r02-n03"], rc
+    state = nodes(conn)
+    bad = state["r02-n03"]
+    assert bad["maintenance"] and "spineleaf rollout spineleaf-base-2.1.qcow2" in bad["maintenance_reason"]
+    assert "unhealthy" in bad["maintenance_reason"] and bad["instance_info"]["image_source"] == before
+    assert all(state[h]["instance_info"]["image_source"] == image("2.1") and not state[h]["maintenance"]
+               for h in SITE if h != "r02-n03")
+
+    # Budget 0: the first failure stops rack r01, and r02 / r03 never start.
+    _heal(conn)
+    conn.baremetal.patch_node("r01-n02", [{"op": "add", "path": "/extra/lab_unhealthy", "value": True}])
+    strict = {"rollout_image": image("2.2"), "rollout_health_tasks": HEALTH,
+              "rollout": {"rack_order": ["r01", "r02", "r03"], "max_unavailable": 2, "failure_budget": 0}}
+    proc = _playbook(site, "playbooks/rolling_upgrade.yml", strict)
+    assert proc.returncode != 0
+    assert "rack r01 stopped: 1 of 4 nodes failed (budget 0)" in proc.stdout
+    assert "rack r03 not started: rack r01 stopped" in proc.stdout
+    rc = recap(proc.stdout)
+    assert all(rc[h]["failed"] == 1 for h in SITE), rc
+    state = nodes(conn)
+    assert all(state[h]["instance_info"]["image_source"] == image("2.1") for h in SITE if h != "r02-n03")
+    assert state["r01-n02"]["maintenance"]
+    _heal(conn)
+
+
+def test_sigkill_mid_rack_then_resume(site, conn):
+    _heal(conn)
+    new = image("3.0")
+    args = {"rollout_image": new, "rollout": {"rack_order": ["r01", "r02", "r03"], "max_unavailable": 1, "failure_budget": 0}}
+    proc = _playbook(site, "playbooks/rolling_upgrade.yml", args, popen=True, start_new_session=True)
+    done_before = {}
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline:
+            state = nodes(conn)
+            done = [h for h in SITE if ((state[h]["extra"] or {}).get("spineleaf_rollout") or {}).get("state") == "done"
+                    and state[h]["extra"]["spineleaf_rollout"]["id"] == "spineleaf-base-3.0.qcow2"]
+            if len(done) >= 2:
+                done_before = dict((h, state[h]["provision_updated_at"]) for h in done)
+                break
+            assert proc.poll() is None, "ansible-playbook ended before two nodes were done"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    assert done_before, "no node finished within 600 s"
+    again = _playbook(site, "playbooks/rolling_upgrade.yml", args)
+    assert again.returncode == 0, again.stdout[-6000:]
+    state = nodes(conn)
+    for h in SITE:
+        assert state[h]["provision_state"] == "active" and not state[h]["maintenance"], h
+        assert state[h]["instance_info"]["image_source"] == new, h
+    for h, stamp in done_before.items():
+        assert state[h]["provision_updated_at"] == stamp, "%s was rebuilt again" % h
