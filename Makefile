@@ -58,7 +58,8 @@ test-unit: venv
 	$(BIN)/python -m pytest -q tests/unit
 
 test-integration: venv
-	$(BIN)/python -m pytest -q tests/integration
+	# two workers, each with a lab of its own (tests/integration/conftest.py); a module stays on one worker
+	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} --dist loadfile tests/integration
 
 test-sanity: venv
 	PYTHON=$(CURDIR)/$(BIN)/python bash tests/sanity/run.sh

@@ -83,7 +83,8 @@ def test_window_never_exceeds_max_unavailable(site, conn, tmp_path):
     # max_unavailable 2 (the lab site's rollout): never more, and the window was used
     assert worst == {"r01": 2, "r02": 2, "r03": 2}, worst
     # racks one after another: never two racks out of service at once
-    assert all(len(p["down"]) <= 1 for p in polls)
+    # (nodes of other tests sharing the lab are not the site's: only its racks count)
+    assert all(len(set(p["down"]) & {"r01", "r02", "r03"}) <= 1 for p in polls)
     for name, n in nodes(conn).items():
         assert n["provision_state"] == "active" and not n["maintenance"], name
         assert n["instance_info"]["image_source"] == image("2.0"), name

@@ -217,7 +217,7 @@ def test_ironic_plugin_cache_serves_without_the_api(lab, tmp_path):
     cache_dir = tmp_path / "cache"
     config = _ironic_config(tmp_path, cache=True, cache_plugin="ansible.builtin.jsonfile",
                             cache_connection=str(cache_dir), cache_timeout=600,
-                            node_filters={"provision_state": "manageable"})
+                            node_filters={"provision_state": "active"})  # site.yml deploys the lab site
     first = listed(config, lab=lab)
     assert "r01-n01" in first["_meta"]["hostvars"]
     cached = "".join(open(os.path.join(cache_dir, f)).read() for f in os.listdir(cache_dir))
