@@ -297,6 +297,15 @@ class IronicAdapter:
         return done
 
 
+    # ---- conductors
+    def list_conductors(self):
+        """The conductors Ironic knows (``GET /v1/conductors``, API 1.49), as plain dicts
+        ``{hostname, conductor_group, alive}``; ``conductor_group`` is ``""`` for the default group."""
+        return [dict(hostname=c.get('hostname'), conductor_group=c.get('conductor_group') or '',
+                     alive=bool(c.get('alive')))
+                for c in self.list_raw('conductors', fields=['hostname', 'conductor_group', 'alive'])]
+
+
 class AdaptiveGate:
     """A concurrency limit that starts at 2 (a single-writer database, like the lab's sqlite,
     answers more parallel writers mostly with "database is locked"), grows by one per ``limit``
