@@ -47,7 +47,7 @@ options:
     default: '1.81'
   rack_conductor_groups:
     description:
-      - Conductor groups the site pins racks to, as C(rack: group) (the site model's
+      - Conductor groups the site pins racks to, mapping each rack to its group (the site model's
         C(rack_conductor_group) per rack). Each group needs a live conductor in
         C(GET /v1/conductors); a rack whose group has none is a problem naming the rack and the group.
       - Empty (the default) checks no conductor groups and makes no conductors call.
