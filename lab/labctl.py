@@ -365,8 +365,8 @@ def _postgres(action):
     proc = subprocess.run([os.path.join(IRONIC_VENV, "bin", "python"), os.path.join(LAB_SRC, "lab_postgres.py"),
                            action, _pgdata()], capture_output=True, text=True, check=False)
     if proc.returncode:
-        sys.exit("lab: PostgreSQL %s failed:\n%s%s\n%s" % (action, proc.stdout, proc.stderr,
-                                                         _tail(os.path.join(_pgdata(), "log"))))
+        sys.exit("lab: PostgreSQL %s failed:\n%s%s\n%s" % (
+            action, proc.stdout, proc.stderr, _tail(os.path.join(_pgdata(), "log"))))
     return proc.stdout
 
 
@@ -383,7 +383,7 @@ def _production_conf(d, name, socket_dir, **sections):
     """The default profile's Ironic configuration, turned into the production one for process
     ``name``: PostgreSQL, JSON-RPC on loopback, plus ``sections`` ({section: {option: value}})."""
     import configparser
-    _, base = _ironic_conf()
+    base = _ironic_conf()[1]
     conf = configparser.ConfigParser(interpolation=None)
     conf.optionxform = str
     conf.read(base)

@@ -296,7 +296,6 @@ class IronicAdapter:
                             interval=poll, max_interval=max_poll)
         return done
 
-
     # ---- conductors
     def list_conductors(self):
         """The conductors Ironic knows (``GET /v1/conductors``, API 1.49), as plain dicts

@@ -68,7 +68,8 @@ def test_status_shows_every_process_and_the_conductor_groups(prod_lab):
     assert groups == [("group-a", "127.0.0.1:%d" % prod_lab.json_rpc_ports[0]),
                       ("group-b", "127.0.0.1:%d" % prod_lab.json_rpc_ports[1])]
     # Two API worker processes listen on the one port (SO_REUSEPORT), beside the master.
-    children = subprocess.run(["pgrep", "-g", str(status["ironic"]["pid"])], capture_output=True, text=True).stdout.split()
+    children = subprocess.run(["pgrep", "-g", str(status["ironic"]["pid"])], capture_output=True, text=True,
+                              check=True).stdout.split()
     assert len(children) == 3, children
 
 
