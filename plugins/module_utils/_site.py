@@ -124,11 +124,17 @@ def conductor_group_errors(rack_groups, conductors, label='rack %s'):
     ``rack_groups``: ``{rack: group}`` (see rack_conductor_groups); ``conductors``: what
     ``GET /v1/conductors`` lists (dicts with ``hostname``, ``conductor_group``, ``alive``);
     ``label``: how a message names a key (``'rack %s'``; ironic_nodes names nodes)."""
-    served = {}
+    served, dead = {}, []
     for conductor in conductors:
+        group = conductor.get('conductor_group') or ''
         if conductor.get('alive', True):
-            served.setdefault(conductor.get('conductor_group') or '', []).append(conductor.get('hostname'))
+            served.setdefault(group, []).append(conductor.get('hostname'))
+        else:
+            dead.append('%s (%r)' % (conductor.get('hostname'), group))
     offered = ', '.join(sorted('%r' % g for g in served)) or 'none'
+    if dead:
+        # A conductor that missed its heartbeats is one Ironic maps no node to: say which.
+        offered += '; registered but not alive: %s' % ', '.join(sorted(dead))
     errors = []
     for rack, group in sorted(rack_groups.items()):
         if group not in served:

@@ -9,11 +9,13 @@ NODE = {"name": "cg-r07-n01", "driver": "fake-hardware", "conductor_group": "gro
 def test_preflight_names_the_rack_and_group_no_conductor_serves(lab):
     res, r = run_module(lab, "spineleaf.baremetal.preflight", {
         "services": ["baremetal"], "required_drivers": ["fake-hardware"],
-        "rack_conductor_groups": {"r07": "group-a", "r08": ""}})
+        "rack_conductor_groups": {"r07": "group-a"}})
     assert r["failed"]
-    assert "rack r07: conductor group 'group-a' is served by no live conductor (groups served: '')" in r["msg"]
-    assert "r08" not in r["msg"]  # the default group is served by the all-in-one conductor
-    assert r["baremetal"]["conductors"][0]["conductor_group"] == "" and r["baremetal"]["conductors"][0]["alive"]
+    assert "rack r07: conductor group 'group-a' is served by no live conductor (groups served: " in r["msg"]
+    assert "conductor_group = group-a" in r["msg"]
+    # The all-in-one's one conductor, in the default group. (Its `alive` turns false about 60 s
+    # after start: the all-in-one's heartbeat does not refresh it; separate conductors do.)
+    assert [(c["hostname"], c["conductor_group"]) for c in r["baremetal"]["conductors"]] == [("spineleaf-lab", "")]
 
 
 def test_preflight_without_groups_makes_no_conductors_call(lab):

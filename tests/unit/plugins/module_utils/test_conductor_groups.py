@@ -72,7 +72,7 @@ def test_a_group_without_live_conductor_names_rack_and_group():
     errors = conductor_group_errors({"r01": "group-a", "r07": "group-c", "r09": "group-x"}, CONDUCTORS)
     assert len(errors) == 2
     assert errors[0].startswith("rack r07: conductor group 'group-c' is served by no live conductor")
-    assert "groups served: 'group-a', 'group-b'" in errors[0]
+    assert "groups served: 'group-a', 'group-b'; registered but not alive: old ('group-c')" in errors[0]
     assert errors[1].startswith("rack r09: conductor group 'group-x'")
 
 
