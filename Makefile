@@ -15,7 +15,7 @@ export OS_CLOUD ?= spineleaf-lab
 help:
 	@echo "make demo        - set up everything, start the lab, run playbooks/site.yml against it"
 	@echo "make test        - the whole suite: unit, integration (own lab), ansible-test sanity, ansible-lint"
-	@echo "make lab-up | lab-down | lab-status | lab-reset"
+	@echo "make lab-up | lab-down | lab-status | lab-reset  (LAB_PROFILE=production: PostgreSQL, 2 API workers, 2 conductor groups)"
 	@echo "make bench       - benchmarks against the lab (not part of make test)"
 
 $(BIN)/.installed: requirements-dev.txt

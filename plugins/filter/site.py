@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_spec as _node_spec
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_traits as _node_traits
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import rack_conductor_groups as _rack_conductor_groups
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors as _site_errors
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name as _trait_name
 
@@ -45,7 +46,13 @@ def node_traits(hostvars, rack=True, role=True):
         raise AnsibleFilterError('node_traits: node %s: %s' % (hostvars.get('inventory_hostname'), exc))
 
 
+def rack_conductor_groups(nodes):
+    if not isinstance(nodes, list):
+        raise AnsibleFilterError('rack_conductor_groups: expected a list of node hostvars, got %s' % type(nodes).__name__)
+    return _rack_conductor_groups([dict(n) for n in nodes])
+
+
 class FilterModule:
     def filters(self):
         return {'site_errors': site_errors, 'trait_name': trait_name, 'enroll_node': enroll_node,
-                'node_traits': node_traits}
+                'node_traits': node_traits, 'rack_conductor_groups': rack_conductor_groups}

@@ -340,6 +340,13 @@ class IronicAdapter:
         wanted = set(node_ids)
         return dict((n['uuid'], n) for n in self.list_raw('nodes', fields=list(self.PROVISION_FIELDS))
                     if n['uuid'] in wanted)
+    # ---- conductors
+    def list_conductors(self):
+        """The conductors Ironic knows (``GET /v1/conductors``, API 1.49), as plain dicts
+        ``{hostname, conductor_group, alive}``; ``conductor_group`` is ``""`` for the default group."""
+        return [dict(hostname=c.get('hostname'), conductor_group=c.get('conductor_group') or '',
+                     alive=bool(c.get('alive')))
+                for c in self.list_raw('conductors', fields=['hostname', 'conductor_group', 'alive'])]
 
 
 class AdaptiveGate:

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac, rack_index
 
@@ -21,6 +23,9 @@ def _leaf_errors(where, leaf, rack, leaf_switches):
     if rack and leaf_rack is not None and str(leaf_rack) != str(rack):
         return ['%s: leaf %s is in rack %s, the node is in rack %s' % (where, leaf, leaf_rack, rack)]
     return []
+# Ironic's conductor group names: letters, digits, "_", "-", "." (at most 255). Ironic stores them
+# lowercased, so an upper-case name would never compare equal again (no idempotence): refuse it.
+CONDUCTOR_GROUP_RE = re.compile(r'^[a-z0-9_.-]{1,255}$')
 
 
 def site_errors(nodes):
@@ -56,6 +61,7 @@ def site_errors(nodes):
                 if other != rack:
                     errors.append('rack_index %d is used by racks %s and %s: each rack needs its own'
                                   % (idx, other, rack))
+        errors.extend(_conductor_group_name_errors(node, where))
         if not node.get('bmc_address'):
             errors.append('%s: bmc_address is missing' % where)
         nics = node.get('nics') or []
@@ -92,6 +98,62 @@ def site_errors(nodes):
                     errors.append('%s bond %s: member %r is not one of its nics' % (where, bond.get('name'), member))
             if len(members) < 2:
                 errors.append('%s bond %s: a bond needs at least two members' % (where, bond.get('name')))
+    return errors
+
+
+def _conductor_group_name_errors(node, where):
+    errors = []
+    for key, owner in (('rack_conductor_group', 'rack %s' % node.get('rack')), ('conductor_group', where)):
+        group = node.get(key)
+        if group is not None and not CONDUCTOR_GROUP_RE.match(str(group)):
+            errors.append('%s: %s %r is not a conductor group name (lower-case letters, digits, "_", "-", '
+                          '"."; Ironic stores it lowercased)' % (owner, key, group))
+    return errors
+
+
+def node_conductor_group(hv):
+    """The conductor group a node is pinned to: its own ``conductor_group``, else its rack's
+    ``rack_conductor_group``, else None (Ironic's default group, ``""``, is not written)."""
+    return hv.get('conductor_group') or hv.get('rack_conductor_group') or None
+
+
+def rack_conductor_groups(nodes):
+    """``{rack: conductor group}`` of the racks that pin their nodes to a conductor group (from a
+    list of node hostvars dicts); a node's own ``conductor_group`` counts as its rack's too, keyed
+    ``<rack> (node <name>)`` so a message can name it."""
+    out = {}
+    for node in nodes:
+        rack = node.get('rack')
+        if node.get('rack_conductor_group'):
+            out[str(rack)] = node['rack_conductor_group']
+        if node.get('conductor_group') and node.get('conductor_group') != node.get('rack_conductor_group'):
+            out['%s (node %s)' % (rack, node.get('inventory_hostname') or node.get('name'))] = node['conductor_group']
+    return out
+
+
+def conductor_group_errors(rack_groups, conductors, label='rack %s'):
+    """One message per rack whose conductor group no live conductor serves.
+
+    ``rack_groups``: ``{rack: group}`` (see rack_conductor_groups); ``conductors``: what
+    ``GET /v1/conductors`` lists (dicts with ``hostname``, ``conductor_group``, ``alive``);
+    ``label``: how a message names a key (``'rack %s'``; ironic_nodes names nodes)."""
+    served, dead = {}, []
+    for conductor in conductors:
+        group = conductor.get('conductor_group') or ''
+        if conductor.get('alive', True):
+            served.setdefault(group, []).append(conductor.get('hostname'))
+        else:
+            dead.append('%s (%r)' % (conductor.get('hostname'), group))
+    offered = ', '.join(sorted('%r' % g for g in served)) or 'none'
+    if dead:
+        # A conductor that missed its heartbeats is one Ironic maps no node to: say which.
+        offered += '; registered but not alive: %s' % ', '.join(sorted(dead))
+    errors = []
+    for rack, group in sorted(rack_groups.items()):
+        if group not in served:
+            errors.append('%s: conductor group %r is served by no live conductor (groups served: %s): '
+                          'start an ironic-conductor with [conductor] conductor_group = %s or fix '
+                          'rack_conductor_group' % (label % rack, group, offered, group))
     return errors
 
 
@@ -176,9 +238,10 @@ def node_spec(hv):
         spec['resource_class'] = resource_class
     if hv.get('properties'):
         spec['properties'] = dict(hv['properties'])
-    for key in ('conductor_group', 'owner'):
-        if hv.get(key):
-            spec[key] = hv[key]
+    if node_conductor_group(hv):
+        spec['conductor_group'] = node_conductor_group(hv)
+    if hv.get('owner'):
+        spec['owner'] = hv['owner']
     for key, value in (hv.get('bmc_interfaces') or {}).items():
         spec[key] = value
     return spec

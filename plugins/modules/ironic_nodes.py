@@ -64,7 +64,10 @@ options:
         type: list
         elements: str
       conductor_group:
-        description: Conductor group of the node.
+        description:
+          - Conductor group of the node (lower case; the site model's C(rack_conductor_group)).
+          - A live conductor must serve it (C(GET /v1/conductors), one call when any node sets a
+            group); otherwise the module fails before any write, naming the node, its rack and the group.
         type: str
       owner:
         description: Project that owns the node.
@@ -307,6 +310,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import B
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._enroll import (
     INTERFACES, plan_delete, plan_node, secret_values, state_actions, validate)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import conductor_group_errors
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 
 _INTERFACE_SPEC = {name: dict(type='str') for name in INTERFACES}
@@ -474,6 +478,22 @@ class IronicNodesModule(BaremetalModule):
                     if error:
                         results[plan.name].update(action='failed', error='node %s: %s' % (plan.name, error))
 
+    def _conductor_group_errors(self, specs):
+        """Nodes pinned to a conductor group no live conductor serves: Ironic would refuse to
+        create them (No valid host) or strand them, so refuse the whole request before any write.
+        One conductors call, only when a node names a group."""
+        if self.params['state'] != 'present':
+            return []
+        wanted = {}
+        for spec in specs:
+            if spec.get('conductor_group') and spec.get('name'):
+                rack = (spec.get('extra') or {}).get('rack')
+                where = '%s (rack %s)' % (spec['name'], rack) if rack else spec['name']
+                wanted[where] = spec['conductor_group']
+        if not wanted:
+            return []
+        return conductor_group_errors(wanted, self.ironic.list_conductors(), label='node %s')
+
     # ------------------------------------------------------------ main
     def run(self):
         p = self.params
@@ -490,6 +510,7 @@ class IronicNodesModule(BaremetalModule):
         pgs = [dict(g, properties=g.get('properties') or {}) for g in self.ironic.list_raw('portgroups')]
 
         errors = validate(specs, nodes, ports, pgs, state=p['state'], force=p['force'])
+        errors.extend(self._conductor_group_errors(specs))
         if errors:
             raise BaremetalError('invalid request, nothing was changed: ' + '; '.join(errors))
 

@@ -45,6 +45,14 @@ options:
         collection's modules need (node inventory, 1.81).
     type: str
     default: '1.81'
+  rack_conductor_groups:
+    description:
+      - Conductor groups the site pins racks to, mapping each rack to its group (the site model's
+        C(rack_conductor_group) per rack). Each group needs a live conductor in
+        C(GET /v1/conductors); a rack whose group has none is a problem naming the rack and the group.
+      - Empty (the default) checks no conductor groups and makes no conductors call.
+    type: dict
+    default: {}
 author:
   - Spineleaf Baremetal Team (@spineleaf)
 '''
@@ -54,6 +62,15 @@ EXAMPLES = r'''
   spineleaf.baremetal.preflight:
     cloud: spineleaf-lab
     required_drivers: [fake-hardware]
+
+- name: Racks pinned to conductor groups must have a conductor serving them
+  spineleaf.baremetal.preflight:
+    cloud: spineleaf-lab
+    services: [baremetal]
+    required_drivers: [fake-hardware]
+    rack_conductor_groups:
+      r01: group-a
+      r02: group-b
 
 - name: Only Ironic, for a site whose networks are managed elsewhere
   spineleaf.baremetal.preflight:
@@ -80,6 +97,12 @@ baremetal:
       type: list
       elements: str
       sample: [fake-hardware]
+    conductors:
+      description: The conductors Ironic lists, when O(rack_conductor_groups) is set.
+      type: list
+      elements: dict
+      returned: when O(rack_conductor_groups) is not empty
+      sample: [{hostname: 127.0.0.1:8089, conductor_group: group-a, alive: true}]
 network:
   description: What the Network API reported.
   returned: when C(network) is checked
@@ -106,6 +129,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
     BaremetalModule, describe_sdk_error)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import MICROVERSION, IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import conductor_group_errors
 
 
 def _version_tuple(text):
@@ -120,6 +144,7 @@ class PreflightModule(BaremetalModule):
         required_drivers=dict(type='list', elements='str', default=[]),
         required_network_extensions=dict(type='list', elements='str', default=['segment']),
         min_baremetal_microversion=dict(type='str', default=MICROVERSION),
+        rack_conductor_groups=dict(type='dict', default={}),
     )
 
     def check_baremetal(self, problems):
@@ -139,7 +164,20 @@ class PreflightModule(BaremetalModule):
             if name not in drivers:
                 problems.append('Ironic hardware type %r is not enabled (enabled: %s): add it to '
                                 'enabled_hardware_types' % (name, ', '.join(drivers) or 'none'))
-        return dict(endpoint=info['endpoint'], max_microversion=max_text, drivers=drivers)
+        out = dict(endpoint=info['endpoint'], max_microversion=max_text, drivers=drivers)
+        if self.params['rack_conductor_groups']:
+            out['conductors'] = self.check_conductor_groups(ironic, problems)
+        return out
+
+    def check_conductor_groups(self, ironic, problems):
+        try:
+            conductors = ironic.list_conductors()
+        except Exception as exc:
+            problems.append('Bare Metal API: listing conductors: %s' % describe_sdk_error(exc))
+            return None
+        rack_groups = dict((str(k), str(v)) for k, v in self.params['rack_conductor_groups'].items())
+        problems.extend(conductor_group_errors(rack_groups, conductors))
+        return conductors
 
     def check_network(self, problems):
         neutron = Neutron(self.conn)
