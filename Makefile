@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export OS_CLIENT_CONFIG_FILE ?= $(LAB_STATE_DIR)/clouds.yaml
 export OS_CLOUD ?= spineleaf-lab
 
-.PHONY: chromium help venv demo test test-unit test-integration test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
+.PHONY: awx-collection ee-context chromium help venv demo test test-unit test-integration test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
 
 help:
 	@echo "make demo        - set up everything, start the lab, run playbooks/site.yml against it"
@@ -27,7 +27,20 @@ $(BIN)/.installed: requirements-dev.txt
 	mkdir -p .collections/ansible_collections/spineleaf
 	ln -sfn ../../.. .collections/ansible_collections/spineleaf/baremetal
 
-venv: $(BIN)/.installed .collections/ansible_collections/spineleaf/baremetal
+# awx.awx (for playbooks/awx_configure.yml) taken out of the `ansible` 12.x package from the index,
+# not all of `ansible` installed into the venv; collections/ is gitignored. ansible.cfg and
+# ansible-lint find it through collections_path.
+AWX_COLLECTION := collections/ansible_collections/awx/awx
+$(AWX_COLLECTION)/MANIFEST.json: | $(BIN)/.installed
+	rm -rf .lab/ansible-dl && mkdir -p .lab/ansible-dl collections/ansible_collections/awx
+	$(BIN)/pip download -q --disable-pip-version-check --no-deps --dest .lab/ansible-dl 'ansible==12.*'
+	cd .lab/ansible-dl && $(CURDIR)/$(BIN)/python -m zipfile -e ansible-*.whl unpacked
+	rm -rf $(AWX_COLLECTION) && cp -r .lab/ansible-dl/unpacked/ansible_collections/awx/awx $(AWX_COLLECTION)
+	rm -rf .lab/ansible-dl
+
+awx-collection: $(AWX_COLLECTION)/MANIFEST.json
+
+venv: $(BIN)/.installed .collections/ansible_collections/spineleaf/baremetal awx-collection
 
 # LAB_SITE=<inventory dir> make lab-up: the lab ramdisk answers for the nodes of that inventory.
 lab-up:
@@ -73,6 +86,11 @@ bench: venv
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .lab/build
+
+# Build context for the execution environment (execution-environment.yml); building the image
+# itself needs podman or docker: ansible-builder build -c .lab/ee/context -t spineleaf-baremetal-ee
+ee-context: build
+	$(BIN)/ansible-builder create -f execution-environment.yml -c .lab/ee/context --output-filename Containerfile
 
 clean:
 	rm -rf .lab/build tests/output .pytest_cache
