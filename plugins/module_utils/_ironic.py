@@ -340,6 +340,7 @@ class IronicAdapter:
         wanted = set(node_ids)
         return dict((n['uuid'], n) for n in self.list_raw('nodes', fields=list(self.PROVISION_FIELDS))
                     if n['uuid'] in wanted)
+
     # ---- conductors
     def list_conductors(self):
         """The conductors Ironic knows (``GET /v1/conductors``, API 1.49), as plain dicts

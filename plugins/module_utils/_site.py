@@ -23,6 +23,8 @@ def _leaf_errors(where, leaf, rack, leaf_switches):
     if rack and leaf_rack is not None and str(leaf_rack) != str(rack):
         return ['%s: leaf %s is in rack %s, the node is in rack %s' % (where, leaf, leaf_rack, rack)]
     return []
+
+
 # Ironic's conductor group names: letters, digits, "_", "-", "." (at most 255). Ironic stores them
 # lowercased, so an upper-case name would never compare equal again (no idempotence): refuse it.
 CONDUCTOR_GROUP_RE = re.compile(r'^[a-z0-9_.-]{1,255}$')
