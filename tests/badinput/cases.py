@@ -54,7 +54,6 @@ def net(*segments, name="bi-net"):
     return {"name": name, "segments": list(segments)}
 
 
-
 CASES = [
     # ---------------------------------------------------------------- ironic_nodes: MACs
     ("nodes_mac_malformed", NODES, {"nodes": [node("bi-m1", ports=[port("52:54:00:zz:00:01")])]},
@@ -155,8 +154,8 @@ CASES = [
     ("net_pool_outside", NET, net(seg("bi-s14", 114, subnets=[sub(
         "bi-s14-a", "10.65.0.0/24", allocation_pools=[{"start": "10.65.1.10", "end": "10.65.1.20"}])])),
      [r"subnet bi-s14-a \(segment bi-s14\): allocation pool 10.65.1.10-10.65.1.20 is outside cidr"]),
-    ("net_dns_garbage", NET, net(seg("bi-s15", 115, subnets=[sub("bi-s15-a", "10.66.0.0/24",
-                                                                    dns_nameservers=["dns.example"])])),
+    ("net_dns_garbage", NET, net(seg("bi-s15", 115, subnets=[
+        sub("bi-s15-a", "10.66.0.0/24", dns_nameservers=["dns.example"])])),
      [r"bi-s15-a", r"dns_nameservers", r"dns.example"]),
     ("net_route_nexthop_outside", NET, net(seg("bi-s16", 116, subnets=[sub(
         "bi-s16-a", "10.67.0.0/24", host_routes=[{"destination": "10.0.0.0/8", "nexthop": "10.68.0.1"}])])),
@@ -166,8 +165,8 @@ CASES = [
     ("net_subnet_name_twice", NET, net(seg("bi-s18", 119, subnets=[sub("bi-dup", "10.69.0.0/24")]),
                                        seg("bi-s19", 120, subnets=[sub("bi-dup", "10.69.1.0/24")])),
      [r"subnet bi-dup \(segment bi-s19\): duplicate subnet name"]),
-    ("net_ip_version_mismatch", NET, net(seg("bi-s20", 121, subnets=[sub("bi-s20-a", "10.70.0.0/24",
-                                                                            ip_version=6)])),
+    ("net_ip_version_mismatch", NET, net(seg("bi-s20", 121, subnets=[
+        sub("bi-s20-a", "10.70.0.0/24", ip_version=6)])),
      [r"bi-s20-a", r"ip_version"]),
     ("net_flat_with_vlan", NET, net(seg("bi-s21", 122, network_type="flat")),
      [r"bi-s21", r"segmentation_id", r"flat"]),
@@ -175,8 +174,8 @@ CASES = [
      [r"physical_network", r"segments"]),
     ("net_vlan_string", NET, net(seg("bi-s23", "one hundred")), [r"segmentation_id", r"int"]),
     # ---------------------------------------------------------------- ironic_traits
-    ("traits_broken_jmespath", TRAITS, {"rules": [{"name": "big", "when": "properties.memory_mb >",
-                                                    "traits_add": ["CUSTOM_BIG"]}]},
+    ("traits_broken_jmespath", TRAITS, {"rules": [
+        {"name": "big", "when": "properties.memory_mb >", "traits_add": ["CUSTOM_BIG"]}]},
      [r"rule 'big', when: invalid JMESPath"]),
     ("traits_bad_trait_add", TRAITS, {"rules": [{"name": "lower", "when": "`true`", "traits_add": ["custom_x"]}]},
      [r"rule 'lower', traits_add: trait 'custom_x'"]),
