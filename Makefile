@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export OS_CLIENT_CONFIG_FILE ?= $(LAB_STATE_DIR)/clouds.yaml
 export OS_CLOUD ?= spineleaf-lab
 
-.PHONY: awx-collection ee-context chromium help venv demo test test-unit test-integration test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
+.PHONY: awx-collection ee-context chromium help venv demo test test-unit test-integration test-badinput test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
 
 help:
 	@echo "make demo        - set up everything, start the lab, run playbooks/site.yml against it"
@@ -60,7 +60,7 @@ demo: venv lab-up
 
 test: venv chromium
 	$(LAB) install
-	$(MAKE) --no-print-directory test-unit test-integration test-sanity lint
+	$(MAKE) --no-print-directory test-unit test-integration test-badinput test-sanity lint
 
 # The topology picture test renders in a real headless browser (Debian package chromium).
 chromium:
@@ -73,6 +73,10 @@ test-unit: venv
 test-integration: venv
 	# two workers, each with a lab of its own (tests/integration/conftest.py); a module stays on one worker
 	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} --dist loadfile tests/integration
+
+# Bad-input corpus (#14): its own seeded lab on TEST_*_PORT + 300 (BADINPUT_*_PORT to move it).
+test-badinput: venv
+	$(BIN)/python -m pytest -q tests/badinput
 
 test-sanity: venv
 	PYTHON=$(CURDIR)/$(BIN)/python bash tests/sanity/run.sh

@@ -13,8 +13,10 @@ with a message that names the object and the likely fix.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 import traceback
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -48,6 +50,33 @@ AUTH_ARGUMENT_SPEC = dict(
     client_key=dict(type='path', no_log=False, aliases=['key']),
     api_timeout=dict(type='int'),
 )
+
+
+# Every request has a deadline: a hung API must fail the task, never hang it (the api_timeout
+# option overrides it).
+DEFAULT_API_TIMEOUT = 60
+
+
+def is_loopback_host(host):
+    """True for localhost and loopback addresses (where plain http:// is harmless)."""
+    if not host or host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_endpoints(config):
+    """The ``http://`` URLs to non-loopback hosts in an SDK cloud config dict (``auth.auth_url``,
+    ``*_endpoint_override``): credentials and node secrets would cross the network in clear."""
+    urls = []
+    auth = config.get('auth') if isinstance(config.get('auth'), dict) else {}
+    candidates = [auth.get('auth_url')] + [v for k, v in sorted(config.items()) if k.endswith('endpoint_override')]
+    for url in candidates:
+        if isinstance(url, str) and url.lower().startswith('http://') and not is_loopback_host(urlsplit(url).hostname):
+            urls.append(url)
+    return urls
 
 
 class BaremetalError(Exception):
@@ -183,6 +212,7 @@ class BaremetalModule:
         # SDK's own retry loop (5 x 2 s) would hide real conflicts and slow everything.
         kwargs.setdefault('baremetal_status_code_retries', 0)
         kwargs.setdefault('app_name', 'spineleaf.baremetal')
+        kwargs.setdefault('api_timeout', DEFAULT_API_TIMEOUT)
         return kwargs
 
     @property
@@ -192,6 +222,9 @@ class BaremetalModule:
                 self._conn = openstack.connect(**self.connection_kwargs())
             except Exception as exc:  # SDK config errors come in several types
                 self.fail_json(msg='cannot open an OpenStack connection: %s' % describe_sdk_error(exc))
+            for url in plain_http_endpoints(getattr(self._conn.config, 'config', None) or {}):
+                self.warn('endpoint %s is plain http:// on a non-loopback host: tokens and BMC credentials '
+                          'cross the network unencrypted; use https://' % url)
         return self._conn
 
     # ------------------------------------------------------------ reporting

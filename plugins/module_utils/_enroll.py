@@ -34,6 +34,9 @@ PORT_GROUP_FIELDS = ('address', 'mode', 'standalone_ports_supported')
 DEPLOYED_STATES = frozenset(['active', 'deploying', 'wait call-back', 'deploy wait', 'rescue',
                              'rescuing', 'rescue wait', 'servicing', 'service wait', 'adopting'])
 # States Ironic lets us delete from without maintenance mode.
+# Ironic node names: RFC 3986 unreserved characters, at most 255 (Ironic answers 400 otherwise,
+# after the other nodes of the batch were written).
+NODE_NAME_RE = re.compile(r'^[A-Za-z0-9._~-]{1,255}$')
 DELETABLE_STATES = frozenset(['enroll', 'manageable', 'available', 'adopt failed', 'clean failed',
                               'inspect failed'])
 
@@ -118,6 +121,9 @@ def validate(specs, nodes, ports, port_groups, state='present', force=False):
             errors.append('nodes[%d]: name is required' % i)
             continue
         where = 'node %s' % name
+        if not NODE_NAME_RE.match(str(name)):
+            errors.append('%s: name must be 1-255 ASCII letters, digits, "-", ".", "_" or "~" (Ironic node names)'
+                          % where)
         if name in seen:
             errors.append('%s: listed more than once in nodes' % where)
         seen.add(name)

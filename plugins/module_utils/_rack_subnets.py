@@ -188,10 +188,20 @@ def rack_vlan(network, rack, index):
     name = network.get('name')
     override = (rack.get('rack_vlans') or {}).get(name)
     if override is not None:
-        return int(override)
-    if network.get('vlan_base') is not None:
-        return int(network['vlan_base']) + index
-    raise ValueError('network %s, rack %s: no VLAN: set vlan_base or rack_vlans.%s' % (name, rack.get('rack'), name))
+        vlan, source = override, 'rack_vlans.%s' % name
+    elif network.get('vlan_base') is not None:
+        vlan, source = int(network['vlan_base']) + index, 'vlan_base + rack_index'
+    else:
+        raise ValueError('network %s, rack %s: no VLAN: set vlan_base or rack_vlans.%s' % (name, rack.get('rack'), name))
+    # Caught here, before any write: Neutron accepts out-of-range VLANs from an admin.
+    try:
+        vlan = int(vlan)
+    except (TypeError, ValueError):
+        vlan = None
+    if vlan is None or not 1 <= vlan <= 4094:
+        raise ValueError('network %s, rack %s: VLAN %r (%s) is outside 1-4094'
+                         % (name, rack.get('rack'), override if vlan is None else vlan, source))
+    return vlan
 
 
 def routed_network_segments(network, racks):

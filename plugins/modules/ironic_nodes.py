@@ -502,6 +502,8 @@ class IronicNodesModule(BaremetalModule):
             self.ansible.no_log_values.add(value)
         if p['concurrency'] < 1:
             raise BaremetalError('concurrency must be at least 1')
+        if p['timeout'] < 1:
+            raise BaremetalError('timeout must be at least 1 (seconds)')
 
         self.ironic = IronicAdapter(self.conn, concurrency=p['concurrency'])
         # Raw paginated lists (API field names): three kinds of GET however large the site.

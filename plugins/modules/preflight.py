@@ -126,15 +126,18 @@ problems:
 '''
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
-    BaremetalModule, describe_sdk_error)
+    BaremetalError, BaremetalModule, describe_sdk_error)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import MICROVERSION, IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import conductor_group_errors
 
 
-def _version_tuple(text):
-    major, minor = str(text).split('.')[:2]
-    return int(major), int(minor)
+def _version_tuple(text, what='min_baremetal_microversion'):
+    try:
+        major, minor = str(text).split('.')[:2]
+        return int(major), int(minor)
+    except ValueError:
+        raise BaremetalError('%s: %r is not a microversion such as 1.81' % (what, text))
 
 
 class PreflightModule(BaremetalModule):
@@ -157,6 +160,7 @@ class PreflightModule(BaremetalModule):
             return None
         max_text = info['max_microversion'] or 'unknown'
         want = self.params['min_baremetal_microversion']
+        _version_tuple(want)  # bad input fails before the first request
         if info['max_microversion'] and _version_tuple(info['max_microversion']) < _version_tuple(want):
             problems.append('Bare Metal API supports up to %s, the site needs %s: upgrade Ironic'
                             % (max_text, want))
