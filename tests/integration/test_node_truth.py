@@ -117,10 +117,10 @@ def test_tag_failure_of_one_rack_leaves_the_other(lab, conn):
     assert rc == 0, stats
     inventory = site(racks, budget=0)
     # td's node reads a fact only it lacks: the rule fails there, before any write of that rack
-    inventory["all"]["vars"]["tag_rules"] = [{"name": "pick", "when": "to_number(facts.weight) > `1`", "traits_add": ["CUSTOM_HEAVY"]}]
+    inventory["all"]["vars"]["tag_rules"] = [{"name": "pick", "when": "max(facts.weight) > `1`", "traits_add": ["CUSTOM_HEAVY"]}]
     inventory["all"]["vars"]["tag_facts_vars"] = ["weight"]
-    inventory["all"]["children"]["baremetal"]["children"]["rack_tc"]["hosts"]["tc-n1"]["weight"] = "5"
-    inventory["all"]["children"]["baremetal"]["children"]["rack_td"]["hosts"]["td-n1"]["weight"] = "heavy"
+    inventory["all"]["children"]["baremetal"]["children"]["rack_tc"]["hosts"]["tc-n1"]["weight"] = [5]
+    inventory["all"]["children"]["baremetal"]["children"]["rack_td"]["hosts"]["td-n1"]["weight"] = "heavy"  # max() of a string: an evaluation error
     rc, stats, doc = play(lab, ["tag"], inventory)
     assert stats["td-n1"]["failures"] == 1 and not stats["tc-n1"]["failures"], stats
     assert stats["tc-n1"]["changed"] == 1 and stats["td-n1"]["changed"] == 0, stats
