@@ -44,7 +44,10 @@ def site(racks, loose=None, budget=None):
 def play(lab, roles, inventory, extra_args=()):
     """Run the roles on baremetal: (rc, per-host recap stats, the output)."""
     plays = [{"name": role, "hosts": "baremetal", "gather_facts": False,
-              "roles": [{"role": "spineleaf.baremetal." + role}]} for role in roles]
+              "roles": [{"role": "spineleaf.baremetal." + role}]} for role in roles if role != "summary"]
+    if "summary" in roles:  # site.yml's last play
+        plays.append({"name": "summary", "hosts": "baremetal", "gather_facts": False,
+                      "tasks": [{"ansible.builtin.include_tasks": os.path.join(REPO, "playbooks", "tasks", "site_summary.yml")}]})
     with tempfile.TemporaryDirectory() as tmp:
         pb, inv = os.path.join(tmp, "play.yml"), os.path.join(tmp, "hosts.yml")
         with open(pb, "w") as f:
@@ -83,8 +86,11 @@ def test_enroll_and_tag_host_results_are_node_results(lab, conn):
     racks = {"ta": {"ta-n1": host(1, 1), "ta-n2": host(1, 2), "ta-bad": host(1, 3, bmc_driver="no-such-driver")},
              "tb": {"tb-n1": host(2, 1), "tb-n2": host(2, 2, node_role="storage")}}
     loose = {"norack-n1": host(3, 1)}
-    rc, stats, doc = play(lab, ["enroll", "tag"], site(racks, loose, budget=1))
+    rc, stats, doc = play(lab, ["enroll", "tag", "summary"], site(racks, loose, budget=1))
     assert rc != 0
+    assert "rack ta: 2 done, 1 failed, 0 skipped; failed: ta-bad: " in doc, doc[-4000:]
+    assert "rack tb: 2 done, 0 failed, 0 skipped" in doc
+    assert "rack (no rack): 0 done, 1 failed, 0 skipped; failed: norack-n1: norack-n1: no 'rack' variable" in doc
     # exactly the failing hosts failed; every enrolled and tagged host changed, credited to itself
     failed = sorted(h for h, s in stats.items() if s["failures"])
     assert failed == ["norack-n1", "ta-bad"], stats
@@ -102,11 +108,14 @@ def test_enroll_and_tag_host_results_are_node_results(lab, conn):
     assert all(s["changed"] == 0 for s in stats.values()), stats
 
     # a budget of 0 stops rack ta (its other hosts fail with the stop message) and not rack tb
-    rc, stats, doc = play(lab, ["enroll", "tag"], site(racks, budget=0))
+    rc, stats, doc = play(lab, ["enroll", "tag", "summary"], site(racks, budget=0))
     assert sorted(h for h, s in stats.items() if s["failures"]) == ["ta-bad", "ta-n1", "ta-n2"], stats
     assert host_says(doc, "[ta-n1]", "rack ta stopped: 1 of 3 nodes failed (budget 0)"), doc[-4000:]
     assert not stats["tb-n1"]["failures"] and not stats["tb-n2"]["failures"]
-    assert "rack ta:" not in doc[doc.find("PLAY [tag]"):]  # the stopped rack's hosts left the play: not tagged
+    assert "rack ta:" not in doc[doc.find("PLAY [tag]"):doc.find("PLAY [summary]")]  # the stopped rack is not tagged
+    assert "rack ta: 0 done, 1 failed, 2 skipped; failed: ta-bad: " in doc, doc[-4000:]
+    assert "skipped: ta-n1, ta-n2 (rack ta stopped: 1 of 3 nodes failed (budget 0))" in doc
+    assert "rack tb: 2 done, 0 failed, 0 skipped" in doc
 
 
 def test_tag_failure_of_one_rack_leaves_the_other(lab, conn):
