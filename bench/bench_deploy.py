@@ -28,14 +28,7 @@ METALSMITH_PACKAGES = ["metalsmith"]
 
 
 def metalsmith_python():
-    marker = os.path.join(METALSMITH_VENV, ".installed")
-    if not os.path.exists(marker):
-        if not os.path.exists(os.path.join(METALSMITH_VENV, "bin", "python")):
-            subprocess.run([sys.executable, "-m", "venv", METALSMITH_VENV], check=True)
-        subprocess.run([os.path.join(METALSMITH_VENV, "bin", "pip"), "install", "-q"] + METALSMITH_PACKAGES, check=True)
-        with open(marker, "w") as f:
-            f.write("\n".join(METALSMITH_PACKAGES))
-    return os.path.join(METALSMITH_VENV, "bin", "python")
+    return os.path.join(common.bench_venv(METALSMITH_VENV, METALSMITH_PACKAGES), "python")
 
 
 def metalsmith_version():

@@ -29,16 +29,21 @@ def fresh_lab():
         yield lab
 
 
+def bench_venv(path, packages):
+    """bin/ of a venv of its own at ``path`` with ``packages``, installed on first use (not timed)."""
+    marker = os.path.join(path, ".installed")
+    if not os.path.exists(marker):
+        if not os.path.exists(os.path.join(path, "bin", "python")):
+            subprocess.run([sys.executable, "-m", "venv", path], check=True)
+        subprocess.run([os.path.join(path, "bin", "pip"), "install", "-q"] + list(packages), check=True)
+        with open(marker, "w") as f:
+            f.write("\n".join(packages))
+    return os.path.join(path, "bin")
+
+
 def peer_bin():
     """bin/ of the peer venv (ansible 12.3.0 with openstack.cloud 2.5.0), installed on first use."""
-    marker = os.path.join(PEER_VENV, ".installed")
-    if not os.path.exists(marker):
-        if not os.path.exists(os.path.join(PEER_VENV, "bin", "python")):
-            subprocess.run([sys.executable, "-m", "venv", PEER_VENV], check=True)
-        subprocess.run([os.path.join(PEER_VENV, "bin", "pip"), "install", "-q"] + PEER_PACKAGES, check=True)
-        with open(marker, "w") as f:
-            f.write("\n".join(PEER_PACKAGES))
-    return os.path.join(PEER_VENV, "bin")
+    return bench_venv(PEER_VENV, PEER_PACKAGES)
 
 
 def peer_env(lab):

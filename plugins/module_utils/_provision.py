@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, node_index
+
 try:
     import netaddr
 except ImportError:  # pragma: no cover - the module reports the missing library
@@ -87,19 +89,9 @@ def instance_info_patch(current_info, wanted_info):
     current_info = current_info or {}
     for key in sorted(wanted_info):
         if current_info.get(key) != wanted_info[key]:
-            ops.append({'op': 'add', 'path': '/instance_info/%s' % key.replace('~', '~0').replace('/', '~1'),
+            ops.append({'op': 'add', 'path': '/instance_info/%s' % json_pointer(key),
                         'value': wanted_info[key]})
     return ops
-
-
-def index_nodes(nodes):
-    """Map uuid and name to each node dict."""
-    by_key = {}
-    for node in nodes:
-        by_key[node['uuid']] = node
-        if node.get('name'):
-            by_key.setdefault(node['name'], node)
-    return by_key
 
 
 def _refusal(name, node):
@@ -170,7 +162,7 @@ def plan(requests, nodes, state='active', rebuild='auto', undeploy=False):
     provide / wait / unchanged / fail; ``steps`` the provision actions with the state each reaches.
     Active nodes are undeployed for ``state='available'`` only with ``undeploy=True``.
     """
-    by_key = index_nodes(nodes)
+    by_key = node_index(nodes)
     out = []
     seen = set()
     for req in requests:

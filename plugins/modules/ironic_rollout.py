@@ -172,6 +172,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import B
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
 
 IMAGE_SPEC = dict(source=dict(type='str', required=True), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
                   os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),
@@ -204,7 +205,7 @@ class IronicRolloutModule(BaremetalModule):
             raise BaremetalError('rack %s: %s' % (p['rack'], exc))
         if p['max_unavailable'] < 1:
             raise BaremetalError('rack %s: max_unavailable must be at least 1, got %s' % (p['rack'], p['max_unavailable']))
-        by_key = prov.index_nodes(nodes)
+        by_key = node_index(nodes)
         missing = [k for k in p['nodes'] if k not in by_key]
         if missing:
             raise BaremetalError('rack %s: node(s) not found in Ironic: %s' % (p['rack'], ', '.join(missing)))
