@@ -11,27 +11,14 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import REPO, fresh_lab, ratio, timed, write_result  # noqa: E402
+from common import REPO, fresh_lab, ratio, retry, timed, write_result  # noqa: E402
 
 VENV_BIN = os.path.join(REPO, '.venv', 'bin')
 RACK_SIZE = 40
-
-
-def retry(fn, *args, **kwargs):
-    """The lab's sqlite answers concurrent writers with 500 "database is locked": try again."""
-    for attempt in range(30):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            if getattr(exc, 'status_code', None) not in (409, 500, 503) or attempt == 29:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    return None
 
 
 def create_site(conn, count, threads=8):

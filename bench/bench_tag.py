@@ -5,12 +5,11 @@ import inspect
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import REPO, fresh_lab, ratio, run_playbook, timed, write_result  # noqa: E402
+from common import REPO, fresh_lab, ratio, retry, run_playbook, timed, write_result  # noqa: E402
 
 ARCHES = ('x86_64', 'x86_64', 'aarch64')
 MEMORY = (65536, 131072, 262144, 524288)
@@ -38,18 +37,6 @@ def script_traits(props):
     if props.get('local_gb', 0) >= 2000:
         traits.append('CUSTOM_DISK_2T')
     return traits
-
-
-def retry(fn, *args, **kwargs):
-    """The lab's sqlite answers concurrent writers with 500 "database is locked": try again."""
-    for attempt in range(30):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            if getattr(exc, 'status_code', None) not in (409, 500, 503) or attempt == 29:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    return None
 
 
 def create_nodes(conn, count, threads=8):

@@ -21,6 +21,19 @@ BENCH_IRONIC_PORT = int(os.environ.get("BENCH_IRONIC_PORT", "16485"))
 BENCH_NEUTRON_PORT = int(os.environ.get("BENCH_NEUTRON_PORT", "19796"))
 
 
+def retry(fn, *args, **kwargs):
+    """Set-up writes of a benchmark (not timed against anything): the lab's sqlite answers
+    concurrent writers with 500 "database is locked", and nodes are locked briefly: try again."""
+    for attempt in range(30):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            if getattr(exc, 'status_code', None) not in (409, 500, 503) or attempt == 29:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return None
+
+
 @contextlib.contextmanager
 def fresh_lab():
     """A clean lab instance (empty databases) for one benchmark, stopped afterwards."""
