@@ -52,9 +52,21 @@ AUTH_ARGUMENT_SPEC = dict(
 )
 
 
-# Every request has a deadline: a hung API must fail the task, never hang it (the api_timeout
-# option overrides it).
+# Every request has a deadline: a hung API must fail the task, never hang it. The api_timeout
+# option, or api_timeout in clouds.yaml / OS_API_TIMEOUT, overrides it.
 DEFAULT_API_TIMEOUT = 60
+
+
+def connect(kwargs):
+    """openstack.connect(**kwargs) with DEFAULT_API_TIMEOUT where neither the options nor the
+    cloud's own configuration set one. (Passing api_timeout to connect() would override a
+    clouds.yaml value, so the default goes in only after the configuration was read, before the
+    first request creates the session.)"""
+    conn = openstack.connect(**kwargs)
+    config = getattr(conn.config, 'config', None)
+    if isinstance(config, dict) and config.get('api_timeout') is None:
+        config['api_timeout'] = DEFAULT_API_TIMEOUT
+    return conn
 
 
 def is_loopback_host(host):
@@ -212,14 +224,13 @@ class BaremetalModule:
         # SDK's own retry loop (5 x 2 s) would hide real conflicts and slow everything.
         kwargs.setdefault('baremetal_status_code_retries', 0)
         kwargs.setdefault('app_name', 'spineleaf.baremetal')
-        kwargs.setdefault('api_timeout', DEFAULT_API_TIMEOUT)
         return kwargs
 
     @property
     def conn(self):
         if self._conn is None:
             try:
-                self._conn = openstack.connect(**self.connection_kwargs())
+                self._conn = connect(self.connection_kwargs())
             except Exception as exc:  # SDK config errors come in several types
                 self.fail_json(msg='cannot open an OpenStack connection: %s' % describe_sdk_error(exc))
             for url in plain_http_endpoints(getattr(self._conn.config, 'config', None) or {}):
@@ -268,6 +279,6 @@ def open_connection(**params):
     # The same option -> SDK keyword mapping as modules use, without an AnsibleModule.
     holder = type('Params', (), {'params': params})()
     try:
-        return openstack.connect(**BaremetalModule.connection_kwargs(holder))
+        return connect(BaremetalModule.connection_kwargs(holder))
     except Exception as exc:  # SDK config errors come in several types
         raise BaremetalError('cannot open an OpenStack connection: %s' % describe_sdk_error(exc))
