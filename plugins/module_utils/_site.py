@@ -280,3 +280,17 @@ def node_spec(hv):
     for key, value in (hv.get('bmc_interfaces') or {}).items():
         spec[key] = value
     return spec
+
+
+def discover_spec(hv):
+    """One node's hostvars (site model) -> an ``ironic_discover`` node: its name, rack, NICs,
+    driver and the ``driver_info`` enrollment writes, and the driver_info key of its BMC address
+    (filled from the machine's ramdisk report when the inventory gives no ``bmc_address``)."""
+    spec = node_spec(hv)
+    out = {'name': spec['name'], 'rack': str(hv['rack']) if hv.get('rack') is not None else None,
+           'nics': [dict(n) for n in hv.get('nics') or [] if isinstance(n, dict)],
+           'driver': spec['driver'], 'driver_info': spec['driver_info'],
+           'bmc_address_key': BMC_KEYS.get(spec['driver'], BMC_KEYS['ipmi'])[0]}
+    if hv.get('bmc_address'):
+        out['bmc_address'] = hv['bmc_address']
+    return out
