@@ -247,7 +247,8 @@ class IronicAdapter:
         """What discovery matches against: ``(nodes, ports, {uuid: inspection data})`` - every node
         and port (one paginated listing each) and the stored inspection data of the nodes
         ``wants_inspection(node)`` selects (bounded concurrency; None for a node without any)."""
-        nodes = self.list_raw('nodes', fields=node_fields)
+        # Detailed listing: ``created_at`` (an orphan's age) cannot be asked for with ``fields``.
+        nodes = [dict((k, n.get(k)) for k in node_fields) for n in self.list_raw('nodes')]
         ports = self.list_raw('ports', fields=port_fields)
         wanted = [n['uuid'] for n in nodes if wants_inspection(n)]
         inspections = {}
