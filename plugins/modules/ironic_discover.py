@@ -45,11 +45,13 @@ options:
     required: true
     suboptions:
       name:
-        description: Node name (the inventory hostname).
+        description:
+          - Node name (the inventory hostname).
         type: str
         required: true
       rack:
-        description: The node's rack; written to C(extra.rack).
+        description:
+          - The node's rack; written to C(extra.rack).
         type: str
       nics:
         description:
@@ -58,17 +60,21 @@ options:
         elements: dict
         required: true
       driver:
-        description: Hardware type; a discovered node with another driver is switched (with its interfaces reset).
+        description:
+          - Hardware type; a discovered node with another driver is switched (with its interfaces reset).
         type: str
       driver_info:
-        description: C(driver_info) keys to write when claiming (BMC address, user, password).
+        description:
+          - C(driver_info) keys to write when claiming (BMC address, user, password).
         type: dict
       bmc_address_key:
-        description: The C(driver_info) key of the BMC address, set from the ramdisk's report when O(nodes[].driver_info) lacks it.
+        description:
+          - The C(driver_info) key of the BMC address, set from the ramdisk's report when O(nodes[].driver_info) lacks it.
         type: str
         default: ipmi_address
       bmc_address:
-        description: The BMC address the inventory gives (returned as is; C(driver_info) carries what is written).
+        description:
+          - The BMC address the inventory gives (returned as is; C(driver_info) carries what is written).
         type: str
   leaf_switches:
     description:
@@ -143,7 +149,8 @@ nodes:
       description: The node's UUID (null when no machine was found).
       type: str
     machine:
-      description: The machine - C(uuid), C(macs), C(bmc_address), C(links) (C(switch), C(port), C(mac)).
+      description:
+        - The machine - C(uuid), C(macs), C(bmc_address), C(links) (C(switch), C(port), C(mac)).
       type: dict
     nics:
       description: The node's inventory NICs with the MAC learned for each (C(mac) missing when none was).
@@ -160,17 +167,20 @@ nodes:
       description: Why the node failed, or a warning.
       type: str
 unmatched:
-  description: Machines not claimed, each with C(uuid), C(macs), C(bmc_address), C(links) and C(reason).
+  description:
+    - Machines not claimed, each with C(uuid), C(macs), C(bmc_address), C(links) and C(reason).
   returned: always
   type: list
   elements: dict
 duplicates:
-  description: Machines Ironic enrolled twice - C(kept), C(deleted) (UUIDs), C(kept_too) (not deletable), C(macs).
+  description:
+    - Machines Ironic enrolled twice - C(kept), C(deleted) (UUIDs), C(kept_too) (not deletable), C(macs).
   returned: always
   type: list
   elements: dict
 orphans:
-  description: Discovered nodes without ports or inspection data - C(uuid), C(last_error), C(action) (C(report), C(delete), C(deleted)).
+  description:
+    - Discovered nodes without ports or inspection data - C(uuid), C(last_error), C(action) (C(report), C(delete), C(deleted)).
   returned: always
   type: list
   elements: dict
@@ -180,7 +190,8 @@ pending:
   type: list
   elements: str
 mac_report:
-  description: Per node, its NICs' learned MACs, as an inventory snippet (C({node: {nics: [...]}})).
+  description:
+    - "Per node, its NICs' learned MACs, as an inventory snippet (C(node -> nics))."
   returned: always
   type: dict
 summary:
