@@ -28,6 +28,14 @@ optional ``lab_cabling`` variable there (format of inventory/lab/cabling.yml) ov
 the ramdisk ignores, as does ``extra.lab_silent: true`` on an Ironic node). The site is read
 again when its files change, so new cabling takes effect at the next inspection.
 
+Discovery (``--discover`` / ``LAB_DISCOVER=1`` at start, ``--discover-once`` for one round, what
+``labctl.py discover`` runs): the site's machines to discover - nodes whose NICs have no ``mac``
+(each gets ``lab_mac(node, nic)`` and, without ``bmc_address``, ``lab_bmc(node)``) and
+``lab_cabling.machines`` (racked machines no node describes) - POST their inventory with no node
+(Ironic auto-discovery), unless one of their MACs is already on a port. In such a site the ramdisk
+answers a node in ``inspect wait`` as the machine whose MACs its ports carry (the cabling, not the
+site's node name, decided which node a machine became).
+
 ``LAB_MISCABLED=r02-n03[,r01-n02]`` (or a ``miscabled:`` entry in cabling.yml) makes a node
 deliberately mis-cabled, so the cabling check has something to catch. Reading the YAML files
 needs PyYAML (present in the project venv and in the lab's Ironic venv).
