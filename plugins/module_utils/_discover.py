@@ -326,9 +326,8 @@ def _plan_position(pos, held, machines, index, ports_of, out):
                         'on the provisioning network?)' % where)
         return entry
     if len(machines) > 1:
-        entry.update(action='conflict', msg='%d machines at %s, none claimed: %s' % (
-            len(machines), where, '; '.join('%s (MACs %s; %s)' % (m['uuid'], ', '.join(m['macs']), _where(m))
-                                           for m in machines)))
+        seen = '; '.join('%s (MACs %s; %s)' % (m['uuid'], ', '.join(m['macs']), _where(m)) for m in machines)
+        entry.update(action='conflict', msg='%d machines at %s, none claimed: %s' % (len(machines), where, seen))
         for m in machines:
             out['unmatched'].append(dict(_machine_summary(m), reason='one of %d machines on the position of %s'
                                          % (len(machines), name)))
