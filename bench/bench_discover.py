@@ -48,14 +48,32 @@ def post_all(lab, machines):
         ramdisk.post_inspection(lab.ironic_url, None, ramdisk.make_inventory(m["name"], nics, bmc_address=m["bmc_address"]))
 
 
+def _list(lab, collection, fields):
+    """Every item of an Ironic collection (following ``next``), raw API."""
+    items, path = [], "/v1/%s?fields=%s&limit=1000" % (collection, fields)
+    while path:
+        body = ramdisk._request(lab.ironic_url, "GET", path)  # pylint: disable=protected-access
+        items.extend(body.get(collection) or [])
+        nxt = body.get("next") if body.get(collection) else None
+        path = "/v1/%s?%s" % (collection, nxt.split("?", 1)[1]) if nxt and "?" in nxt else None
+    return items
+
+
+def _stored(lab, uuid):
+    try:
+        ramdisk._request(lab.ironic_url, "GET", "/v1/nodes/%s/inventory" % uuid)  # pylint: disable=protected-access
+        return True
+    except ramdisk.urllib.error.HTTPError:
+        return False
+
+
 def wait_stored(lab, n, timeout=600):
     """Until Ironic has stored the inspection data of n discovered nodes (2 ports each)."""
-    conn = lab.connect()
     deadline = time.time() + timeout
     while time.time() < deadline:
-        ports = sum(1 for _p in conn.baremetal.ports())
-        nodes = [x for x in conn.baremetal.nodes(fields=["uuid", "inspection_finished_at"]) if x.inspection_finished_at]
-        if ports >= 2 * n and len(nodes) >= n:
+        # Discovered nodes stay in enroll with no inspection_finished_at: a stored inventory is the sign.
+        nodes = _list(lab, "nodes", "uuid")
+        if len(_list(lab, "ports", "uuid")) >= 2 * n and len(nodes) >= n and all(_stored(lab, x["uuid"]) for x in nodes):
             return
         time.sleep(0.5)
     raise RuntimeError("Ironic did not store %d discovered machines within %ds" % (n, timeout))
@@ -143,7 +161,6 @@ def main(argv):
         "| ((a) + server side) / (b) | %s | informational |" % common.ratio(t_a + t_server, t_b), ""]
     markdown = "\n".join(md)
     common.write_result("discover", markdown)
-    print(markdown)
     return markdown
 
 
