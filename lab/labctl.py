@@ -1,6 +1,6 @@
 """Rehearsal lab: a real Ironic API and a real Neutron API on loopback.
 
-Subcommands: install, up, down, status, reset, env.
+Subcommands: install, up, down, status, reset, env, discover.
 
 Everything is driven by environment variables so that tests and benchmarks
 can run their own instance next to the operator's one:
@@ -14,6 +14,10 @@ can run their own instance next to the operator's one:
   LAB_VLAN_PHYSNETS number of VLAN physnets leaf1..leafN (default 16)
   LAB_SITE          an inventory directory whose nodes the lab ramdisk answers
                     (same as `up --site DIR`; default: the lab site, inventory/lab)
+  LAB_DISCOVER      1: the lab ramdisk first posts the site's machines to discover (nodes whose
+                    NICs have no mac, and lab_cabling.machines) with no node, as their ramdisks
+                    would (Ironic auto-discovery, on in the lab's Ironic); `labctl.py discover`
+                    posts the ones not yet enrolled again
   LAB_DEPLOY_DELAY  seconds Ironic's fake deploy interface sleeps in each deploy step
                     ([fake]deploy_delay: prepare and deploy both sleep it, so a deploy or
                     rebuild takes about twice this); default 2, 0 makes deploys instant
@@ -180,6 +184,16 @@ require_managed_boot = false
 # check, so a mis-cabled node's ports keep what they had.
 hooks = $default_hooks,parse-lldp
 add_ports = all
+# Auto-discovery (see README "Discovery"): a machine no node knows that posts its inspection data
+# is enrolled with fake-hardware and inspected by the agent interface; the node is not powered off
+# afterwards (with a real BMC driver and no BMC address yet that power-off fails and the
+# inventory is lost). It only matters to a POST without a node: the lab ramdisk sends those only
+# with LAB_DISCOVER=1 / `labctl.py discover`.
+power_off = false
+
+[auto_discovery]
+enabled = true
+driver = fake-hardware
 """.format(d=d, host=HOST, port=IRONIC_PORT, deploy_delay=DEPLOY_DELAY))
     return d, conf
 
@@ -370,6 +384,8 @@ def start_ramdisk(site=None):
         current = ""
     if _read_pid("ramdisk"):
         if current == site:
+            if os.environ.get("LAB_DISCOVER") == "1":
+                discover(site)
             return
         _stop("ramdisk")
     env = dict(os.environ, LAB_IRONIC_URL="http://%s:%d" % (HOST, IRONIC_PORT))
@@ -383,6 +399,31 @@ def start_ramdisk(site=None):
         f.write(site + "\n")
     if site:
         log("ramdisk answers the nodes of %s" % site)
+
+
+def discover(site=None):
+    """Post the site's machines to discover (nodes without MACs in its inventory, and
+    ``lab_cabling.machines``) to Ironic with no node, as their ramdisks would when they boot on
+    the provisioning network; machines already enrolled (a MAC on a port) are skipped. ``site``
+    defaults to the one the running ramdisk answers, else LAB_SITE."""
+    if not site:
+        try:
+            with open(_site_file()) as f:
+                site = f.read().strip()
+        except OSError:
+            site = ""
+        site = site or os.environ.get("LAB_SITE", "")
+    if not site:
+        sys.exit("lab: discover needs a site: LAB_SITE=DIR (an inventory whose nodes have no MACs)")
+    env = dict(os.environ, LAB_IRONIC_URL="http://%s:%d" % (HOST, IRONIC_PORT))
+    proc = subprocess.run([os.path.join(IRONIC_VENV, "bin", "python"), os.path.join(LAB_SRC, "ramdisk.py"),
+                           "--site", os.path.abspath(site), "--discover-once"], env=env,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode:
+        sys.exit("lab: discovery failed:\n%s%s" % (proc.stdout, proc.stderr))
+    result = json.loads(proc.stdout.strip().splitlines()[-1])["discovery"]
+    log("discovery: %s" % (", ".join("%s %s" % kv for kv in sorted(result.items())) or "no machine to discover"))
+    return result
 
 
 # ---------------------------------------------------------------- production profile
@@ -662,10 +703,12 @@ def main(argv):
         return status()
     elif cmd == "reset":
         reset()
+    elif cmd == "discover":
+        discover(os.environ.get("LAB_SITE"))
     elif cmd == "env":
         print("export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % os.path.join(STATE, "clouds.yaml"))
     else:
-        sys.exit("usage: labctl.py install|up [--site DIR]|down|status|reset|env")
+        sys.exit("usage: labctl.py install|up [--site DIR]|down|status|reset|env|discover")
     return 0
 
 

@@ -28,6 +28,14 @@ optional ``lab_cabling`` variable there (format of inventory/lab/cabling.yml) ov
 the ramdisk ignores, as does ``extra.lab_silent: true`` on an Ironic node). The site is read
 again when its files change, so new cabling takes effect at the next inspection.
 
+Discovery (``--discover`` / ``LAB_DISCOVER=1`` at start, ``--discover-once`` for one round, what
+``labctl.py discover`` runs): the site's machines to discover - nodes whose NICs have no ``mac``
+(each gets ``lab_mac(node, nic)`` and, without ``bmc_address``, ``lab_bmc(node)``) and
+``lab_cabling.machines`` (racked machines no node describes) - POST their inventory with no node
+(Ironic auto-discovery), unless one of their MACs is already on a port. In such a site the ramdisk
+answers a node in ``inspect wait`` as the machine whose MACs its ports carry (the cabling, not the
+site's node name, decided which node a machine became).
+
 ``LAB_MISCABLED=r02-n03[,r01-n02]`` (or a ``miscabled:`` entry in cabling.yml) makes a node
 deliberately mis-cabled, so the cabling check has something to catch. Reading the YAML files
 needs PyYAML (present in the project venv and in the lab's Ironic venv).
@@ -209,6 +217,7 @@ class Site:
         self.miscabled = list(miscabled)
         self.source = source        # (cabling, hosts) dicts, to derive a mis-cabled variant
         self.silent = set()         # nodes the ramdisk ignores (their inspection times out)
+        self.undiscovered = set()   # machines without MACs in the inventory: discovery posts them
         self.files = []             # what the site was read from (re-read when one changes)
         self._variants = {}
         self.by_mac = {}
@@ -284,6 +293,12 @@ def build_site(cabling, hosts, miscabled=()):
             yield from walk(child or {})
 
     inventory_hosts = dict(walk(hosts.get("all", hosts)))
+    undiscovered = set()  # machines the site knows only by their cabling: posted by discover()
+    # Machines racked and cabled that no inventory node describes (``lab_cabling.machines``).
+    for name, machine in (cabling.get("machines") or {}).items():
+        inventory_hosts.setdefault(name, dict(machine or {}, nics=[dict(n, mac=n.get("mac") or lab_mac(name, n["name"]))
+                                                                   for n in (machine or {}).get("nics") or []]))
+        undiscovered.add(name)
     switch_rack = {name: (sw or {}).get("rack") for name, sw in switches.items()}
     for name, hv in inventory_hosts.items():
         node_links = links.get(name) or {}
@@ -297,10 +312,15 @@ def build_site(cabling, hosts, miscabled=()):
             rack = switch_rack.get(cable["switch"])
             vlans = rack_vlans.get(rack, {})
             mtu = cable.get("mtu", default_mtu)
-            nics.append({"name": cable.get("interface") or nic["name"], "mac": cable.get("mac") or nic["mac"],
+            # A node to discover has no MAC in the inventory: its machine has one all the same.
+            mac = cable.get("mac") or nic.get("mac") or lab_mac(name, nic["name"])
+            nics.append({"name": cable.get("interface") or nic["name"], "mac": mac,
                          "cable": cable, "link": _link(switches, cable["switch"], str(cable["port"]), vlans, mtu,
                                                        lag_members.get(nic["name"]))})
-        nodes[name] = {"bmc_address": hv.get("bmc_address"), "nics": nics}
+            if not nic.get("mac"):
+                undiscovered.add(name)
+        nodes[name] = {"bmc_address": hv.get("bmc_address") or (lab_bmc(name) if name in undiscovered else None),
+                       "nics": nics}
 
     for name, override in overrides.items():
         if name not in nodes:
@@ -323,6 +343,7 @@ def build_site(cabling, hosts, miscabled=()):
                                     cable.get("mtu", default_mtu), nic["link"].get("lag_id"))
     site = Site(nodes, switches, [n for n in overrides if n in nodes], source=(cabling, hosts))
     site.silent = set(cabling.get("silent") or [])
+    site.undiscovered = undiscovered
     return site
 
 
@@ -452,12 +473,25 @@ def load_inventory_site(site_dir):
         switches[name] = dict(switches.get(name, {"chassis_id": _lab_chassis(name)}), **(sw or {}))
     cabling = {"switches": switches, "links": lab.get("links") or {}, "mtu": lab.get("mtu", 9000),
                "rack_vlans": dict(_rack_vlans(nodes), **(lab.get("rack_vlans") or {})),
-               "silent": lab.get("silent") or []}
+               "silent": lab.get("silent") or [], "machines": lab.get("machines") or {}}
     site = build_site(cabling, {"all": {"hosts": nodes}})
     # The directories too: a file added or replaced (editors rename) changes their mtime.
     site.files = files + [d for d in (site_dir, os.path.join(site_dir, "group_vars"), os.path.join(site_dir, "host_vars"))
                           if os.path.isdir(d)]
     return site
+
+
+def lab_mac(node, nic):
+    """The MAC of a lab machine's NIC the inventory gives none (a node to discover): stable,
+    locally administered (02:...), from the node and NIC names."""
+    digest = hashlib.sha1(("%s/%s" % (node, nic)).encode()).digest()
+    return "02:5d:%02x:%02x:%02x:%02x" % tuple(digest[:4])
+
+
+def lab_bmc(node):
+    """The BMC address a lab machine the inventory gives none reports (10.254.x.y, from its name)."""
+    digest = hashlib.sha1(node.encode()).digest()
+    return "10.254.%d.%d" % (digest[0], 1 + digest[1] % 254)
 
 
 def _lab_chassis(name):
@@ -536,7 +570,12 @@ class Ramdisk:
         name, uuid = node.get("name"), node["uuid"]
         site_name = self.site.node_for(name) if self.site else None
         macs = None
-        if site_name is None and self.site is not None:
+        if self.site is not None and self.site.undiscovered:
+            # Discovered machines are named by where they are cabled, not by the site's node
+            # names: the machine is the one whose MACs the node's ports carry.
+            macs = self._macs(uuid)
+            site_name = self.site.node_for(None, macs) or site_name
+        if site_name is None and self.site is not None and macs is None:
             macs = self._macs(uuid)
             site_name = self.site.node_for(name, macs)
         if site_name is not None:
@@ -547,6 +586,44 @@ class Ramdisk:
             inventory = synthetic_inventory(name, uuid, macs if macs is not None else self._macs(uuid))
         post_inspection(self.ironic_url, uuid, inventory)
         return site_name
+
+    def _enrolled_macs(self):
+        """Every MAC on an Ironic port (one paginated listing)."""
+        macs, path = set(), "/v1/ports?" + urllib.parse.urlencode({"fields": "address", "limit": 1000})
+        while path:
+            body = _request(self.ironic_url, "GET", path)
+            macs.update(p["address"].lower() for p in body.get("ports") or [])
+            nxt = body.get("next") if body.get("ports") else None
+            path = "/v1/ports?" + nxt.split("?", 1)[1] if nxt and "?" in nxt else None
+        return macs
+
+    def discover(self, names=None):
+        """Play the site's not-yet-enrolled machines booting the ramdisk on the provisioning network:
+        POST each one's inventory and LLDP with no node (Ironic auto-discovery enrolls it). A
+        machine is one whose inventory node has no MAC (or a ``lab_cabling.machines`` entry); it is
+        posted unless one of its MACs is already on an Ironic port, or it is silent. Returns
+        ``{machine: "posted" | "enrolled" | "silent" | "refused: ..."}``."""
+        self.reload_if_changed()
+        if self.site is None:
+            return {}
+        enrolled = self._enrolled_macs()
+        out = {}
+        for name in sorted(names or self.site.undiscovered):
+            node = self.site.nodes.get(name)
+            if node is None:
+                out[name] = "unknown machine"
+            elif name in self.site.silent:
+                out[name] = "silent"
+            elif any(nic["mac"].lower() in enrolled for nic in node["nics"]):
+                out[name] = "enrolled"
+            else:
+                try:
+                    post_inspection(self.ironic_url, None, self.site.inventory(name))
+                    out[name] = "posted"
+                except urllib.error.HTTPError as exc:
+                    out[name] = "refused: HTTP %s %s" % (exc.code, exc.read()[:200].decode(errors="replace"))
+        self.log("discovery: %s" % ", ".join("%s %s" % kv for kv in sorted(out.items())))
+        return out
 
     def _silent(self, node):
         """``extra.lab_silent: true`` on the node, or listed in the site's ``silent``."""
@@ -602,6 +679,11 @@ def main(argv=None):
                         help="an inventory directory to rehearse (default: the lab site, inventory/lab)")
     parser.add_argument("--interval", type=float, default=float(os.environ.get("LAB_RAMDISK_INTERVAL", "0.2")))
     parser.add_argument("--once", action="store_true", help="answer the nodes waiting now, then exit")
+    parser.add_argument("--discover", action="store_true", default=os.environ.get("LAB_DISCOVER") == "1",
+                        help="first post the site's machines to discover (no MACs in the inventory) with no "
+                             "node, as their ramdisks would (Ironic auto-discovery); also LAB_DISCOVER=1")
+    parser.add_argument("--discover-once", action="store_true",
+                        help="post the machines to discover now, print what was posted, exit")
     args = parser.parse_args(argv)
     if args.site:
         site_dir = os.path.abspath(args.site)
@@ -615,6 +697,14 @@ def main(argv=None):
     print("ramdisk: site %s, %d nodes" % (args.site or "inventory/lab", len(ramdisk.site.nodes)), flush=True)
     if ramdisk.site.miscabled:
         print("ramdisk: deliberately mis-cabled: %s" % ", ".join(ramdisk.site.miscabled), flush=True)
+    if args.discover_once:
+        print(json.dumps({"discovery": ramdisk.discover()}))
+        return 0
+    if args.discover:
+        try:
+            ramdisk.discover()
+        except (OSError, ValueError, KeyError) as exc:
+            print("ramdisk: discovery failed: %s" % exc, flush=True)
     if args.once:
         done = ramdisk.run_once()
         print(json.dumps({"answered": done}))

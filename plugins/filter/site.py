@@ -8,6 +8,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import discover_spec as _discover_spec
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import is_discovered as _is_discovered
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_spec as _node_spec
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_traits as _node_traits
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import rack_conductor_groups as _rack_conductor_groups
@@ -37,6 +39,21 @@ def enroll_node(hostvars):
         raise AnsibleFilterError('enroll_node: node %s: %s' % (hostvars.get('inventory_hostname'), exc))
 
 
+def discover_node(hostvars):
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError('discover_node: expected one node\'s hostvars (a dict), got %s' % type(hostvars).__name__)
+    try:
+        return _discover_spec(dict(hostvars))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise AnsibleFilterError('discover_node: node %s: %s' % (hostvars.get('inventory_hostname'), exc))
+
+
+def to_discover(nodes):
+    if not isinstance(nodes, list):
+        raise AnsibleFilterError('to_discover: expected a list of node hostvars, got %s' % type(nodes).__name__)
+    return [n for n in nodes if isinstance(n, Mapping) and _is_discovered(dict(n))]
+
+
 def node_traits(hostvars, rack=True, role=True):
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError('node_traits: expected one node\'s hostvars (a dict), got %s' % type(hostvars).__name__)
@@ -55,4 +72,5 @@ def rack_conductor_groups(nodes):
 class FilterModule:
     def filters(self):
         return {'site_errors': site_errors, 'trait_name': trait_name, 'enroll_node': enroll_node,
-                'node_traits': node_traits, 'rack_conductor_groups': rack_conductor_groups}
+                'node_traits': node_traits, 'rack_conductor_groups': rack_conductor_groups,
+                'discover_node': discover_node, 'to_discover': to_discover}

@@ -167,6 +167,11 @@ def validate(specs, nodes, ports, port_groups, state='present', force=False):
         for j, port in enumerate(spec.get('ports') or []):
             raw = port.get('address')
             mac = normalize_mac(raw)
+            if raw is None:
+                errors.append('%s: ports[%d]: no MAC address; a node to discover (NICs with leaf and port but no '
+                              'mac) gets its MACs from ironic_discover (role discover), which did not find it'
+                              % (where, j))
+                continue
             if mac is None:
                 errors.append('%s: ports[%d]: address %r is not a MAC address (aa:bb:cc:dd:ee:ff)' % (where, j, raw))
                 continue

@@ -51,6 +51,14 @@ def _created(resource):
                 provision_state=getattr(resource, 'provision_state', None))
 
 
+def _plain(data):
+    """The SDK's answer for node inventory as a plain dict (it may be a resource or a dict)."""
+    if data is None or isinstance(data, dict):
+        return data
+    to_dict = getattr(data, 'to_dict', None)
+    return to_dict() if to_dict else dict(data)
+
+
 def _is_db_contention(exc):
     return is_retryable(exc) or is_transient_db_error(exc)
 
@@ -233,6 +241,27 @@ class IronicAdapter:
             return [guarded(i) for i in items]
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(guarded, items))
+
+    # -------------------------------------------------------------- discovery
+    def discovery_state(self, node_fields, port_fields, wants_inspection):
+        """What discovery matches against: ``(nodes, ports, {uuid: inspection data})`` - every node
+        and port (one paginated listing each) and the stored inspection data of the nodes
+        ``wants_inspection(node)`` selects (bounded concurrency; None for a node without any)."""
+        # Detailed listing: ``created_at`` (an orphan's age) cannot be asked for with ``fields``.
+        nodes = [dict((k, n.get(k)) for k in node_fields) for n in self.list_raw('nodes')]
+        ports = self.list_raw('ports', fields=port_fields)
+        wanted = [n['uuid'] for n in nodes if wants_inspection(n)]
+        inspections = {}
+        for uuid, data, error in self.parallel(wanted, self.get_inventory):
+            if error is not None:
+                raise error
+            inspections[uuid] = _plain(data)
+        return nodes, ports, inspections
+
+    def claim_node(self, node_id, ops, reset_interfaces=False):
+        """Apply a JSON patch to a discovered node; ``reset_interfaces`` when it changes the driver
+        (Ironic answers 400 to a driver change that keeps interfaces the new driver lacks)."""
+        self.write(self.api.patch_node, node_id, ops, reset_interfaces=True if reset_interfaces else None)
 
     # -------------------------------------------------------------- provision states
     def poll_nodes(self, fields, settle, interval=0.1, max_interval=None, wait_first=False, sleep=None):

@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - the plugin reports the missing library
     netaddr = None
     HAS_NETADDR = False
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import leaf_position, site_errors
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
 
 TOP_KEYS = ('vars', 'switches', 'defaults', 'racks')
@@ -187,6 +187,7 @@ class _Site:
         self.host_origin = {}     # name -> 'rack r01 range r01-n[01:04]'
         self.role_groups = {}     # group -> [host names]
         self.macs = {}
+        self.positions = {}       # (leaf, port) -> ((node, NIC), where): one leaf port, one NIC
         self.bmcs = {}
 
     def error(self, where, msg):
@@ -342,7 +343,7 @@ def _expand_node(site, where, name, number, spec, rack_vars):
 
 
 def _check_unique(site, name, where, hv):
-    """A MAC or a BMC address belongs to one node in the whole site."""
+    """A MAC, a leaf port or a BMC address belongs to one node in the whole site."""
     for nic in hv.get('nics') or []:
         mac = nic.get('mac') if isinstance(nic, dict) else None
         if not mac:
@@ -352,6 +353,15 @@ def _check_unique(site, name, where, hv):
         if first[0] != owner:
             site.error(where, 'node %s NIC %s: MAC %s is also on %s NIC %s (%s)'
                        % (name, nic.get('name'), mac, first[0][0], first[0][1], first[1]))
+    for nic in hv.get('nics') or []:
+        position = leaf_position(nic)
+        if position is None:
+            continue
+        owner = (name, nic.get('name'))
+        first = site.positions.setdefault(position, (owner, where))
+        if first[0] != owner:
+            site.error(where, 'node %s NIC %s: leaf %s port %s is also claimed by %s NIC %s (%s)'
+                       % (name, nic.get('name'), nic.get('leaf'), nic.get('port'), first[0][0], first[0][1], first[1]))
     bmc = hv.get('bmc_address')
     if bmc:
         first = site.bmcs.setdefault(bmc, (name, where))

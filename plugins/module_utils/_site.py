@@ -30,17 +30,36 @@ def _leaf_errors(where, leaf, rack, leaf_switches):
 CONDUCTOR_GROUP_RE = re.compile(r'^[a-z0-9_.-]{1,255}$')
 
 
+def leaf_position(nic):
+    """The leaf port a NIC is cabled to, as a comparable key ``(leaf, port)`` (port compared
+    case-insensitively: switches report ``Ethernet1/1`` or ``ethernet1/1``), or None when the NIC
+    does not say both."""
+    if not isinstance(nic, dict) or not nic.get('leaf') or not nic.get('port'):
+        return None
+    return (str(nic['leaf']), str(nic['port']).strip().lower())
+
+
+def is_discovered(node):
+    """True when a node (hostvars) is to be found by auto-discovery: one of its NICs has no MAC
+    (it is identified by the leaf port it is cabled to, see ``leaf_position``)."""
+    nics = node.get('nics') if isinstance(node, dict) else None
+    return isinstance(nics, list) and any(isinstance(n, dict) and n.get('mac') in (None, '') for n in nics)
+
+
 def site_errors(nodes):
     """Return a list of messages, one per problem, for a list of node hostvars dicts.
 
     Each dict carries ``inventory_hostname`` (or ``name``), ``rack``, ``rack_index``,
     ``bmc_address``, ``nics`` and optional ``bonds`` (see the site model in the README), and
     ``leaf_switches`` (the site's map): every ``nics[].leaf`` must be one of its switches, in the
-    node's rack.
+    node's rack. A NIC may leave out ``mac`` when it names its ``leaf`` and ``port`` (the node is
+    then found by auto-discovery and may leave out ``bmc_address`` too); one leaf port belongs to
+    one NIC of the whole site.
     """
     errors = []
     seen_names = set()
     macs = {}
+    positions = {}
     rack_of_index = {}
     for node in nodes:
         name = node.get('inventory_hostname') or node.get('name')
@@ -64,12 +83,14 @@ def site_errors(nodes):
                     errors.append('rack_index %d is used by racks %s and %s: each rack needs its own'
                                   % (idx, other, rack))
         errors.extend(_conductor_group_name_errors(node, where))
-        if not node.get('bmc_address'):
-            errors.append('%s: bmc_address is missing' % where)
         nics = node.get('nics') or []
         if not isinstance(nics, list) or not nics:
             errors.append('%s: nics must be a non-empty list of {name, mac, pxe, leaf}' % where)
             nics = []
+        if not node.get('bmc_address') and not is_discovered(node):
+            # A node found by auto-discovery may take its BMC address from what its ramdisk reports.
+            errors.append('%s: bmc_address is missing (it may be left out only on a node to discover: '
+                          'one whose NICs have leaf and port but no mac)' % where)
         nic_names = set()
         for i, nic in enumerate(nics):
             if not isinstance(nic, dict):
@@ -82,12 +103,24 @@ def site_errors(nodes):
                 errors.append('%s: NIC name listed twice' % nic_where)
             nic_names.add(nic.get('name'))
             mac = normalize_mac(nic.get('mac'))
-            if mac is None:
+            if nic.get('mac') in (None, ''):
+                # No MAC: discovery identifies the NIC by the leaf port it is cabled to.
+                if not nic.get('leaf') or not nic.get('port'):
+                    errors.append('%s: no mac, so leaf and port are required (a node without MACs is '
+                                  'identified by the leaf ports its NICs are cabled to)' % nic_where)
+            elif mac is None:
                 errors.append('%s: mac %r is not a MAC address (aa:bb:cc:dd:ee:ff)' % (nic_where, nic.get('mac')))
             elif mac in macs:
                 errors.append('%s: mac %s is also on %s' % (nic_where, mac, macs[mac]))
             else:
                 macs[mac] = nic_where
+            position = leaf_position(nic)
+            if position is not None:
+                if position in positions:
+                    errors.append('%s: leaf %s port %s is also claimed by %s (one leaf port, one NIC)'
+                                  % (nic_where, nic['leaf'], nic['port'], positions[position]))
+                else:
+                    positions[position] = nic_where
             errors.extend(_leaf_errors(nic_where, nic.get('leaf'), rack, node.get('leaf_switches')))
         if nics and not any(isinstance(n, dict) and n.get('pxe') for n in nics):
             errors.append('%s: no NIC has pxe: true' % where)
@@ -247,3 +280,17 @@ def node_spec(hv):
     for key, value in (hv.get('bmc_interfaces') or {}).items():
         spec[key] = value
     return spec
+
+
+def discover_spec(hv):
+    """One node's hostvars (site model) -> an ``ironic_discover`` node: its name, rack, NICs,
+    driver and the ``driver_info`` enrollment writes, and the driver_info key of its BMC address
+    (filled from the machine's ramdisk report when the inventory gives no ``bmc_address``)."""
+    spec = node_spec(hv)
+    out = {'name': spec['name'], 'rack': str(hv['rack']) if hv.get('rack') is not None else None,
+           'nics': [dict(n) for n in hv.get('nics') or [] if isinstance(n, dict)],
+           'driver': spec['driver'], 'driver_info': spec['driver_info'],
+           'bmc_address_key': BMC_KEYS.get(spec['driver'], BMC_KEYS['ipmi'])[0]}
+    if hv.get('bmc_address'):
+        out['bmc_address'] = hv['bmc_address']
+    return out

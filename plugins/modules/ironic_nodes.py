@@ -399,12 +399,17 @@ class IronicNodesModule(BaremetalModule):
         for uuid, patch, dummy in plan.pg_patch:
             ironic.patch_port_group(uuid, patch)
         for uuid, patch, dummy in plan.port_patch:
-            resolved = []
+            resolved, membership = [], []
             for op in patch:
                 if 'port_group' in op:
-                    op = {'op': 'replace', 'path': '/portgroup_uuid', 'value': pg_uuids[op['port_group']]}
-                resolved.append(op)
-            ironic.patch_port(uuid, resolved)
+                    membership.append({'op': 'replace', 'path': '/portgroup_uuid', 'value': pg_uuids[op['port_group']]})
+                else:
+                    resolved.append(op)
+            # Ironic 39 (through openstacksdk) drops a portgroup_uuid change that shares a patch with
+            # other fields (measured): an existing port joining a group gets a patch of its own.
+            for ops in (resolved, membership):
+                if ops:
+                    ironic.patch_port(uuid, ops)
         for attrs in plan.port_create:
             attrs = dict(attrs)
             if 'port_group' in attrs:

@@ -63,3 +63,19 @@ def test_cabling_change_is_read_at_the_next_inspection(tmp_path):
     assert seen(disk.site, "c1-n01")["eno1"][2] == "Ethernet1/1" and disk.site.silent == set()
     assert disk._silent({"name": "c1-n02", "extra": {"lab_silent": True}})
     assert not disk._silent({"name": "c1-n02", "extra": {}})
+
+
+DISCOVERY = os.path.join(REPO, "tests", "integration", "sites", "discovery")
+
+
+def test_discovery_site_machines_get_stable_macs_and_bmc_addresses():
+    site = ramdisk.load_inventory_site(DISCOVERY)
+    assert site.undiscovered == {"r01-d01", "r01-d02", "r02-d01", "r02-d02", "r03-d01", "r03-d02", "stray-r02"}
+    # the swap: r01-d01's machine is cabled to the position of r01-d02
+    assert seen(site, "r01-d01") == {"eno1": (ramdisk.lab_mac("r01-d01", "eno1"), "leaf-r01-a", "Ethernet1/2"),
+                                     "eno2": (ramdisk.lab_mac("r01-d01", "eno2"), "leaf-r01-b", "Ethernet1/2")}
+    assert site.inventory("r02-d02")["bmc_address"] == ramdisk.lab_bmc("r02-d02")
+    assert seen(site, "stray-r02")["eno1"][1:] == ("leaf-r02-a", "Ethernet1/9")
+    assert ramdisk.lab_mac("a", "eno1") == ramdisk.lab_mac("a", "eno1") != ramdisk.lab_mac("a", "eno2")
+    # the lab site (MACs known) has nothing to discover
+    assert ramdisk.load_inventory_site(os.path.join(REPO, "inventory", "lab")).undiscovered == set()

@@ -250,3 +250,23 @@ def test_every_error_is_reported_at_once():
 
 def test_racks_required():
     assert 'racks: must map each rack id' in expand_errors({'vars': {}})
+
+
+# ------------------------------------------------------------------ nodes to discover (no MACs)
+def test_nodes_without_macs_and_bmc_addresses_expand():
+    data = site()
+    spec = data['defaults']['nodes'][0]
+    del spec['bmc_address']
+    del spec['nics'][0]['mac']
+    result = expand_ok(data)
+    hv = result['hosts']['r01-n02']
+    text = repr(result)
+    assert "'mac'" not in text and 'bmc_address' not in text
+    assert hv['nics'] == [{'name': 'eno1', 'pxe': True, 'leaf': 'leaf-r01-a', 'port': 'Ethernet1/2'}]
+
+
+def test_two_nodes_on_one_leaf_port_name_both():
+    text = expand_errors(site(r02={'index': 2, 'nodes': [
+        {'range': 'r02-n[01:02]', 'nics': [{'name': 'eno1', 'pxe': True, 'leaf': 'leaf-r02-a', 'port': 5}]}]}))
+    assert ('rack r02 range r02-n[01:02]: node r02-n02 NIC eno1: leaf leaf-r02-a port Ethernet1/5 is also claimed by '
+            'r02-n01 NIC eno1 (rack r02 range r02-n[01:02])') in text

@@ -50,3 +50,33 @@ def test_nic_leaf_must_be_a_known_switch_of_the_nodes_rack():
                     "node r01-n01 nic eno3: leaf b2-leaf-1 is in rack r02, the node is in rack r01"]
     # without a switch map there is nothing to check against
     assert site_errors([node(nics=nics)]) == []
+
+
+# ------------------------------------------------------------------ nodes to discover (no MACs)
+def test_node_without_macs_and_bmc_is_identified_by_its_leaf_ports():
+    nics = [{"name": "eno1", "pxe": True, "leaf": "a7-leaf-1", "port": "Ethernet1/1"},
+            {"name": "eno2", "leaf": "a7-leaf-2", "port": "Ethernet1/1"}]
+    assert site_errors([node(nics=nics, bmc_address=None, leaf_switches=LEAVES)]) == []
+
+
+def test_nic_without_mac_needs_leaf_and_port():
+    errs = site_errors([node(nics=[{"name": "eno1", "pxe": True, "leaf": "a7-leaf-1"}], bmc_address=None)])
+    assert errs == ["node r01-n01 nic eno1: no mac, so leaf and port are required (a node without MACs is "
+                    "identified by the leaf ports its NICs are cabled to)"]
+
+
+def test_bmc_address_still_required_on_a_node_with_known_macs():
+    errs = site_errors([node(bmc_address=None)])
+    assert len(errs) == 1 and errs[0].startswith("node r01-n01: bmc_address is missing")
+
+
+def test_two_nodes_on_one_leaf_port_name_both_nodes_and_the_port():
+    a = node(nics=[{"name": "eno1", "pxe": True, "leaf": "a7-leaf-1", "port": "Ethernet1/3"}], bmc_address=None)
+    b = node("r01-n02", nics=[{"name": "eno1", "mac": "52:54:00:00:00:02", "pxe": True,
+                               "leaf": "a7-leaf-1", "port": "ethernet1/3"}])
+    errs = site_errors([a, b])
+    assert errs == ["node r01-n02 nic eno1: leaf a7-leaf-1 port ethernet1/3 is also claimed by node r01-n01 nic eno1 "
+                    "(one leaf port, one NIC)"]
+    # the same port number on another leaf is another port
+    b["nics"][0]["leaf"] = "a7-leaf-2"
+    assert site_errors([a, b]) == []
