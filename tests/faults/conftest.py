@@ -22,6 +22,18 @@ NODES = int(os.environ.get("FAULTS_NODES", "40"))
 RACK_NODES = int(os.environ.get("FAULTS_RACK_NODES", "8"))
 RACKS = int(os.environ.get("FAULTS_RACKS", "8"))
 
+# (test, what ran, rc, seconds) of every ansible-playbook run, printed at the end of the session:
+# the figures of README "Reliability".
+RUNS = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not RUNS:
+        return
+    terminalreporter.section("fault injection: ansible-playbook runs (seconds)")
+    for test, what, rc, seconds in RUNS:
+        terminalreporter.write_line("%-55s %-40s rc=%s %7.1f" % (test, what, rc, seconds))
+
 
 @pytest.fixture(scope="session")
 def lab():
@@ -132,7 +144,8 @@ class Run:
     whole run); ``finish()`` waits for it within a bound and returns (rc, module result or None,
     seconds since start, output)."""
 
-    def __init__(self, env, cmd, result_file=None, tmp=None):
+    def __init__(self, env, cmd, result_file=None, tmp=None, what=""):
+        self.what = what
         self.tmp = tmp
         self.result_file = result_file
         self.started = time.monotonic()
@@ -155,6 +168,8 @@ class Run:
             self.kill()
             raise AssertionError("ansible-playbook still running %ss after start" % timeout) from None
         elapsed = time.monotonic() - self.started
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+        RUNS.append((test, self.what, self.proc.returncode, elapsed))
         self.log.seek(0)
         output = self.log.read()
         result = None
@@ -166,15 +181,15 @@ class Run:
         return self.proc.returncode, result, elapsed, output
 
 
-def start_module(env_of, module, args):
+def start_module(env_of, name, args):
     """Start one module task against ``env_of.ansible_env()`` (a Lab or a proxy's view of it)."""
     tmp = tempfile.TemporaryDirectory()
     out = os.path.join(tmp.name, "result.json")
     pb = os.path.join(tmp.name, "play.yml")
     with open(pb, "w") as f:
-        yaml.safe_dump(_module_play(module, args, out), f, sort_keys=False)
+        yaml.safe_dump(_module_play(name, args, out), f, sort_keys=False)
     cmd = [os.path.join(VENV_BIN, "ansible-playbook"), pb, "-i", "localhost,"]
-    return Run(env_of.ansible_env(), cmd, out, tmp)
+    return Run(env_of.ansible_env(), cmd, out, tmp, what=name.split(".")[-1])
 
 
 def module(env_of, name, args, timeout=600):
@@ -188,7 +203,7 @@ def start_playbook(lab, playbook, inventory, extra_vars=None):
     cmd = [os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-i", inventory]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
-    return Run(lab.ansible_env(), cmd)
+    return Run(lab.ansible_env(), cmd, what=os.path.basename(playbook))
 
 
 class ProxiedCloud:

@@ -79,6 +79,8 @@ class FaultProxy:
             for rule in self.rules:
                 if not self._applies(rule, method, path):
                     continue
+                if rule["seconds"] is not None and rule["until"] is None:
+                    rule["until"] = now + rule["seconds"]  # the window opens at the first match
                 if rule["until"] is not None and now < rule["until"] or rule["count"]:
                     if rule["count"]:
                         rule["count"] -= 1
@@ -91,10 +93,10 @@ class FaultProxy:
 
     def fail(self, method, path, status, body, count=0, seconds=None):
         """Answer ``status`` / ``body`` to requests ``method`` (or "*") whose path contains
-        ``path``: the next ``count`` of them, or all of them for the next ``seconds``."""
-        until = time.monotonic() + seconds if seconds is not None else None
+        ``path``: the next ``count`` of them, or all of them for ``seconds`` from the first one."""
         with self.lock:
-            self.rules.append(dict(method=method, path=path, status=status, body=body, count=count, until=until))
+            self.rules.append(dict(method=method, path=path, status=status, body=body, count=count,
+                                   seconds=seconds, until=None))
 
     def delay(self, method, path, seconds):
         """Hold every matching request ``seconds`` before forwarding it (a slow API)."""
