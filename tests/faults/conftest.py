@@ -22,6 +22,8 @@ NODES = int(os.environ.get("FAULTS_NODES", "40"))
 RACK_NODES = int(os.environ.get("FAULTS_RACK_NODES", "8"))
 RACKS = int(os.environ.get("FAULTS_RACKS", "8"))
 
+ENROLL = "spineleaf.baremetal.ironic_nodes"
+
 # (test, what ran, rc, seconds) of every ansible-playbook run, printed at the end of the session:
 # the figures of README "Reliability".
 RUNS = []
@@ -92,6 +94,26 @@ def wait_until(what, predicate, timeout, interval=0.1):
             return value
         assert time.monotonic() < deadline, "timed out after %ss waiting for %s" % (timeout, what)
         time.sleep(interval)
+
+
+# ------------------------------------------------------------------ what the tests ask for
+def _mac(prefix, i):
+    return "52:54:00:%02x:%02x:%02x" % (prefix, i // 256, i % 256)
+
+
+def node_specs(prefix, count, mac_prefix, **extra):
+    specs = []
+    for i in range(count):
+        spec = {"name": "%s%03d" % (prefix, i), "driver": "fake-hardware",
+                "driver_info": {"ipmi_address": "10.%d.%d.%d" % (mac_prefix, i // 250, i % 250 + 1),
+                                "ipmi_username": "admin", "ipmi_password": "fault-bmc-secret"},
+                "resource_class": "baremetal.compute", "properties": {"cpu_arch": "x86_64"},
+                "extra": {"rack": "f%02d" % (i % 4)},
+                "ports": [{"address": _mac(mac_prefix, 2 * i), "pxe_enabled": True, "physical_network": "leaf1"},
+                          {"address": _mac(mac_prefix, 2 * i + 1), "pxe_enabled": False, "physical_network": "leaf1"}]}
+        spec.update(extra)
+        specs.append(spec)
+    return specs
 
 
 # ------------------------------------------------------------------ reading the lab

@@ -5,8 +5,7 @@ retried or reported per node, and no run lasts past its timeout (wall times asse
 import pytest
 
 from ..integration.faultproxy import NODE_LOCKED, UNAVAILABLE, proxied
-from .conftest import ProxiedCloud, module, nodes, settled
-from .test_ironic_restart import ENROLL, node_specs
+from .conftest import ENROLL, ProxiedCloud, module, node_specs, nodes, settled
 
 TRAITS = "spineleaf.baremetal.ironic_traits"
 # ansible-playbook start-up and module load on a busy 2-core machine, added to every bound below

@@ -4,29 +4,10 @@ node or port, nothing half-configured, no node left in maintenance or locked, no
 `*ing` / `* failed` state), and the run after that makes 0 writes."""
 import collections
 
-from .conftest import NODES, RACK_NODES, module, nodes, ports, restart, settled, sigkill, start_module, wait_until
+from .conftest import (ENROLL, NODES, RACK_NODES, module, node_specs, nodes, ports, restart, settled, sigkill, start_module,
+                       wait_until)
 
-ENROLL = "spineleaf.baremetal.ironic_nodes"
 RUN_BOUND = 300  # a run that meets a dead Ironic must end (failed) within this, never hang
-
-
-def _mac(prefix, i):
-    return "52:54:00:%02x:%02x:%02x" % (prefix, i // 256, i % 256)
-
-
-def node_specs(prefix, count, mac_prefix, **extra):
-    specs = []
-    for i in range(count):
-        spec = {"name": "%s%03d" % (prefix, i), "driver": "fake-hardware",
-                "driver_info": {"ipmi_address": "10.%d.%d.%d" % (mac_prefix, i // 250, i % 250 + 1),
-                                "ipmi_username": "admin", "ipmi_password": "fault-bmc-secret"},
-                "resource_class": "baremetal.compute", "properties": {"cpu_arch": "x86_64"},
-                "extra": {"rack": "f%02d" % (i % 4)},
-                "ports": [{"address": _mac(mac_prefix, 2 * i), "pxe_enabled": True, "physical_network": "leaf1"},
-                          {"address": _mac(mac_prefix, 2 * i + 1), "pxe_enabled": False, "physical_network": "leaf1"}]}
-        spec.update(extra)
-        specs.append(spec)
-    return specs
 
 
 def assert_exact(conn, prefix, specs, state):
