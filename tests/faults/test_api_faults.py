@@ -16,7 +16,7 @@ SLACK = 45
 def rack(lab, conn):
     """Eight available nodes (fa-*) for the proxied runs."""
     specs = node_specs("fa-", 8, 0xf4)
-    made, _ = module(lab, ENROLL, {"nodes": specs, "target_state": "available"})
+    made, _secs = module(lab, ENROLL, {"nodes": specs, "target_state": "available"})
     assert not made.get("failed"), made.get("msg")
     return [s["name"] for s in specs]
 
@@ -38,7 +38,7 @@ def test_silent_ramdisk_times_out_per_node(lab, conn):
     specs = node_specs("fs-", 4, 0xf5)
     for spec in specs[:2]:
         spec["extra"] = dict(spec["extra"], lab_silent=True)
-    made, _ = module(lab, ENROLL, {"nodes": specs, "target_state": "manageable"})
+    made, _secs = module(lab, ENROLL, {"nodes": specs, "target_state": "manageable"})
     assert not made.get("failed"), made.get("msg")
     timeout = 15
     result, elapsed = module(lab, "spineleaf.baremetal.ironic_inspect",
@@ -98,7 +98,7 @@ def test_unavailable_answers_are_retried(lab, conn, rack, tmp_path):
                                                  "target_state": "available"})
         assert not result.get("failed"), result.get("msg")
         assert len(proxy.injected) == 12, (proxy.injected, proxy.seen)
-        again, _ = module(cloud, ENROLL, {"nodes": node_specs("fa-", 8, 0xf4, description="after 503s"),
+        again, _secs = module(cloud, ENROLL, {"nodes": node_specs("fa-", 8, 0xf4, description="after 503s"),
                                           "target_state": "available"})
     assert again["changed"] is False and again["api_writes"] == 0, again
     assert all(n["description"] == "after 503s" and not settled(n, "available") for n in nodes(conn, "fa-"))

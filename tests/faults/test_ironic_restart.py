@@ -45,9 +45,9 @@ def kill_ironic_during(lab, conn, name, args, when, what, timeout=240):
 
 def rerun_converges(lab, name, args):
     """The same run again converges; the one after it makes no write. Returns both results."""
-    again, _ = module(lab, name, args)
+    again, _secs = module(lab, name, args)
     assert not again.get("failed"), again.get("msg")
-    third, _ = module(lab, name, args)
+    third, _secs = module(lab, name, args)
     assert not third.get("failed") and third["changed"] is False and third["api_writes"] == 0, third
     return again, third
 
@@ -69,7 +69,7 @@ def _field(conn, prefix, fields):
 
 def test_sigkill_mid_inspection_of_a_rack(lab, conn):
     specs = node_specs("fi-", RACK_NODES, 0xf2)
-    made, _ = module(lab, ENROLL, {"nodes": specs, "target_state": "manageable"})
+    made, _secs = module(lab, ENROLL, {"nodes": specs, "target_state": "manageable"})
     assert not made.get("failed"), made.get("msg")
     names = [s["name"] for s in specs]
     args = {"nodes": names, "concurrency": 2, "timeout": 120, "poll_interval": 0.2}
@@ -120,7 +120,7 @@ def _in_deploy(conn):
 
 def test_sigkill_mid_deployment(lab, conn):
     specs = node_specs("fd-", RACK_NODES, 0xf3)
-    made, _ = module(lab, ENROLL, {"nodes": specs, "target_state": "available"})
+    made, _secs = module(lab, ENROLL, {"nodes": specs, "target_state": "available"})
     assert not made.get("failed"), made.get("msg")
     args = {"nodes": [s["name"] for s in specs], "image": IMG_A, "poll_interval": 0.2, "timeout": 120}
     rc, first, elapsed = kill_ironic_during(lab, conn, "spineleaf.baremetal.ironic_provision", args,

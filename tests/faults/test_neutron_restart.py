@@ -23,8 +23,8 @@ def _built(conn):
     nets = [n for n in conn.network.networks() if n.name == NET]
     if len(nets) != 1:
         return nets, [], []
-    segs = [s for s in conn.network.segments(network_id=nets[0].id)]
-    subs = [s for s in conn.network.subnets(network_id=nets[0].id)]
+    segs = list(conn.network.segments(network_id=nets[0].id))
+    subs = list(conn.network.subnets(network_id=nets[0].id))
     return nets, segs, subs
 
 
@@ -45,9 +45,9 @@ def test_sigkill_mid_routed_network_build(lab, conn):
     restart(lab)
     assert first is not None and first.get("failed"), "the interrupted build must report the failure"
 
-    again, _ = module(lab, MODULE, args)
+    again, _secs = module(lab, MODULE, args)
     assert not again.get("failed"), again.get("msg")
-    third, _ = module(lab, MODULE, args)
+    third, _secs = module(lab, MODULE, args)
     assert not third.get("failed") and third["changed"] is False and third["api_writes"] == 0, third
 
     nets, segs, subs = _built(conn)

@@ -32,7 +32,7 @@ def test_sigkill_ansible_playbook_mid_site_yml(lab, conn):
     killed = dict((n["name"], n["provision_state"]) for n in _site_nodes(conn))
     assert len(killed) < 12 or not all(n.get("inspection_finished_at") for n in _site_nodes(conn)), killed
 
-    rc, _, elapsed, output = start_playbook(lab, "playbooks/site.yml", "inventory/lab", UNTIL_TAGGED).finish(900)
+    rc, _res, elapsed, output = start_playbook(lab, "playbooks/site.yml", "inventory/lab", UNTIL_TAGGED).finish(900)
     assert rc == 0, output[-6000:]
     found = _site_nodes(conn)
     count = collections.Counter(n["name"] for n in found)
@@ -46,7 +46,7 @@ def test_sigkill_ansible_playbook_mid_site_yml(lab, conn):
                                                         microversion="1.81").json()["ports"] if p["node_uuid"] in by_uuid)
     assert set(port_count.values()) == {2}, port_count  # two NICs each, no duplicate port
 
-    rc, _, elapsed, output = start_playbook(lab, "playbooks/site.yml", "inventory/lab", UNTIL_TAGGED).finish(900)
+    rc, _res, elapsed, output = start_playbook(lab, "playbooks/site.yml", "inventory/lab", UNTIL_TAGGED).finish(900)
     assert rc == 0, output[-6000:]
     recap = output[output.index("PLAY RECAP"):]
     assert re.search(r"changed=[1-9]", recap) is None, output[-6000:]
