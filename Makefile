@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export OS_CLIENT_CONFIG_FILE ?= $(LAB_STATE_DIR)/clouds.yaml
 export OS_CLOUD ?= spineleaf-lab
 
-.PHONY: awx-collection ee-context chromium help venv demo test test-unit test-integration test-badinput test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
+.PHONY: awx-collection ee-context chromium help venv demo test test-unit test-integration test-badinput test-faults test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
 
 help:
 	@echo "make demo        - set up everything, start the lab, run playbooks/site.yml against it"
@@ -60,7 +60,7 @@ demo: venv lab-up
 
 test: venv chromium
 	$(LAB) install
-	$(MAKE) --no-print-directory test-unit test-integration test-badinput test-sanity lint
+	$(MAKE) --no-print-directory test-unit test-integration test-badinput test-faults test-sanity lint
 
 # The topology picture test renders in a real headless browser (Debian package chromium).
 chromium:
@@ -77,6 +77,11 @@ test-integration: venv
 # Bad-input corpus (#14): its own seeded lab on TEST_*_PORT + 300 (BADINPUT_*_PORT to move it).
 test-badinput: venv
 	$(BIN)/python -m pytest -q tests/badinput
+
+# Fault injection (#14): its own lab on TEST_*_PORT + 400 (FAULTS_*_PORT to move it), SIGKILLed and
+# restarted by the tests; FAULTS_NODES / FAULTS_RACK_NODES / FAULTS_RACKS make the cases bigger.
+test-faults: venv
+	$(BIN)/python -m pytest -q -p no:xdist tests/faults
 
 test-sanity: venv
 	PYTHON=$(CURDIR)/$(BIN)/python bash tests/sanity/run.sh

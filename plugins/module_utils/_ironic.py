@@ -514,7 +514,7 @@ class InspectionRunner:
         elif state == 'manageable' and not target and finished_at and finished_at != rec['baseline']:
             self._finish(rec, 'inspected', state)
             return True
-        elif state == 'inspect failed' and not target:
+        elif state == 'inspect failed':  # Ironic keeps the target ("inspect failed -> manageable")
             rec['finished_at'] = finished_at
             return self._fail_or_retry(rec, state, 'node %s: inspection failed: %s' % (
                 rec['name'], node.get('last_error') or 'no error recorded'))

@@ -36,6 +36,10 @@ IMAGE_KEYS = (('source', 'image_source'), ('checksum', 'image_checksum'),
 # (provision action, state reached). ``None`` marks "nothing to do".
 DEPLOY_STATES = frozenset(['deploying', 'wait call-back', 'deploy wait'])
 UNDEPLOY_FROM = frozenset(['active', 'deploy failed', 'error'])
+# Ironic keeps the target of the failed action on a node in a failed state ("deploy failed ->
+# active", also after a conductor restart failed its `deploying` nodes): such a node is settled,
+# not busy, and the next action may start from it.
+FAILURE_STATES = frozenset(['deploy failed', 'clean failed', 'error'])
 
 CHANGING_ACTIONS = frozenset(['deployed', 'rebuilt', 'undeployed', 'provided'])
 
@@ -106,7 +110,7 @@ def _plan_active(name, node, wanted, rebuild):
     state, target = node.get('provision_state'), node.get('target_provision_state')
     if node.get('retired'):
         return 'fail', [], 'node %s: retired; un-retire it to deploy it' % name
-    if target:
+    if target and state not in FAILURE_STATES:
         if target == 'active' and state in DEPLOY_STATES and same_image(node.get('instance_info'), wanted):
             return 'wait', [], 'already deploying the requested image'
         return 'fail', [], 'node %s: busy (%s -> %s); wait until it settles' % (name, state, target)
@@ -130,7 +134,7 @@ def _plan_active(name, node, wanted, rebuild):
 
 def _plan_available(name, node, undeploy):
     state, target = node.get('provision_state'), node.get('target_provision_state')
-    if target:
+    if target and state not in FAILURE_STATES:
         if target == 'available' and state in ('cleaning', 'clean wait', 'deleting'):
             return 'wait', [], 'already being made available'
         return 'fail', [], 'node %s: busy (%s -> %s); wait until it settles' % (name, state, target)
@@ -365,7 +369,7 @@ class Runner:
                 self._finish(rec, 'failed', state, rec['error'])
                 return True
             return False
-        if state in ('deploy failed', 'clean failed', 'error') and not target:
+        if state in FAILURE_STATES:
             if state == 'deploy failed' and rec['attempts'] <= self.retries and reach == 'active':
                 rec['attempts'] += 1
                 rec['steps'] = [('active', 'active')]

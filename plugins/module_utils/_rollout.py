@@ -221,7 +221,9 @@ class RackRollout:
             self.adapter.patch_node(uuid, ops)
             self.adapter.set_maintenance(uuid, False)
             action = 'active' if rec['node'].get('provision_state') == 'deploy failed' else 'rebuild'
-            if rec['node'].get('target_provision_state') != 'active':
+            # A rebuild still in flight (target active) is waited for, not sent again; a failed one
+            # ("deploy failed -> active", e.g. after a conductor restart) is sent again.
+            if rec['node'].get('target_provision_state') != 'active' or action == 'active':
                 self.adapter.provision(uuid, action)
             return True
         except Exception as exc:
@@ -285,7 +287,7 @@ class RackRollout:
                 state, target = node.get('provision_state'), node.get('target_provision_state')
                 if state == 'active' and not target:
                     self._finish_ok(rec)
-                elif state in ('deploy failed', 'error') and not target:
+                elif state in ('deploy failed', 'error'):  # Ironic keeps target 'active' there
                     self.fail(rec, 'node %s: rebuild went to %s: %s' % (rec['name'], state, node.get('last_error') or '-'),
                               node.get('last_error'))
                 elif self.clock() - rec['started'] > self.timeout:

@@ -1,90 +1,19 @@
 """The Ironic and Neutron adapters against the real lab: pagination over more items than one page,
 and the one retry policy (409 NodeLocked, 503) seen through a loopback proxy that answers a few
 requests with the error a busy Ironic / Neutron gives and forwards everything else."""
-import contextlib
-import http.server
 import json
-import threading
 import uuid as uuidlib
 
 import openstack
 import pytest
-import requests
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron, NeutronError
 
+from .faultproxy import NODE_LOCKED, UNAVAILABLE, proxied
+
 PREFIX = "adapter-page-"
 COUNT = 7
-
-# What Ironic answers while a conductor holds the node (ironic.common.exception.NodeLocked).
-NODE_LOCKED = {"error_message": json.dumps({
-    "faultstring": "Node %s is locked by host conductor-1, please retry after the current operation is completed.",
-    "faultcode": "Client", "debuginfo": None})}
-UNAVAILABLE = {"error_message": json.dumps({"faultstring": "Service Unavailable", "faultcode": "Server"})}
-
-
-class FaultProxy:
-    """Forwards every request to ``upstream``; the first ``count`` requests matching a rule get
-    the rule's status and body instead. Records every request it saw as ``(method, path)``."""
-
-    def __init__(self, upstream):
-        self.upstream = upstream.rstrip("/")
-        self.rules = []
-        self.seen = []
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                proxy.seen.append((self.command, self.path))
-                for rule in proxy.rules:
-                    if rule["count"] and rule["method"] == self.command and rule["path"] in self.path:
-                        rule["count"] -= 1
-                        data = json.dumps(rule["body"]).encode()
-                        self.send_response(rule["status"])
-                        self.send_header("Content-Type", "application/json")
-                        self.send_header("Content-Length", str(len(data)))
-                        self.end_headers()
-                        self.wfile.write(data)
-                        return
-                headers = dict((k, v) for k, v in self.headers.items() if k.lower() not in ("host", "content-length"))
-                resp = requests.request(self.command, proxy.upstream + self.path, headers=headers, data=body,
-                                        timeout=60)
-                self.send_response(resp.status_code)
-                for key, value in resp.headers.items():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(resp.content)))
-                self.end_headers()
-                self.wfile.write(resp.content)
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-
-    def fail(self, method, path, status, body, count):
-        self.rules.append(dict(method=method, path=path, status=status, body=body, count=count))
-
-    def requests_to(self, method, path):
-        return [p for m, p in self.seen if m == method and path in p]
-
-
-@contextlib.contextmanager
-def proxied(upstream):
-    proxy = FaultProxy(upstream)
-    thread = threading.Thread(target=proxy.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield proxy
-    finally:
-        proxy.server.shutdown()
-        proxy.server.server_close()
 
 
 def proxy_conn(ironic=None, neutron=None):

@@ -39,7 +39,7 @@ class FakeAdapter(IronicAdapter):
         if action == "manage":
             self.pending[uuid] = ("manageable", None, None)
         elif action == "inspect":
-            n["provision_state"] = "inspect wait"
+            n["provision_state"], n["target_provision_state"] = "inspect wait", "manageable"
             if uuid in self.hang:
                 return
             if n["name"] == "bad":
@@ -47,7 +47,7 @@ class FakeAdapter(IronicAdapter):
             else:
                 self.pending[uuid] = ("manageable", "2026-01-02T00:00:%02d" % len(self.actions), None)
         elif action == "abort":
-            n["provision_state"] = "inspect failed"
+            n["provision_state"] = "inspect failed"  # the target stays "manageable", as in Ironic
         inflight = sum(1 for x in self.nodes.values() if x["provision_state"] == "inspect wait")
         self.max_inflight = max(self.max_inflight, inflight)
 
@@ -56,7 +56,8 @@ class FakeAdapter(IronicAdapter):
         out = [dict(n) for n in self.nodes.values()]
         for uuid, (state, finished, error) in self.pending.items():
             n = self.nodes[uuid]
-            n["provision_state"] = state
+            # Ironic keeps the target on a failed node ("inspect failed -> manageable")
+            n["provision_state"], n["target_provision_state"] = state, (None if state == "manageable" else "manageable")
             if finished:
                 n["inspection_finished_at"] = finished
             n["last_error"] = error

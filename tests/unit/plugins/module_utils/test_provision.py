@@ -28,18 +28,20 @@ def test_plan_active_states():
              nd("u6", "maint", maintenance=True, maintenance_reason="disk swap"),
              nd("u7", "prot", "active", IMG_B, protected=True), nd("u8", "retired", retired=True),
              nd("u9", "enroll", "enroll"), nd("u10", "busy", "cleaning", target_provision_state="available"),
-             nd("u11", "deploying", "wait call-back", IMG_A, target_provision_state="active")]
+             nd("u11", "deploying", "wait call-back", IMG_A, target_provision_state="active"),
+             # after a failed deploy or a conductor restart that failed `deploying`, Ironic keeps the target
+             nd("u12", "crashed", "deploy failed", IMG_A, target_provision_state="active")]
     planned = prov.plan([req(n["name"]) for n in nodes] + [req("ghost"), req("u1")], nodes)
     assert ops(planned) == {"avail": "deploy", "manage": "deploy", "same": "unchanged", "other": "rebuild",
                             "failed": "deploy", "maint": "fail", "prot": "fail", "retired": "fail",
-                            "enroll": "fail", "busy": "fail", "deploying": "wait", "ghost": "fail"}
+                            "enroll": "fail", "busy": "fail", "deploying": "wait", "crashed": "deploy", "ghost": "fail"}
     by = dict((p["name"], p) for p in planned)
     assert by["manage"]["steps"] == [("provide", "available"), ("active", "active")]
     assert "disk swap" in by["maint"]["msg"] and "maint" in by["maint"]["msg"]
     assert "protected" in by["prot"]["msg"]
     assert "retired" in by["retired"]["msg"]
     assert "not found" in by["ghost"]["msg"]
-    assert len(planned) == 12  # u1 asked twice, planned once
+    assert len(planned) == 13  # u1 asked twice, planned once
 
 
 def test_rebuild_modes_and_checksum():
@@ -137,12 +139,12 @@ class FakeIronic:
             if self.clock() >= at:
                 node = self.nodes[uuid]
                 target = node["target_provision_state"]
-                node["target_provision_state"] = None
                 if target == "active" and self.bad.get(uuid, 0) > 0:
+                    # as Ironic does: "deploy failed" keeps the target "active"
                     self.bad[uuid] -= 1
                     node["provision_state"], node["last_error"] = "deploy failed", "boom"
                 else:
-                    node["provision_state"] = target
+                    node["provision_state"], node["target_provision_state"] = target, None
                 del self.pending[uuid]
         return dict((u, dict(self.nodes[u])) for u in uuids)
 

@@ -121,7 +121,8 @@ class FakeIronic:
         for uuid, at in list(self.pending.items()):
             if self.clock() >= at:
                 n = self.nodes[uuid]
-                n["target_provision_state"] = None
+                # as Ironic does: "deploy failed" keeps the target "active"
+                n["target_provision_state"] = "active" if uuid in self.bad else None
                 n["provision_state"] = "deploy failed" if uuid in self.bad else "active"
                 del self.pending[uuid]
         return dict((u, dict(self.nodes[u])) for u in uuids)
@@ -171,3 +172,19 @@ def test_rack_rollout_gate_failure_within_budget():
     assert [r["action"] for r in out] == ["upgraded", "upgraded", "failed", "upgraded"]
     assert fake.nodes["u2"]["maintenance"] and fake.nodes["u2"]["instance_info"] == OLD
     assert fake.max_out <= 2
+
+
+def test_rack_rollout_resumes_a_rebuild_a_conductor_restart_failed():
+    """Ironic moves `deploying` nodes to "deploy failed" (target still "active") when its conductor
+    restarts: the resumed rollout deploys them again instead of waiting for a deploy that is over."""
+    clock = Clock()
+    started = {ro.RECORD_KEY: {"id": "r1", "state": "started"}}
+    crashed = node(0, extra=dict(started), instance_info=dict(NEW), provision_state="deploy failed",
+                   target_provision_state="active", last_error="The deploying state can't be resumed")
+    nodes = [crashed, node(1)]
+    fake = FakeIronic(nodes, clock)
+    out = ro.RackRollout(fake, "r1", NEW, max_unavailable=1, clock=clock, sleep=clock.sleep, poll=0.5,
+                         timeout=60).run(_plan(nodes))
+    assert [r["action"] for r in out] == ["upgraded", "upgraded"], out
+    assert clock.t < 60
+    assert all(n["provision_state"] == "active" and not n["maintenance"] for n in fake.nodes.values())
