@@ -374,7 +374,10 @@ def make_private_dirs(directory):
         missing.append(path)
         path = os.path.dirname(path)
     for path in reversed(missing):
-        os.mkdir(path, 0o700)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:  # made meanwhile by another rack's call: keep its mode
+            continue
         os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
 
 
