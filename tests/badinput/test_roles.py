@@ -85,10 +85,10 @@ CASES = [
     # ------------------------------------------------------------- routed_networks
     ("routed_networks_not_list", "routed_networks", "localhost", {"routed_networks_networks": "bi-ctl"},
      [r"option 'routed_networks_networks' is of type str", r"dict"]),
-    ("routed_networks_vlan_4095", "routed_networks", "localhost", {"routed_networks_networks": [
-        {"name": "bi-ctl", "supernet": "10.98.0.0/16", "prefix_per_rack": 24, "vlan_base": 4094,
-         "physnet_pattern": "leaf{rack_index}"}], "routed_networks_racks": [{"rack": "r01", "rack_index": 1},
-                                                                       {"rack": "r02", "rack_index": 2}]},
+    ("routed_networks_vlan_4095", "routed_networks", "localhost", {
+        "routed_networks_networks": [{"name": "bi-ctl", "supernet": "10.98.0.0/16", "prefix_per_rack": 24,
+                                      "vlan_base": 4094, "physnet_pattern": "leaf{rack_index}"}],
+        "routed_networks_racks": [{"rack": "r01", "rack_index": 1}, {"rack": "r02", "rack_index": 2}]},
      [r"network bi-ctl, rack r01: VLAN 4095 \(vlan_base \+ rack_index\) is outside 1-4094"]),
     ("routed_networks_state_bad", "routed_networks", "localhost", {"routed_networks_state": "gone"},
      [r"routed_networks_state", r"gone"]),

@@ -224,9 +224,9 @@ def audit(lab, conn, tmp_path_factory):
     # the racks plugin on its failure path, the BMC password among the site variables
     path = os.path.join(tmp, "broken.racks.yml")
     with open(path, "w") as f:
+        broken = [{"range": "r01-n[01:", "bmc_address": "10.0.0.{n}", "nics": []}]
         yaml.safe_dump({"plugin": "spineleaf.baremetal.racks", "vars": {"bmc_password": BMC},
-                        "racks": {"r01": {"index": 1, "nodes": [{"range": "r01-n[01:", "bmc_address": "10.0.0.{n}",
-                                                                  "nics": []}]}}}, f)
+                        "racks": {"r01": {"index": 1, "nodes": broken}}}, f)
     a.planted.add(path)
     a.inventory_racks = a.run("ansible-inventory racks -vvv", [os.path.join(VENV_BIN, "ansible-inventory"), "-i", path,
                                                                "--list", "-vvv"])
