@@ -92,7 +92,7 @@ class Audit:
         self.outputs = []  # (where, text)
         self.env = lab.ansible_env()
         self.env.update(OS_CLIENT_CONFIG_FILE=self.clouds_yaml, OS_CLOUD="spineleaf-lab")
-        self.planted = set([self.clouds_yaml] + [os.path.join(d, f) for d, _, fs in os.walk(self.inventory) for f in fs])
+        self.planted = set([self.clouds_yaml] + [os.path.join(d, f) for d, _dirs, fs in os.walk(self.inventory) for f in fs])
 
     def run(self, where, cmd, env=None, cwd=REPO):
         proc = subprocess.run(cmd, env=dict(self.env, **(env or {})), cwd=cwd, capture_output=True, text=True,
@@ -280,7 +280,7 @@ def test_no_secret_in_any_file_written(audit):
     """Every file under the audit's directory (reports, the inventory cache, the runner's artifacts)
     and the collection's lock files, except the inputs the test wrote itself."""
     found, seen = [], 0
-    paths = [os.path.join(d, f) for d, _, fs in os.walk(audit.tmp) for f in fs]
+    paths = [os.path.join(d, f) for d, _dirs, fs in os.walk(audit.tmp) for f in fs]
     paths += glob.glob("/tmp/spineleaf-*")
     for path in paths:
         if path in audit.planted or not os.path.isfile(path):
@@ -295,8 +295,8 @@ def test_no_secret_in_any_file_written(audit):
 def test_reports_are_private(audit):
     """Reports hold node data (MACs, switch ports, cabling): 0700 directories, 0600 files."""
     base = os.path.join(audit.tmp, "reports", "secaudit")
-    files = [os.path.join(d, f) for d, _, fs in os.walk(base) for f in fs]
-    dirs = [base] + [os.path.join(d, s) for d, ss, _ in os.walk(base) for s in ss]
+    files = [os.path.join(d, f) for d, _dirs, fs in os.walk(base) for f in fs]
+    dirs = [base] + [os.path.join(d, s) for d, ss, _files in os.walk(base) for s in ss]
     assert any(p.endswith("topology.json") for p in files), files
     assert {p: oct(stat.S_IMODE(os.stat(p).st_mode)) for p in files} == {p: "0o600" for p in files}
     assert {p: oct(stat.S_IMODE(os.stat(p).st_mode)) for p in dirs} == {p: "0o700" for p in dirs}
