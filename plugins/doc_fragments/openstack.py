@@ -14,6 +14,8 @@ options:
     description:
       - Name of a cloud in C(clouds.yaml), or a dict of connection settings as accepted by
         C(openstack.connect()).
+      - Credentials in such a dict (keys with C(pass), C(secret), C(token) or C(credential) in
+        their name, at any depth, such as C(auth.password)) are never logged.
       - When omitted, the E(OS_CLOUD) environment variable and the usual E(OS_*) variables apply.
       - The lab writes a C(clouds.yaml) with a cloud named C(spineleaf-lab); point
         E(OS_CLIENT_CONFIG_FILE) at it.

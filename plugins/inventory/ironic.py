@@ -123,6 +123,22 @@ AUTH_OPTIONS = ('cloud', 'auth', 'auth_type', 'region_name', 'interface', 'valid
                 'client_cert', 'client_key', 'api_timeout')
 
 
+# Ansible's config layer reads any unknown text as false: a typo in validate_certs would turn TLS
+# verification off without a word. These options take only real booleans.
+STRICT_BOOLEANS = ('validate_certs', 'with_ports', 'cache', 'strict')
+BOOLEAN_TEXT = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
+
+
+def strict_booleans(config, path):
+    """Refuse a boolean option of the configuration ``config`` (read from ``path``) whose value is
+    not a boolean, naming the file and the option."""
+    for key in STRICT_BOOLEANS:
+        value = (config or {}).get(key)
+        if value is None or isinstance(value, bool) or str(value).strip().lower() in BOOLEAN_TEXT:
+            continue
+        raise AnsibleParserError('%s: %s must be true or false, got %r' % (path, key, value))
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """Yields Ironic's nodes, grouped by rack, role, state, resource class and conductor group."""
 
@@ -134,7 +150,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
-        self._read_config_data(path)
+        strict_booleans(self._read_config_data(path), path)
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option('cache') and cache
         update_cache = self.get_option('cache') and not cache

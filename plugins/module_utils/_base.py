@@ -14,6 +14,7 @@ with a message that names the object and the likely fix.
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 import traceback
 from urllib.parse import urlsplit
@@ -89,6 +90,27 @@ def plain_http_endpoints(config):
         if isinstance(url, str) and url.lower().startswith('http://') and not is_loopback_host(urlsplit(url).hostname):
             urls.append(url)
     return urls
+
+
+# Keys of a connection dict (the ``cloud`` option given as a dict) whose values are credentials.
+CLOUD_SECRET_KEY_RE = re.compile(r'pass|secret|token|credential', re.IGNORECASE)
+
+
+def cloud_secret_values(cloud):
+    """Every credential in a ``cloud`` connection dict (``auth.password``, ``auth.token``,
+    ``application_credential_secret``... at any depth), so the module can hide them from every
+    output: ``cloud`` is ``raw``, and AnsibleModule would print a dict given there as it is."""
+    out = []
+    if isinstance(cloud, dict):
+        for key, value in cloud.items():
+            if isinstance(value, (dict, list)):
+                out.extend(cloud_secret_values(value))
+            elif CLOUD_SECRET_KEY_RE.search(str(key)) and value not in (None, ''):
+                out.append(str(value))
+    elif isinstance(cloud, list):
+        for item in cloud:
+            out.extend(cloud_secret_values(item))
+    return out
 
 
 class BaremetalError(Exception):
@@ -200,6 +222,8 @@ class BaremetalModule:
         kwargs.update(self.module_kwargs)
         self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
+        for value in cloud_secret_values(self.params.get('cloud')):
+            self.ansible.no_log_values.add(value)
         self.check_mode = self.ansible.check_mode
         self.diff_mode = self.ansible._diff
         self._conn = None

@@ -153,7 +153,11 @@ def _merge_dict(value, what, errors, field):
 def _resource_class(value, what, errors):
     if value is None:
         return None
-    if not isinstance(value, str) or not value or len(value) > MAX_RESOURCE_CLASS_LENGTH:
+    if not isinstance(value, str):
+        # One resource class per node: a list is a mistake to report, never text to write.
+        errors.append('%s: resource_class must be one string, got %r (%s)' % (what, value, type(value).__name__))
+        return None
+    if not value or len(value) > MAX_RESOURCE_CLASS_LENGTH:
         errors.append('%s: resource_class must be a non-empty string of at most %d characters'
                       % (what, MAX_RESOURCE_CLASS_LENGTH))
         return None

@@ -80,8 +80,10 @@ options:
           - Keys merged into the node's C(properties); a C(null) value removes the key.
         type: dict
       resource_class:
-        description: Resource class to set.
-        type: str
+        description:
+          - Resource class to set, a string. Any other type (a list, a number) is refused with an error
+            naming the rule, instead of being written as its text.
+        type: raw
   assign:
     description:
       - "Static per-node assignment from inventory: node name (or UUID) ->
@@ -255,7 +257,9 @@ class IronicTraitsModule(BaremetalModule):
             traits_remove=dict(type='list', elements='str', default=[]),
             extra=dict(type='dict'),
             properties=dict(type='dict'),
-            resource_class=dict(type='str'),
+            # raw, not str: AnsibleModule would turn a list into its text ("['a']") and that text
+            # would be written; the planner checks the type and names the rule instead.
+            resource_class=dict(type='raw'),
         )),
         assign=dict(type='dict', default={}),
         nodes=dict(type='list', elements='str'),

@@ -101,6 +101,8 @@ options:
     description:
       - Directory (on the controller running the module) to write C(topology.html), C(topology.svg)
         and C(topology.json) to. Created when missing.
+      - The reports hold node data (MACs, switch ports, cabling), so the files are written with mode
+        C(0600) and the directories the module creates with C(0700).
     type: path
   concurrency:
     description:
@@ -351,18 +353,40 @@ class LldpTopologyModule(BaremetalModule):
     def _report(self, directory, topologies, findings, switches):
         racks = sorted(set(str(t.get('expected_rack') or t.get('rack') or '?') for t in topologies)) or ['?']
         try:
-            os.makedirs(directory, exist_ok=True)
+            make_private_dirs(directory)
             paths = dict(html=os.path.join(directory, 'topology.html'), svg=os.path.join(directory, 'topology.svg'),
                          json=os.path.join(directory, 'topology.json'))
-            with open(paths['html'], 'w') as f:
-                f.write(render_report(topologies, switches, site='rack %s' % ', '.join(racks)))
-            with open(paths['svg'], 'w') as f:
-                f.write(render_rack_svg(racks[0], topologies, switches))
-            with open(paths['json'], 'w') as f:
-                json.dump(dict(nodes=topologies, findings=findings, switches=switches), f, indent=1, sort_keys=True)
+            write_private(paths['html'], render_report(topologies, switches, site='rack %s' % ', '.join(racks)))
+            write_private(paths['svg'], render_rack_svg(racks[0], topologies, switches))
+            write_private(paths['json'], json.dumps(dict(nodes=topologies, findings=findings, switches=switches),
+                                                    indent=1, sort_keys=True))
         except OSError as exc:
             raise BaremetalError('report_dir %s: cannot write the report: %s' % (directory, exc))
         return paths
+
+
+def make_private_dirs(directory):
+    """Create ``directory`` and its missing parents with mode 0700; directories that already exist
+    keep their mode (report_dir may be a shared one such as /tmp)."""
+    missing = []
+    path = os.path.abspath(directory)
+    while not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:  # made meanwhile by another rack's call: keep its mode
+            continue
+        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def write_private(path, text):
+    """Write ``text`` to ``path`` with mode 0600, also when the file already exists with another."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(text)
 
 
 def main():

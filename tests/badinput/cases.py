@@ -184,6 +184,14 @@ CASES = [
      [r"name", r"rules"]),
     ("traits_assign_bad_trait", TRAITS, {"assign": {"seed-a": {"traits": ["bad trait"]}}},
      [r"assign\[seed-a\]", r"bad trait"]),
+    # a list was written as its text ("['baremetal.gpu', 'x']") before #14
+    ("traits_resource_class_list", TRAITS, {"rules": [
+        {"name": "gpu", "when": "`true`", "resource_class": ["baremetal.gpu", "x"]}]},
+     [r"rule 'gpu': resource_class must be one string, got \['baremetal.gpu', 'x'\] \(list\)"]),
+    ("traits_resource_class_number", TRAITS, {"rules": [{"name": "num", "when": "`true`", "resource_class": 7}]},
+     [r"rule 'num': resource_class must be one string, got 7 \(int\)"]),
+    ("traits_assign_resource_class_list", TRAITS, {"assign": {"seed-a": {"resource_class": ["a", "b"]}}},
+     [r"assign\[seed-a\]", r"resource_class must be one string, got \['a', 'b'\] \(list\)"]),
     ("inspect_concurrency_zero", INSPECT, {"nodes": ["seed-a"], "concurrency": 0},
      [r"concurrency", r"at least 1"]),
     ("provision_image_no_source", PROVISION, {"nodes": ["seed-a"], "image": {"checksum": "abc"}},

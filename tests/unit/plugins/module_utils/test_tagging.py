@@ -272,3 +272,13 @@ def test_target_selection():
     docs = dict((n['uuid'], t.node_document(n)) for n in nodes)
     assert uuids(t.select_targets(candidates, docs, expr, over_list)) == ['uuid-r01-n01', 'uuid-r01-n02']
     assert t.select_targets(candidates, docs) == nodes
+
+
+@pytest.mark.parametrize("value,shown", [(["baremetal.gpu", "x"], "['baremetal.gpu', 'x'] (list)"),
+                                         (7, "7 (int)"), ({"a": 1}, "{'a': 1} (dict)")])
+def test_resource_class_must_be_one_string(value, shown):
+    """#14: a list was written as its text; now it is an error naming the rule and what was given."""
+    errors = t.compile_rules([{"name": "gpu", "when": "`true`", "resource_class": value}])[1]
+    assert errors == ["rule 'gpu': resource_class must be one string, got %s" % shown]
+    errors = t.compile_assign({"n1": {"resource_class": value}})[1]
+    assert len(errors) == 1 and "resource_class must be one string, got %s" % shown in errors[0]
