@@ -279,7 +279,8 @@ class RackRollout:
     def _finish_ok(self, rec):
         try:
             self.adapter.patch_node(rec['uuid'], [self._record('done')])
-            rec.update(action='upgraded', msg=rec.get('msg'), duration=round(self.clock() - rec['started'], 3))
+            rec.update(action='upgraded', msg=rec.get('msg'))
+            rec.setdefault('duration', round(self.clock() - rec['started'], 3))
         except Exception as exc:
             self.fail(rec, 'node %s: rebuilt but recording it failed: %s' % (rec['name'], exc))
 
@@ -348,6 +349,8 @@ class RackRollout:
             node = current.get(uuid) or {}
             state, target = node.get('provision_state'), node.get('target_provision_state')
             if state == 'active' and not target:
+                # out of service until now: the slot's time (the done record is written after)
+                rec['duration'] = round(self.clock() - rec['started'], 3)
                 finished.append(rec)
             elif state in ('deploy failed', 'error') and not target:
                 self.fail(rec, 'node %s: rebuild went to %s: %s' % (rec['name'], state, node.get('last_error') or '-'),
