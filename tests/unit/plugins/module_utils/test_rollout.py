@@ -201,7 +201,8 @@ def test_a_finished_node_hands_its_slot_on_before_its_record_is_written():
 
 def test_classify_upgrade_tasks():
     rid, tasks = "fw-7", "/site/upgrade.yml"
-    mine = lambda state, **kw: {ro.RECORD_KEY: dict({"id": rid, "state": state, "tasks": tasks}, **kw)}  # noqa: E731
+    def mine(state, **kw):
+        return {ro.RECORD_KEY: dict({"id": rid, "state": state, "tasks": tasks}, **kw)}
     # no image to compare: a node on any image is upgraded, until its record says done for these tasks
     assert ro.classify(node(1, instance_info=dict(NEW)), rid, None, tasks)[0] == "upgrade"
     assert ro.classify(node(1, extra=mine("done")), rid, None, tasks)[0] == "done"
