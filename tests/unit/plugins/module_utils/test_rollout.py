@@ -229,7 +229,7 @@ def test_enter_and_leave_around_upgrade_tasks():
     assert "running upgrade tasks /site/upgrade.yml" in fake.nodes["u0"]["maintenance_reason"]
     assert fake.nodes["u0"]["extra"][ro.RECORD_KEY] == dict(id="fw", state="started", tasks=tasks, at=fake.nodes["u0"]["extra"][ro.RECORD_KEY]["at"])
     out = ro.RackRollout(fake, "fw", None, clock=clock, sleep=clock.sleep, tasks=tasks).leave(
-        [r for r in plan[:3]], {"n1": "upgrade tasks: firmware flash failed"})
+        plan[:3], {"n1": "upgrade tasks: firmware flash failed"})
     assert [r["action"] for r in out] == ["upgraded", "failed", "upgraded"]
     assert not fake.nodes["u0"]["maintenance"] and fake.nodes["u0"]["extra"][ro.RECORD_KEY]["state"] == "done"
     assert fake.nodes["u1"]["maintenance"] and "failed: node n1: upgrade tasks: firmware" in fake.nodes["u1"]["maintenance_reason"]
