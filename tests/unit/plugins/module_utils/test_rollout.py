@@ -201,6 +201,7 @@ def test_a_finished_node_hands_its_slot_on_before_its_record_is_written():
 
 def test_classify_upgrade_tasks():
     rid, tasks = "fw-7", "/site/upgrade.yml"
+
     def mine(state, **kw):
         return {ro.RECORD_KEY: dict({"id": rid, "state": state, "tasks": tasks}, **kw)}
     # no image to compare: a node on any image is upgraded, until its record says done for these tasks
