@@ -9,6 +9,7 @@ rack ordering and selection, and the sliding-window schedule of a rolling upgrad
 from __future__ import annotations
 
 import re
+import threading
 
 _PERCENT = re.compile(r'^\s*(\d+(?:\.\d+)?)\s*%\s*$')
 
@@ -127,7 +128,7 @@ def _ours(node, rollout_id):
     return bool(node.get('maintenance')) and str(node.get('maintenance_reason') or '').startswith(reason_prefix(rollout_id))
 
 
-def classify(node, rollout_id, image_info):
+def classify(node, rollout_id, image_info, tasks=None):
     """What a rolling upgrade does with one node: ``(op, msg)``.
 
     ``op``: ``done`` (finished earlier in this rollout: not touched), ``finish`` (rebuilt, but
@@ -135,12 +136,17 @@ def classify(node, rollout_id, image_info):
     left in its maintenance: clear it), ``unchanged`` (already active on the image), ``upgrade``
     (rebuild it; also a node caught mid-way or failed earlier in this rollout) or ``fail`` (a
     built-in pre-gate failed: another party's maintenance, protected, not active, a fault).
+
+    ``tasks``: the rollout runs the user's upgrade task file of that name instead of a rebuild;
+    a node is then finished when its record says ``done`` for these tasks (there is no image to compare).
     """
     from ansible_collections.spineleaf.baremetal.plugins.module_utils._provision import same_image
     name = node.get('name') or node['uuid']
     record = (node.get('extra') or {}).get(RECORD_KEY) or {}
     mine = record if record.get('id') == rollout_id else {}
     ours = _ours(node, rollout_id)
+    if tasks:
+        return _classify_tasks(node, name, mine, ours, tasks)
     on_image = node.get('provision_state') == 'active' and same_image(node.get('instance_info'), image_info)
     if mine.get('state') == 'done' and on_image:
         return ('repair', 'finished earlier; clearing the maintenance this rollout left') if ours else \
@@ -166,21 +172,56 @@ def classify(node, rollout_id, image_info):
     return 'upgrade', None
 
 
+def _builtin_gate(node, name, ours):
+    """The built-in pre-gate's refusal of a node (a message), or None."""
+    if node.get('maintenance') and not ours:
+        return 'node %s: pre-gate: in maintenance not set by this rollout (%s)' % (
+            name, node.get('maintenance_reason') or 'no reason given')
+    if node.get('protected'):
+        return 'node %s: pre-gate: protected (%s)' % (name, node.get('protected_reason') or 'no reason given')
+    if node.get('fault'):
+        return 'node %s: pre-gate: Ironic reports fault %s' % (name, node['fault'])
+    if node.get('power_state') == 'error':
+        return 'node %s: pre-gate: BMC reports power state error' % name
+    return None
+
+
+def _classify_tasks(node, name, mine, ours, tasks):
+    """``classify`` for a rollout of upgrade tasks: the record, not the image, says a node is done."""
+    if mine.get('state') == 'done' and mine.get('tasks') == tasks:
+        return ('repair', 'finished earlier; clearing the maintenance this rollout left') if ours else \
+            ('done', 'finished earlier in this rollout')
+    refusal = _builtin_gate(node, name, ours)
+    if refusal:
+        return 'fail', refusal
+    state, target = node.get('provision_state'), node.get('target_provision_state')
+    if state != 'active' or target:
+        return 'fail', 'node %s: pre-gate: not active (%s%s)' % (name, state, ' -> %s' % target if target else '')
+    if mine.get('state') in ('started', 'failed'):
+        return 'upgrade', 'resuming (%s earlier in this rollout)' % mine['state']
+    return 'upgrade', None
+
+
 class RackRollout:
     """Roll one rack: a sliding window of at most ``max_unavailable`` nodes out of service (nodes
     failed in this rollout keep their maintenance and their slot), stop starting nodes once
     failures pass the budget. Per node: maintenance on with the rollout's reason and a progress
     record in ``extra``, new image in instance_info, maintenance off and rebuild (Ironic refuses to
     deploy a node in maintenance), wait for active, record ``done``. A failure puts the node back in
-    maintenance with the reason and records ``failed``. I/O only through ``adapter``."""
+    maintenance with the reason and records ``failed``. I/O only through ``adapter``.
+
+    ``tasks`` (the user's upgrade task file) instead of an image: the role runs those tasks itself,
+    a few nodes at a time, between ``enter`` (maintenance on, record ``started``) and ``leave``
+    (maintenance off and record ``done``, or the failure)."""
 
     def __init__(self, adapter, rollout_id, image_info, max_unavailable=1, budget=0, timeout=3600, poll=0.5,
-                 clock=None, sleep=None, now=None, rack='-'):
+                 clock=None, sleep=None, now=None, rack='-', tasks=None):
         import time as _time
         self.rack = rack
         self.adapter = adapter
         self.rollout_id = rollout_id
-        self.image_info = dict(image_info)
+        self.image_info = dict(image_info or {})
+        self.tasks = tasks
         self.max_unavailable = max(1, int(max_unavailable))
         self.budget = budget
         self.timeout = timeout
@@ -190,9 +231,15 @@ class RackRollout:
         self.now = now or (lambda: _time.strftime('%Y-%m-%dT%H:%M:%SZ', _time.gmtime()))
         self.failures = 0
         self.held = 0  # slots held by failed nodes (they stay in maintenance)
+        self.total = 0
+        self._lock = threading.Lock()
 
     def _record(self, state, **more):
-        rec = dict(id=self.rollout_id, image=self.image_info.get('image_source'), state=state, at=self.now())
+        rec = dict(id=self.rollout_id, state=state, at=self.now())
+        if self.tasks:
+            rec['tasks'] = self.tasks
+        else:
+            rec['image'] = self.image_info.get('image_source')
         rec.update(more)
         return {'op': 'add', 'path': '/extra/%s' % RECORD_KEY, 'value': rec}
 
@@ -202,8 +249,9 @@ class RackRollout:
     def fail(self, rec, msg, last_error=None):
         """Leave the node in maintenance with the reason, record it, count it (never raises)."""
         rec.update(action='failed', msg=msg, last_error=last_error, duration=round(self.clock() - rec.get('started', self.clock()), 3))
-        self.failures += 1
-        self.held += 1
+        with self._lock:  # starts run in threads
+            self.failures += 1
+            self.held += 1
         try:
             self.adapter.set_maintenance(rec['uuid'], True, self.reason('failed: %s' % msg)[:255])
             self.adapter.patch_node(rec['uuid'], [self._record('failed', msg=msg[:200])])
@@ -233,17 +281,24 @@ class RackRollout:
     def _finish_ok(self, rec):
         try:
             self.adapter.patch_node(rec['uuid'], [self._record('done')])
-            rec.update(action='upgraded', msg=rec.get('msg'), duration=round(self.clock() - rec['started'], 3))
+            rec.update(action='upgraded', msg=rec.get('msg'))
+            rec.setdefault('duration', round(self.clock() - rec['started'], 3))
         except Exception as exc:
             self.fail(rec, 'node %s: rebuilt but recording it failed: %s' % (rec['name'], exc))
 
     def stopped(self):
         return self.failures > failure_budget(self.budget, self.total)
 
-    def run(self, items, progress=None):
-        """``items``: planned dicts ``{name, uuid, node, op, msg}`` of one rack, in order. Returns them with
-        ``action`` set: upgraded / unchanged / done / failed / skipped."""
-        self.total = len(items)
+    def counts(self, items, inflight=0):
+        """Progress of the rack: ``{total, done, failed, in_progress}`` (``done``: upgraded, or
+        finished earlier / already on the image)."""
+        acts = [r.get('action') for r in items]
+        return dict(total=len(items), done=sum(1 for a in acts if a in ('upgraded', 'done', 'unchanged')),
+                    failed=acts.count('failed'), in_progress=inflight)
+
+    def _settle_planned(self, items):
+        """Nodes that need no window slot: refused by a gate, finished earlier, or to be repaired.
+        Returns the queue of the others (nodes caught mid-way first: already out of service)."""
         queue = []
         for rec in items:
             if rec['op'] == 'fail':
@@ -263,38 +318,113 @@ class RackRollout:
                     self.fail(rec, 'node %s: clearing maintenance failed: %s' % (rec['name'], exc))
             else:
                 queue.append(rec)
-        # Nodes caught mid-way first: they are already out of service.
-        queue.sort(key=lambda r: 0 if r.get('msg', '') and str(r.get('msg')).startswith('resuming') else 1)
-        queue.reverse()
+        queue.sort(key=lambda r: 0 if str(r.get('msg') or '').startswith('resuming') else 1)
+        return queue
+
+    def _skip_rest(self, queue):
+        why = (rack_budget(self.rack, self.failures, self.total, self.budget)['msg'] if self.stopped()
+               else 'all %d slots held by failed nodes left in maintenance' % self.max_unavailable)
+        for rec in queue:
+            rec.update(action='skipped', duration=0.0, msg='not started: %s' % why)
+
+    def _fill(self, queue, inflight):
+        """Start nodes while the window has free slots; several starts go out at once (each is four
+        sequential writes: a slot must not wait for another node's writes)."""
+        starting = []
+        while queue and not self.stopped() and len(inflight) + len(starting) + self.held < self.max_unavailable:
+            starting.append(queue.pop(0))
+        if len(starting) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(len(starting)) as pool:
+                ok = list(pool.map(self._start, starting))
+        else:
+            ok = [self._start(rec) for rec in starting]
+        for rec, started in zip(starting, ok):
+            if started:
+                inflight[rec['uuid']] = rec
+
+    def _poll(self, inflight):
+        """One poll of the nodes in flight: the nodes that went active, and the failed ones handled."""
+        current = self.adapter.node_states(list(inflight))
+        finished = []
+        for uuid, rec in list(inflight.items()):
+            node = current.get(uuid) or {}
+            state, target = node.get('provision_state'), node.get('target_provision_state')
+            if state == 'active' and not target:
+                # out of service until now: the slot's time (the done record is written after)
+                rec['duration'] = round(self.clock() - rec['started'], 3)
+                finished.append(rec)
+            elif state in ('deploy failed', 'error'):  # Ironic keeps target 'active' there
+                self.fail(rec, 'node %s: rebuild went to %s: %s' % (rec['name'], state, node.get('last_error') or '-'),
+                          node.get('last_error'))
+            elif self.clock() - rec['started'] > self.timeout:
+                self.fail(rec, 'node %s: still %s after %ss' % (rec['name'], state, self.timeout))
+            else:
+                continue
+            del inflight[uuid]
+        return finished
+
+    def run(self, items, progress=None):
+        """``items``: planned dicts ``{name, uuid, node, op, msg}`` of one rack, in order. Returns them with
+        ``action`` set: upgraded / unchanged / done / failed / skipped. ``progress(counts)`` is
+        called after every poll round (see ``counts``)."""
+        self.total = len(items)
+        queue = self._settle_planned(items)
         inflight = {}
         while queue or inflight:
-            while queue and not self.stopped() and len(inflight) + self.held < self.max_unavailable:
-                rec = queue.pop()
-                if self._start(rec):
-                    inflight[rec['uuid']] = rec
+            self._fill(queue, inflight)
             if (self.stopped() or (not inflight and self.held >= self.max_unavailable)) and queue:
-                why = (rack_budget(self.rack, self.failures, self.total, self.budget)['msg'] if self.stopped()
-                       else 'all %d slots held by failed nodes left in maintenance' % self.max_unavailable)
-                for rec in queue:
-                    rec.update(action='skipped', duration=0.0, msg='not started: %s' % why)
+                self._skip_rest(queue)
                 queue = []
+            if progress:
+                progress(self.counts(items, len(inflight)))
             if not inflight:
                 break
             self.sleep(self.poll)
-            current = self.adapter.node_states(list(inflight))
-            for uuid, rec in list(inflight.items()):
-                node = current.get(uuid) or {}
-                state, target = node.get('provision_state'), node.get('target_provision_state')
-                if state == 'active' and not target:
-                    self._finish_ok(rec)
-                elif state in ('deploy failed', 'error'):  # Ironic keeps target 'active' there
-                    self.fail(rec, 'node %s: rebuild went to %s: %s' % (rec['name'], state, node.get('last_error') or '-'),
-                              node.get('last_error'))
-                elif self.clock() - rec['started'] > self.timeout:
-                    self.fail(rec, 'node %s: still %s after %ss' % (rec['name'], state, self.timeout))
-                else:
-                    continue
-                del inflight[uuid]
-            if progress:
-                progress(self)
+            finished = self._poll(inflight)
+            # A node that went active is back in service (its maintenance was lifted before the
+            # rebuild): its slot goes to the next node first, its ``done`` record is written after.
+            if finished:
+                self._fill(queue, inflight)
+            for rec in finished:
+                self._finish_ok(rec)
+        if progress:
+            progress(self.counts(items, 0))
+        return items
+
+    # ---- the user's upgrade tasks instead of a rebuild: the role runs them between enter and leave
+    def enter(self, items):
+        """Before the user's upgrade tasks: settle the nodes that need no slot (as ``run`` does), and
+        put the others in maintenance with the rollout's reason, recording ``started``; their action
+        is ``entered``. Returns ``items``."""
+        self.total = len(items)
+        for rec in self._settle_planned(items):
+            rec['started'] = self.clock()
+            try:
+                reason = self.reason('running upgrade tasks %s' % self.tasks)[:255]
+                if not (rec['node'].get('maintenance') and rec['node'].get('maintenance_reason') == reason):
+                    self.adapter.set_maintenance(rec['uuid'], True, reason)
+                self.adapter.patch_node(rec['uuid'], [self._record('started')])
+                rec.update(action='entered', duration=0.0)
+            except Exception as exc:
+                self.fail(rec, 'node %s: could not start the upgrade tasks: %s' % (rec['name'], getattr(exc, 'details', None) or exc))
+        return items
+
+    def leave(self, items, failures):
+        """After the user's upgrade tasks and the post-gate: a node in ``failures`` (name -> why) fails
+        (stays in maintenance, records ``failed``); the others leave maintenance and record ``done``
+        (action ``upgraded``). Returns ``items``."""
+        self.total = len(items)
+        for rec in items:
+            rec['started'] = self.clock()
+            why = failures.get(rec['name']) or failures.get(rec['uuid'])
+            if why:
+                self.fail(rec, 'node %s: %s' % (rec['name'], why))
+                continue
+            try:
+                self.adapter.patch_node(rec['uuid'], [self._record('done')])
+                self.adapter.set_maintenance(rec['uuid'], False)
+                rec.update(action='upgraded', duration=0.0)
+            except Exception as exc:
+                self.fail(rec, 'node %s: upgrade tasks done but recording it failed: %s' % (rec['name'], exc))
         return items

@@ -134,9 +134,19 @@ options:
     type: int
     default: 3600
   poll_interval:
-    description: Seconds between two polls of the nodes in flight (one list call per poll).
+    description: Seconds between two polls of the nodes in flight (one list call per poll, or one GET per node for a few).
     type: float
     default: 0.5
+  progress_file:
+    description:
+      - Write the progress there as JSON C({rack, total, done, failed, in_progress}) after every poll
+        round (C(done) - nodes that reached the requested state, unchanged ones included), for
+        the role's progress lines while the task runs asynchronously.
+    type: path
+  progress_label:
+    description: The C(rack) written in O(progress_file).
+    type: str
+    default: '-'
 author:
   - Spineleaf Baremetal Team (@spineleaf)
 '''
@@ -242,6 +252,7 @@ import time
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
 
@@ -268,6 +279,8 @@ class IronicProvisionModule(BaremetalModule):
         retries=dict(type='int', default=1),
         timeout=dict(type='int', default=3600),
         poll_interval=dict(type='float', default=0.5),
+        progress_file=dict(type='path'),
+        progress_label=dict(type='str', default='-'),
     )
 
     # ------------------------------------------------------------ validation
@@ -400,14 +413,36 @@ class IronicProvisionModule(BaremetalModule):
                                                              and item['node']['provision_state'] == 'available'):
                     self._release(ctx, item, results)
 
+        progress = self.progress(planned, results)
         if to_run:
             runner = prov.Runner(ironic, concurrency=p['concurrency'], timeout=p['timeout'], retries=p['retries'],
-                                 max_failures=p['max_failures'], poll=p['poll_interval'],
+                                 max_failures=p['max_failures'], poll=p['poll_interval'], progress=progress,
                                  prepare=lambda item: self.prepare(ironic, ctx, item, results))
             for rec in runner.run(to_run):
                 results[rec['uuid']].update(action=rec['action'], provision_state=rec['provision_state'],
                                             duration=rec['duration'], msg=rec['msg'], last_error=rec.get('last_error'))
+        if progress:
+            failed = sum(1 for e in results.values() if e['action'] == 'failed')
+            progress(dict(done=sum(1 for e in results.values() if e['action'] not in ('failed', 'skipped')),
+                          failed=failed, in_flight=0))
         self.report(planned, results, ironic, ctx, start)
+
+    def progress(self, planned, results):
+        """The Runner's ``progress(counts)`` as a writer of O(progress_file) (rack counts), or None."""
+        write = progress_writer(self.params['progress_file'], rack=self.params['progress_label'])
+        if write is None:
+            return None
+        total = len(planned)
+        # Nodes the runner never sees: unchanged (done already) and refused (failed) ones.
+        settled = sum(1 for item in planned if item['op'] == 'unchanged')
+        refused = sum(1 for item in planned if item['op'] == 'fail')
+
+        def report(counts):
+            failed = refused + counts.get('failed', 0)
+            finished = counts.get('done', 0) - counts.get('failed', 0)
+            write(dict(total=total, done=settled + max(0, finished), failed=failed, in_progress=counts.get('in_flight', 0)))
+        report(dict(done=0, failed=0, in_flight=0))
+        return report
 
     def prepare(self, ironic, ctx, item, results):
         """Before a node's first step: its instance_info (image_source always), its addresses."""

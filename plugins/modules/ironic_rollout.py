@@ -23,6 +23,10 @@ description:
   - Resumable - a re-run with the same O(rollout_id) does not touch nodes recorded C(done), records
     a node rebuilt before an interruption, rebuilds nodes caught mid-way and clears the
     maintenance it left.
+  - With O(upgrade_tasks) instead of O(image) nothing is rebuilt - the role
+    M(spineleaf.baremetal.rolling_upgrade) runs the user's task file for a few nodes at a time
+    between a call with O(step=enter) (maintenance on, record C(started)) and one with
+    O(step=leave) (maintenance off and record C(done), or the failure).
   - One rollout of a rack at a time per control node (a lock file in the temporary directory) - a
     re-run after ansible-playbook was killed waits for the still running job of the killed run.
   - The role M(spineleaf.baremetal.rolling_upgrade) runs it rack by rack.
@@ -44,9 +48,10 @@ options:
     type: str
     required: true
   image:
-    description: The new image (same keys as in M(spineleaf.baremetal.ironic_provision)).
+    description:
+      - The new image (same keys as in M(spineleaf.baremetal.ironic_provision)).
+      - Exactly one of O(image) and O(upgrade_tasks) is required.
     type: dict
-    required: true
     suboptions:
       source:
         description: C(image_source).
@@ -70,6 +75,28 @@ options:
       ramdisk:
         description: Ramdisk of a partition image.
         type: str
+  upgrade_tasks:
+    description:
+      - The user's upgrade task file that replaces the rebuild (its path, recorded in
+        C(extra.spineleaf_rollout.tasks); a node is finished when its record says C(done) for it).
+      - Only with O(step=enter) or O(step=leave), or in check mode (the plan).
+    type: str
+  step:
+    description:
+      - C(rebuild) - roll the rack with O(image) as a sliding window.
+      - C(enter) - before the upgrade tasks of the given nodes - settle the nodes that need no
+        slot (gate failures, finished earlier), put the others in maintenance with the rollout's
+        reason and record C(started) (action C(entered)).
+      - C(leave) - after the upgrade tasks and the post-gate - nodes in O(gate_failures) fail and
+        stay in maintenance, the others leave maintenance and record C(done) (action C(upgraded)).
+    type: str
+    choices: [rebuild, enter, leave]
+    default: rebuild
+  progress_file:
+    description:
+      - Write the rack's progress there as JSON C({rack, total, done, failed, in_progress}) after every
+        poll round, for the role's progress lines while the task runs asynchronously.
+    type: path
   max_unavailable:
     description: At most this many of the rack's nodes out of service at once.
     type: int
@@ -127,7 +154,7 @@ nodes:
     action:
       description: What happened (in check mode, what would).
       type: str
-      choices: [upgraded, unchanged, done, failed, skipped]
+      choices: [upgraded, entered, unchanged, done, failed, skipped]
     msg:
       description: Why it failed or was skipped, or a note.
       type: str
@@ -135,7 +162,7 @@ nodes:
       description: Ironic's C(last_error) when the rebuild failed.
       type: str
     duration:
-      description: Seconds the node took.
+      description: Seconds the node took (a rebuild - from its start until Ironic reported it active, its time out of service).
       type: float
     node:
       description: The node as read at the start (C(provision_state), C(maintenance), C(power_state), C(fault), C(extra), C(properties), ...), for health gates.
@@ -170,6 +197,7 @@ import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
@@ -180,6 +208,9 @@ IMAGE_SPEC = dict(source=dict(type='str', required=True), checksum=dict(type='st
 # What the role's health gates may read of each node (as it was at the start of the task).
 NODE_VIEW = ('provision_state', 'maintenance', 'maintenance_reason', 'power_state', 'fault', 'extra', 'properties',
              'provision_updated_at')
+# What the plan reads of every node (a field list: Ironic serialises far less than the full detail).
+PLAN_FIELDS = tuple(sorted(set(NODE_VIEW) | {'uuid', 'name', 'target_provision_state', 'protected', 'protected_reason',
+                                             'instance_info', 'last_error'}))
 CHECK_ACTION = dict(upgrade='upgraded', finish='upgraded', repair='done', done='done', unchanged='unchanged', fail='failed')
 
 
@@ -188,7 +219,10 @@ class IronicRolloutModule(BaremetalModule):
         nodes=dict(type='list', elements='str', required=True),
         rack=dict(type='str', default='-'),
         rollout_id=dict(type='str', required=True),
-        image=dict(type='dict', required=True, options=IMAGE_SPEC),
+        image=dict(type='dict', options=IMAGE_SPEC),
+        upgrade_tasks=dict(type='str'),
+        step=dict(type='str', choices=['rebuild', 'enter', 'leave'], default='rebuild'),
+        progress_file=dict(type='path'),
         max_unavailable=dict(type='int', default=1),
         failure_budget=dict(type='raw', default=0),
         gate_failures=dict(type='dict', default={}),
@@ -196,6 +230,7 @@ class IronicRolloutModule(BaremetalModule):
         timeout=dict(type='int', default=3600),
         poll_interval=dict(type='float', default=0.5),
     )
+    module_kwargs = dict(required_one_of=[('image', 'upgrade_tasks')], mutually_exclusive=[('image', 'upgrade_tasks')])
 
     def plan(self, nodes):
         p = self.params
@@ -209,7 +244,12 @@ class IronicRolloutModule(BaremetalModule):
         missing = [k for k in p['nodes'] if k not in by_key]
         if missing:
             raise BaremetalError('rack %s: node(s) not found in Ironic: %s' % (p['rack'], ', '.join(missing)))
-        image_info = prov.image_instance_info(p['image'])
+        if p['upgrade_tasks'] and p['step'] == 'rebuild' and not self.check_mode:
+            raise BaremetalError('rack %s: upgrade_tasks is run by the role between step=enter and step=leave; '
+                                 'step=rebuild needs image' % p['rack'])
+        if p['image'] and p['step'] != 'rebuild':
+            raise BaremetalError('rack %s: step=%s is for upgrade_tasks, not image' % (p['rack'], p['step']))
+        image_info = prov.image_instance_info(p['image']) if p['image'] else {}
         items, seen = [], set()
         for key in p['nodes']:
             node = by_key[key]
@@ -217,13 +257,13 @@ class IronicRolloutModule(BaremetalModule):
                 continue
             seen.add(node['uuid'])
             name = node.get('name') or node['uuid']
-            op, msg = ro.classify(node, p['rollout_id'], image_info)
+            op, msg = ro.classify(node, p['rollout_id'], image_info, p['upgrade_tasks'])
             gate = p['gate_failures'].get(name) or p['gate_failures'].get(node['uuid'])
-            if gate and (p['post_gate'] or op not in ('done', 'repair')):
+            if gate and p['step'] != 'leave' and (p['post_gate'] or op not in ('done', 'repair')):
                 op, msg = 'fail', 'node %s: health gate: %s' % (name, gate)
             items.append(dict(name=name, uuid=node['uuid'], node=node, op=op, msg=msg,
                               image=dict(before=(node.get('instance_info') or {}).get('image_source'),
-                                         after=image_info['image_source'])))
+                                         after=image_info.get('image_source'))))
         return image_info, items
 
     def rack_lock(self):
@@ -241,7 +281,7 @@ class IronicRolloutModule(BaremetalModule):
         p = self.params
         ironic = IronicAdapter(self.conn)
         lock = None if self.check_mode else self.rack_lock()  # held until the module exits
-        image_info, items = self.plan(ironic.list_raw('nodes'))
+        image_info, items = self.plan(ironic.list_raw('nodes', fields=PLAN_FIELDS))
         if self.check_mode:
             for rec in items:
                 rec.update(action=CHECK_ACTION[rec['op']], duration=0.0)
@@ -249,8 +289,13 @@ class IronicRolloutModule(BaremetalModule):
             stopped = ro.rack_budget(p['rack'], failed, len(items), p['failure_budget'])['stopped']
         else:
             runner = ro.RackRollout(ironic, p['rollout_id'], image_info, p['max_unavailable'], p['failure_budget'],
-                                    p['timeout'], p['poll_interval'], rack=p['rack'])
-            runner.run(items)
+                                    p['timeout'], p['poll_interval'], rack=p['rack'], tasks=p['upgrade_tasks'])
+            if p['step'] == 'enter':
+                runner.enter(items)
+            elif p['step'] == 'leave':
+                runner.leave(items, p['gate_failures'])
+            else:
+                runner.run(items, progress=progress_writer(p['progress_file'], rack=p['rack']))
             stopped = runner.stopped() or any(r['action'] == 'skipped' for r in items)
         failed = sum(1 for r in items if r['action'] == 'failed')
         verdict = ro.rack_budget(p['rack'], failed, len(items), p['failure_budget'])
@@ -264,7 +309,7 @@ class IronicRolloutModule(BaremetalModule):
         summary = {}
         for r in out:
             summary[r['action']] = summary.get(r['action'], 0) + 1
-        result = dict(changed=any(r['action'] in ('upgraded', 'failed') for r in out) or ironic.writes > 0,
+        result = dict(changed=any(r['action'] in ('upgraded', 'entered', 'failed') for r in out) or ironic.writes > 0,
                       nodes=out, stopped=stopped, verdict=verdict, summary=summary, api_writes=ironic.writes,
                       elapsed=round(time.monotonic() - start, 3))
         if self.diff_mode:

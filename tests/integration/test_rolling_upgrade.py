@@ -14,6 +14,8 @@ from .lab import REPO, VENV_BIN
 
 SITE = ["r%02d-n%02d" % (r, n) for r in (1, 2, 3) for n in (1, 2, 3, 4)]
 HEALTH = os.path.join(REPO, "playbooks", "tasks", "rollout_health_lab.yml")
+UPGRADE = os.path.join(REPO, "playbooks", "tasks", "rollout_upgrade_lab.yml")
+PROGRESS = re.compile(r"rack (r0[123]): (\d+)/4 upgraded, (\d+) failed, (\d+) in progress")
 
 
 def image(version):
@@ -48,8 +50,10 @@ def site(lab, conn):
     """The lab site deployed (site.yml), healthy and out of maintenance."""
     current = nodes(conn)
     if len(current) < 12 or any(n["provision_state"] != "active" for n in current.values()):
-        proc = _playbook(lab, "playbooks/site.yml")
+        proc = _playbook(lab, "playbooks/site.yml", {"deploy_progress_interval": 1})
         assert proc.returncode == 0, proc.stdout[-4000:]
+        # the deploy role's progress lines while it waits (every 1 s here, 30 s by default)
+        assert re.search(r"rack r0[123]: [0-4]/4 deployed, 0 failed, [1-4] in progress", proc.stdout), proc.stdout[-4000:]
     return lab
 
 
@@ -57,8 +61,9 @@ def _heal(conn):
     for name, n in nodes(conn).items():
         if n["maintenance"]:
             conn.baremetal.unset_node_maintenance(name)
-        if "lab_unhealthy" in (n["extra"] or {}):
-            conn.baremetal.patch_node(name, [{"op": "remove", "path": "/extra/lab_unhealthy"}])
+        for key in ("lab_unhealthy", "lab_upgrade_fails"):
+            if key in (n["extra"] or {}):
+                conn.baremetal.patch_node(name, [{"op": "remove", "path": "/extra/%s" % key}])
 
 
 def test_window_never_exceeds_max_unavailable(site, conn, tmp_path):
@@ -72,7 +77,7 @@ def test_window_never_exceeds_max_unavailable(site, conn, tmp_path):
         assert "racks in order r01, r02, r03" in check.stdout
         assert "rack r02: 4 node(s); r02-n01, r02-n02, r02-n03, r02-n04 to rebuild" in check.stdout
         assert all(n["instance_info"]["image_source"] != image("2.0") for n in nodes(conn).values())
-        proc = _playbook(site, "playbooks/rolling_upgrade.yml", {"rollout_image": image("2.0")})
+        proc = _playbook(site, "playbooks/rolling_upgrade.yml", {"rollout_image": image("2.0"), "rolling_upgrade_progress_interval": 1})
     finally:
         observer.terminate()
         observer.wait(10)
@@ -89,6 +94,10 @@ def test_window_never_exceeds_max_unavailable(site, conn, tmp_path):
         assert n["provision_state"] == "active" and not n["maintenance"], name
         assert n["instance_info"]["image_source"] == image("2.0"), name
     assert all(v == dict(changed=1, failed=0) for k, v in recap(proc.stdout).items() if k in SITE)
+    # progress lines with counts while a rack rolls (interval 1 s here; 30 s by default)
+    lines = PROGRESS.findall(proc.stdout)
+    assert set(line[0] for line in lines) == {"r01", "r02", "r03"}, proc.stdout[-3000:]
+    assert any(int(line[-1]) > 0 for line in lines), lines
 
 
 def test_unhealthy_node_fails_alone_then_budget_zero_stops_the_site(site, conn):
@@ -152,3 +161,63 @@ def test_sigkill_mid_rack_then_resume(site, conn):
         assert state[h]["instance_info"]["image_source"] == new, h
     for h, stamp in done_before.items():
         assert state[h]["provision_updated_at"] == stamp, "%s was rebuilt again" % h
+
+
+def test_upgrade_tasks_instead_of_a_rebuild(site, conn, tmp_path):
+    """rollout_upgrade_tasks: the user's task file runs per node in maintenance, within the window,
+    with gates before and after; a failing node stays in maintenance within budget; resume."""
+    _heal(conn)
+    before = nodes(conn)
+    conn.baremetal.patch_node("r02-n03", [{"op": "add", "path": "/extra/lab_upgrade_fails", "value": True}])
+    args = {"rollout_upgrade_tasks": UPGRADE, "rolling_upgrade_id": "fw-7", "rollout_health_tasks": HEALTH,
+            "rollout": {"rack_order": ["r01", "r02", "r03"], "max_unavailable": 2, "failure_budget": 1}}
+    record = tmp_path / "observer.jsonl"
+    observer = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "observer.py"),
+                                 site.ironic_url, str(record)])
+    try:
+        check = _playbook(site, "playbooks/rolling_upgrade.yml", args, ["--check"])
+        assert check.returncode == 0, check.stdout[-4000:]
+        assert "r02-n01, r02-n02, r02-n03, r02-n04 to upgrade (upgrade tasks)" in check.stdout
+        assert not any("lab_upgraded" in (n["extra"] or {}) for n in nodes(conn).values())
+        proc = _playbook(site, "playbooks/rolling_upgrade.yml", args)
+    finally:
+        observer.terminate()
+        observer.wait(10)
+    assert proc.returncode != 0, proc.stdout[-4000:]
+    rc = recap(proc.stdout)
+    assert [h for h in SITE if rc[h]["failed"]] == ["r02-n03"], rc
+    assert "rack r02 within budget: 1 of 4 nodes failed (budget 1)" in proc.stdout
+    state = nodes(conn)
+    for h in SITE:
+        rec = state[h]["extra"]["spineleaf_rollout"]
+        assert rec["id"] == "fw-7" and rec["tasks"] == UPGRADE, (h, rec)
+        # no rebuild: same image, provision state untouched since before
+        assert state[h]["instance_info"]["image_source"] == before[h]["instance_info"]["image_source"]
+        assert state[h]["provision_updated_at"] == before[h]["provision_updated_at"], h
+        if h == "r02-n03":
+            assert rec["state"] == "failed" and "lab_upgraded" not in state[h]["extra"]
+            assert state[h]["maintenance"] and "spineleaf rollout fw-7: failed" in state[h]["maintenance_reason"]
+            assert "upgrade tasks" in state[h]["maintenance_reason"]
+        else:
+            assert rec["state"] == "done" and state[h]["extra"]["lab_upgraded"] == "fw-7", h
+            assert not state[h]["maintenance"], h
+    polls = [json.loads(line) for line in record.read_text().splitlines()]
+    worst = dict((rack, max(len(p["down"].get(rack, [])) for p in polls)) for rack in ("r01", "r02", "r03"))
+    assert worst == {"r01": 2, "r02": 2, "r03": 2}, worst  # the window was used, never exceeded
+    # racks one after another (r02-n03, failed, stays in maintenance while r03 rolls)
+    busy = [set(r for r, names in p["down"].items() if set(names) - {"r02-n03"}) & {"r01", "r02", "r03"} for p in polls]
+    assert all(len(racks) <= 1 for racks in busy), [b for b in busy if len(b) > 1][:5]
+    lines = PROGRESS.findall(proc.stdout)
+    assert ("r02", "0", "0", "2") in lines and ("r03", "2", "0", "2") in lines, lines
+
+    # Resume after fixing the node: only r02-n03 runs its tasks again; finished nodes are left alone.
+    conn.baremetal.patch_node("r02-n03", [{"op": "remove", "path": "/extra/lab_upgrade_fails"}])
+    stamps = dict((h, n["extra"]["spineleaf_rollout"]["at"]) for h, n in nodes(conn).items())
+    again = _playbook(site, "playbooks/rolling_upgrade.yml", args)
+    assert again.returncode == 0, again.stdout[-4000:]
+    rc = recap(again.stdout)
+    assert [h for h in SITE if rc[h]["changed"]] == ["r02-n03"], rc
+    state = nodes(conn)
+    assert state["r02-n03"]["extra"]["lab_upgraded"] == "fw-7" and not state["r02-n03"]["maintenance"]
+    assert all(state[h]["extra"]["spineleaf_rollout"]["at"] == stamps[h] for h in SITE if h != "r02-n03")
+    _heal(conn)

@@ -188,3 +188,68 @@ def test_rack_rollout_resumes_a_rebuild_a_conductor_restart_failed():
     assert [r["action"] for r in out] == ["upgraded", "upgraded"], out
     assert clock.t < 60
     assert all(n["provision_state"] == "active" and not n["maintenance"] for n in fake.nodes.values())
+
+
+def test_progress_counts_reported_while_the_window_runs():
+    clock = Clock()
+    nodes = [node(i) for i in range(5)]
+    seen = []
+    ro.RackRollout(FakeIronic(nodes, clock), "r1", NEW, max_unavailable=2, clock=clock, sleep=clock.sleep).run(
+        _plan(nodes), progress=seen.append)
+    assert seen[0] == dict(total=5, done=0, failed=0, in_progress=2)
+    assert seen[-1] == dict(total=5, done=5, failed=0, in_progress=0)
+    assert max(c["in_progress"] for c in seen) == 2
+
+
+def test_a_finished_node_hands_its_slot_on_before_its_record_is_written():
+    """The slot goes to the next node in the same poll round (the node is back in service: its
+    maintenance was lifted before the rebuild); the `done` record is written after."""
+    clock = Clock()
+    nodes = [node(i) for i in range(4)]
+    fake = FakeIronic(nodes, clock)
+    order = []
+    real_patch, real_provision = fake.patch_node, fake.provision
+    fake.patch_node = lambda uuid, ops: (order.append(("record", uuid, ops[-1]["value"].get("state"))), real_patch(uuid, ops))
+    fake.provision = lambda uuid, action, config_drive=None: (order.append(("rebuild", uuid)), real_provision(uuid, action))
+    ro.RackRollout(fake, "r1", NEW, max_unavailable=1, clock=clock, sleep=clock.sleep, poll=0.5).run(_plan(nodes))
+    assert order.index(("rebuild", "u1")) < order.index(("record", "u0", "done"))
+    assert clock.t <= 4 * 2.0 + 4 * 0.5
+
+
+def test_classify_upgrade_tasks():
+    rid, tasks = "fw-7", "/site/upgrade.yml"
+
+    def mine(state, **kw):
+        return {ro.RECORD_KEY: dict({"id": rid, "state": state, "tasks": tasks}, **kw)}
+    # no image to compare: a node on any image is upgraded, until its record says done for these tasks
+    assert ro.classify(node(1, instance_info=dict(NEW)), rid, None, tasks)[0] == "upgrade"
+    assert ro.classify(node(1, extra=mine("done")), rid, None, tasks)[0] == "done"
+    assert ro.classify(node(1, extra=mine("done", tasks="/other.yml")), rid, None, tasks)[0] == "upgrade"
+    ours = dict(maintenance=True, maintenance_reason="spineleaf rollout fw-7: running upgrade tasks")
+    assert ro.classify(node(1, extra=mine("done"), **ours), rid, None, tasks)[0] == "repair"
+    op, msg = ro.classify(node(1, extra=mine("started"), **ours), rid, None, tasks)
+    assert op == "upgrade" and msg.startswith("resuming")
+    assert ro.classify(node(1, maintenance=True, maintenance_reason="disk"), rid, None, tasks)[0] == "fail"
+    assert ro.classify(node(1, provision_state="available"), rid, None, tasks)[0] == "fail"
+
+
+def test_enter_and_leave_around_upgrade_tasks():
+    clock = Clock()
+    nodes = [node(i) for i in range(4)]
+    fake = FakeIronic(nodes, clock)
+    tasks = "/site/upgrade.yml"
+    plan = [dict(name=n["name"], uuid=n["uuid"], node=dict(n), op=ro.classify(n, "fw", None, tasks)[0], msg=None) for n in nodes]
+    plan[3].update(op="fail", msg="n3: health gate: unhealthy")
+    runner = ro.RackRollout(fake, "fw", None, clock=clock, sleep=clock.sleep, tasks=tasks)
+    out = runner.enter(plan)
+    assert [r["action"] for r in out] == ["entered", "entered", "entered", "failed"]
+    assert all(fake.nodes["u%d" % i]["maintenance"] for i in range(4))
+    assert "running upgrade tasks /site/upgrade.yml" in fake.nodes["u0"]["maintenance_reason"]
+    assert fake.nodes["u0"]["extra"][ro.RECORD_KEY] == dict(id="fw", state="started", tasks=tasks, at=fake.nodes["u0"]["extra"][ro.RECORD_KEY]["at"])
+    out = ro.RackRollout(fake, "fw", None, clock=clock, sleep=clock.sleep, tasks=tasks).leave(
+        plan[:3], {"n1": "upgrade tasks: firmware flash failed"})
+    assert [r["action"] for r in out] == ["upgraded", "failed", "upgraded"]
+    assert not fake.nodes["u0"]["maintenance"] and fake.nodes["u0"]["extra"][ro.RECORD_KEY]["state"] == "done"
+    assert fake.nodes["u1"]["maintenance"] and "failed: node n1: upgrade tasks: firmware" in fake.nodes["u1"]["maintenance_reason"]
+    assert fake.nodes["u1"]["extra"][ro.RECORD_KEY]["state"] == "failed"
+    assert all(n["instance_info"] == OLD for n in fake.nodes.values())  # nothing rebuilt
