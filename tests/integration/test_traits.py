@@ -22,6 +22,8 @@ OWNER_KEY = 'spineleaf'
 def owned(conn, node):
     """The traits the owner record lists as tagging's."""
     return sorted(((conn.baremetal.get_node(node.id).extra.get(OWNER_KEY) or {}).get('tag') or {}).get('traits') or [])
+
+
 TEST_VENDOR = 'Traits Test Systems'
 
 

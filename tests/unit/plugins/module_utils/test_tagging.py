@@ -177,8 +177,8 @@ def test_json_pointer_escaping():
 
 def record(traits=(), extra_keys=(), property_keys=(), **other):
     """An owner record with a tag section (and others given as section=dict)."""
-    rec = {'tag': dict((k, sorted(v)) for k, v in (('traits', traits), ('extra_keys', extra_keys),
-                                                    ('property_keys', property_keys)) if v)}
+    fields = (('traits', traits), ('extra_keys', extra_keys), ('property_keys', property_keys))
+    rec = {'tag': dict((k, sorted(v)) for k, v in fields if v)}
     rec.update(other)
     return dict((k, v) for k, v in rec.items() if v)
 
