@@ -38,12 +38,11 @@ PORT_GROUP_FIELDS = ('address', 'mode', 'standalone_ports_supported')
 # States in which a node runs (or is about to run) a workload: never deleted without force.
 DEPLOYED_STATES = frozenset(['active', 'deploying', 'wait call-back', 'deploy wait', 'rescue',
                              'rescuing', 'rescue wait', 'servicing', 'service wait', 'adopting'])
-# States Ironic lets us delete from without maintenance mode.
 # Ironic node names: RFC 3986 unreserved characters, at most 255 (Ironic answers 400 otherwise,
 # after the other nodes of the batch were written).
 NODE_NAME_RE = re.compile(r'^[A-Za-z0-9._~-]{1,255}$')
-DELETABLE_STATES = frozenset(['enroll', 'manageable', 'available', 'adopt failed', 'clean failed',
-                              'inspect failed'])
+# States Ironic lets us delete from without maintenance mode (one definition, shared with pruning).
+DELETABLE_STATES = _owner.PRUNABLE_STATES
 
 
 def is_secret(key):

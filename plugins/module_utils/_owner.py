@@ -198,7 +198,8 @@ def with_section(record, section, site=None, **fields):
 
 
 # ------------------------------------------------------------------ orphans
-# States a node can be deleted from without touching a workload or an operation in progress.
+# States a node can be deleted from without touching a workload or an operation in progress
+# (also the states Ironic deletes from without maintenance mode).
 PRUNABLE_STATES = frozenset(['enroll', 'manageable', 'available', 'adopt failed', 'clean failed',
                              'inspect failed'])
 
