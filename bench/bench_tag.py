@@ -148,8 +148,10 @@ def main(argv):
         '| again, nothing to change: `ironic_traits` | %.1f | %d | %s |'
         % (rerun_s, r2['api_writes'], ratio(script_again_s, rerun_s)),
         '',
-        'Both sides are timed as whole processes (Python start-up and imports included) and make one '
-        'write per node on the first run (the module records trait ownership only in `mode: exact`). '
+        'Both sides are timed as whole processes (Python start-up and imports included). The script makes '
+        'one write per node on the first run; the module also records what it set in each node\'s owner '
+        'record (one PATCH per node: Ironic cannot set traits in a PATCH), which is what lets it remove '
+        'only its own stale traits later. '
         'The lab\'s sqlite Ironic takes one writer at a time, so parallel writes cannot beat a '
         'sequential loop there: the module adapts its concurrency to the contention it meets (write '
         'counts include those retries) and wins by writing only what differs. It read everything '

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, normalize_mac
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
 
@@ -27,18 +28,21 @@ INTERFACES = ('bios_interface', 'boot_interface', 'console_interface', 'deploy_i
               'storage_interface', 'vendor_interface')
 SCALAR_FIELDS = ('driver', 'resource_class', 'conductor_group', 'owner', 'description') + INTERFACES
 MERGED_FIELDS = ('properties', 'extra')
+# Owner-record field of each merged field (what enrollment claimed there).
+OWNED_FIELD = {'extra': 'extra_keys', 'properties': 'property_keys'}
+# enroll traits_mode -> how the owner record treats traits enrollment does not want (see _owner).
+TRAIT_POLICY = {'add': 'owned', 'exact': 'exact'}
 PORT_FIELDS = ('pxe_enabled', 'physical_network')
 PORT_GROUP_FIELDS = ('address', 'mode', 'standalone_ports_supported')
 
 # States in which a node runs (or is about to run) a workload: never deleted without force.
 DEPLOYED_STATES = frozenset(['active', 'deploying', 'wait call-back', 'deploy wait', 'rescue',
                              'rescuing', 'rescue wait', 'servicing', 'service wait', 'adopting'])
-# States Ironic lets us delete from without maintenance mode.
 # Ironic node names: RFC 3986 unreserved characters, at most 255 (Ironic answers 400 otherwise,
 # after the other nodes of the batch were written).
 NODE_NAME_RE = re.compile(r'^[A-Za-z0-9._~-]{1,255}$')
-DELETABLE_STATES = frozenset(['enroll', 'manageable', 'available', 'adopt failed', 'clean failed',
-                              'inspect failed'])
+# States Ironic lets us delete from without maintenance mode (one definition, shared with pruning).
+DELETABLE_STATES = _owner.PRUNABLE_STATES
 
 
 def is_secret(key):
@@ -84,6 +88,8 @@ class EnrollPlan:
         self.after = {}
         self.force_maintenance = False
         self.provision_state = None
+        self.traits_after = None
+        self.removed = {}
 
     @property
     def writes(self):
@@ -142,6 +148,8 @@ def validate(specs, nodes, ports, port_groups, state='present', force=False):
                 errors.append('%s: traits: %s' % (where, why))
         if spec.get('driver_info') is not None and not isinstance(spec.get('driver_info'), dict):
             errors.append('%s: driver_info must be a dict' % where)
+        for key in sorted(set(spec.get('extra') or {}) & set(_owner.RESERVED_EXTRA_KEYS)):
+            errors.append('%s: extra.%s is reserved for the owner record of this collection' % (where, key))
 
         groups = {}
         for j, pg in enumerate(spec.get('port_groups') or []):
@@ -226,7 +234,7 @@ def _node_view(node, spec, ports, pgs):
     return view
 
 
-def _desired_view(spec, before, node, options):
+def _desired_view(spec, before, node, options, plan):
     after = copy.deepcopy(before)
     for field in SCALAR_FIELDS:
         if spec.get(field) is not None:
@@ -242,18 +250,17 @@ def _desired_view(spec, before, node, options):
         if spec.get(field) is not None:
             merged = dict(after.get(field) or {})
             merged.update(spec[field])
-            after[field] = merged
+            after[field] = dict((k, v) for k, v in merged.items()
+                                if v is not None and k not in plan.removed.get(field, ()))
     if spec.get('traits') is not None:
-        if options.get('traits_mode') == 'exact':
-            after['traits'] = sorted(set(spec['traits']))
-        else:
-            after['traits'] = sorted(set(after.get('traits') or []) | set(spec['traits']))
+        after['traits'] = sorted(plan.traits_after if plan.traits_after is not None else set(spec['traits']))
     return after
 
 
 def plan_node(spec, node, ports, pgs, options):
     """Plan one node. ``node`` is the current Ironic node dict or None; ``ports`` / ``pgs`` are
-    its current ports and port groups. ``options``: traits_mode, ports_mode, update_password."""
+    its current ports and port groups. ``options``: traits_mode, ports_mode, update_password and
+    site (recorded in the node's owner record, see ``_owner``)."""
     name = spec['name']
     plan = EnrollPlan(name, uuid=node['uuid'] if node else None)
     plan.provision_state = node.get('provision_state') if node else None
@@ -267,18 +274,27 @@ def plan_node(spec, node, ports, pgs, options):
                 attrs[field] = spec[field]
         for field in ('driver_info',) + MERGED_FIELDS:
             if spec.get(field) is not None:
-                attrs[field] = dict(spec[field])
+                attrs[field] = dict((k, v) for k, v in spec[field].items() if v is not None)
+        record = _owner.with_section(_owner.read_record({}), 'enroll', site=options.get('site'),
+                                     traits=spec.get('traits') or [],
+                                     extra_keys=list(attrs.get('extra') or {}),
+                                     property_keys=list(attrs.get('properties') or {}))
+        attrs.setdefault('extra', {})[_owner.OWNER_KEY] = _owner.stored_form(record)
         plan.create_attrs = attrs
         plan.changes.append('created')
         if spec.get('traits'):
             plan.traits = sorted(set(spec['traits']))
+            plan.traits_after = plan.traits
     else:
         _plan_node_fields(plan, spec, node, options)
+        _plan_owned(plan, spec, node, options)
+        for field, keys in plan.removed.items():
+            plan.before.setdefault(field, {}).update((k, node[field][k]) for k in keys)
 
     _plan_port_groups(plan, spec, pgs, options)
     _plan_ports(plan, spec, ports, pgs, options)
 
-    after = _desired_view(spec, plan.before if node else {}, node, options)
+    after = _desired_view(spec, plan.before if node else {}, node, options, plan)
     if spec.get('ports') is not None:
         after['ports'] = _ports_after(spec, ports, pgs, options)
     if spec.get('port_groups') is not None:
@@ -306,24 +322,43 @@ def _plan_node_fields(plan, spec, node, options):
                 continue
             plan.node_patch.append({'op': 'add', 'path': '/driver_info/%s' % json_pointer(key), 'value': value})
             plan.changes.append('driver_info.%s' % key)
+
+
+def _plan_owned(plan, spec, node, options):
+    """extra / properties keys and traits, through the owner record: what enrollment claimed and
+    the inventory no longer wants is removed; what others set is kept (``exact`` traits mode
+    removes every trait no step of the collection claims). Then the record itself."""
+    record = _owner.read_record(node)
+    claims = {}
     for field in MERGED_FIELDS:
         want = spec.get(field)
         if want is None:
             continue
-        current = node.get(field) or {}
-        for key, value in sorted(want.items()):
-            if key not in current or current[key] != value:
-                plan.node_patch.append({'op': 'add', 'path': '/%s/%s' % (field, json_pointer(key)), 'value': value})
+        changes, claims[OWNED_FIELD[field]] = _owner.plan_keys(
+            node.get(field) or {}, want, record, 'enroll', OWNED_FIELD[field])
+        for key, value in sorted(changes.items()):
+            path = '/%s/%s' % (field, json_pointer(key))
+            if value is None:
+                plan.node_patch.append({'op': 'remove', 'path': path})
+                plan.changes.append('%s.%s removed' % (field, key))
+                plan.removed.setdefault(field, []).append(key)
+            else:
+                plan.node_patch.append({'op': 'add', 'path': path, 'value': value})
                 plan.changes.append('%s.%s' % (field, key))
     if spec.get('traits') is not None:
         current = set(node.get('traits') or [])
-        want = set(spec['traits'])
-        target = want if options.get('traits_mode') == 'exact' else current | want
-        if target != current:
-            plan.traits = sorted(target)
-            added = sorted(target - current)
-            removed = sorted(current - target)
+        mode = options.get('traits_mode') or 'add'
+        after, claims['traits'] = _owner.plan_traits(current, spec['traits'], record, 'enroll', TRAIT_POLICY[mode])
+        plan.traits_after = after
+        if set(after) != current:
+            plan.traits = after
+            added = sorted(set(after) - current)
+            removed = sorted(current - set(after))
             plan.changes.append('traits' + ''.join(' +' + t for t in added) + ''.join(' -' + t for t in removed))
+    ops = _owner.record_ops(node, _owner.with_section(record, 'enroll', site=options.get('site'), **claims))
+    if ops:
+        plan.node_patch.extend(ops)
+        plan.changes.append('owner record')
 
 
 def _plan_port_groups(plan, spec, pgs, options):

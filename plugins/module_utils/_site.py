@@ -271,8 +271,9 @@ def node_spec(hv):
     resource_class = hv.get('resource_class') or ('baremetal.%s' % role if role else None)
     if resource_class:
         spec['resource_class'] = resource_class
-    if hv.get('properties'):
-        spec['properties'] = dict(hv['properties'])
+    # Always given (even empty): a key deleted from the inventory is then removed from Ironic
+    # when enrollment's owner record says enrollment set it.
+    spec['properties'] = dict(hv.get('properties') or {})
     if node_conductor_group(hv):
         spec['conductor_group'] = node_conductor_group(hv)
     if hv.get('owner'):

@@ -9,8 +9,9 @@
 A rule is ``{name, when, traits_add, traits_remove, extra, resource_class, properties}``;
 ``when`` is a JMESPath expression evaluated on one document per node (the node's API fields,
 ``ports``, ``inventory``, ``plugin_data`` and ``facts``). Rules apply in order, then the static
-per-node assignment. Traits the collection added are recorded on the node in
-``extra[OWNER_KEY]`` by ``exact`` mode, which removes only those, never traits set by others.
+per-node assignment. What tagging sets (traits, ``extra`` and ``properties`` keys) is recorded in
+the node's owner record (``_owner``, shared with enrollment) in both modes; ``exact`` mode removes
+what tagging recorded and no longer wants, never what others set.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ except ImportError:  # pragma: no cover - the module reports the missing library
     HAS_JMESPATH = False
     JMESPATH_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import PlanError
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
 
-# Where the traits this collection owns are recorded on a node (a sorted list of names).
-OWNER_KEY = 'spineleaf_traits'
+# Where what this collection set is recorded on a node (the owner record, see _owner).
+OWNER_KEY = _owner.OWNER_KEY
 # Ironic accepts at most 50 traits per node.
 MAX_TRAITS_PER_NODE = 50
 MAX_RESOURCE_CLASS_LENGTH = 80
@@ -145,8 +147,8 @@ def _merge_dict(value, what, errors, field):
     for key in value:
         if not isinstance(key, str) or not key:
             errors.append('%s: keys must be non-empty strings' % what)
-        elif field == 'extra' and key == OWNER_KEY:
-            errors.append('%s: %r is reserved for the traits this collection owns' % (what, OWNER_KEY))
+        elif field == 'extra' and key in _owner.RESERVED_EXTRA_KEYS:
+            errors.append('%s: %r is reserved for the owner record of this collection' % (what, key))
     return dict(value)
 
 
@@ -321,6 +323,7 @@ class TagPlan:
         self.properties_after = {}
         self.resource_class_before = node.get('resource_class')
         self.resource_class_after = node.get('resource_class')
+        self.record_ops = []
 
     @property
     def traits_added(self):
@@ -349,7 +352,7 @@ class TagPlan:
                     ops.append({'op': 'add', 'path': path, 'value': value})
         if self.resource_class_after != self.resource_class_before:
             ops.append({'op': 'add', 'path': '/resource_class', 'value': self.resource_class_after})
-        return ops
+        return ops + list(self.record_ops)
 
     def changes(self):
         """What this plan changes: ``traits`` and each patched path (``/extra/...``)."""
@@ -389,13 +392,8 @@ class TagPlan:
 
 
 def owned_traits(node):
-    """Traits recorded as owned by this collection on the node (``extra[OWNER_KEY]``)."""
-    value = (node.get('extra') or {}).get(OWNER_KEY)
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        return []
-    return sorted(set(t for t in value if isinstance(t, str)))
+    """Traits tagging recorded as its own on the node (owner record, or the older list)."""
+    return list(_owner.read_record(node)['tag']['traits'])
 
 
 def plan_node(node, document, rules, assignment=None, mode='add'):
@@ -403,12 +401,12 @@ def plan_node(node, document, rules, assignment=None, mode='add'):
     resource_class); ``document`` is what ``when`` expressions see; ``assignment`` a Rule from
     compile_assign (applied after the rules). Raises PlanError naming the rule and the node.
 
-    Traits: matching rules add / remove in order, then the assignment adds. In ``add`` mode
-    nothing else is removed and the ownership record is left as it is. In ``exact`` mode the
-    traits owned from earlier exact runs that are no longer wanted are removed as well, and the
-    record becomes the wanted traits exact mode added. A trait already on the node but not owned
-    is never claimed, so ``exact`` never removes a trait another tool (or add mode) set;
-    ``traits_remove`` does, as the rule names it explicitly.
+    Traits: matching rules add / remove in order, then the assignment adds. What tagging adds (or
+    the collection already claimed) is recorded in the owner record's ``tag`` section in both
+    modes. ``add`` mode removes nothing else; ``exact`` mode also removes the traits and keys
+    tagging recorded that no rule or assignment wants any more. A trait or key already on the node
+    that no step of the collection claimed is never claimed, so never removed by ``exact``;
+    ``traits_remove`` removes it, as the rule names it explicitly.
     """
     if mode not in MODES:
         raise PlanError('mode must be one of %s' % ', '.join(MODES))
@@ -447,37 +445,27 @@ def plan_node(node, document, rules, assignment=None, mode='add'):
         if assignment.resource_class:
             resource_class = assignment.resource_class
 
-    current = set(plan.traits_before)
-    owned = set(owned_traits(node)) & current
-    foreign = current - owned
-    desired = set(wanted)
-    after = set(current)
-    if mode == 'exact':
-        after -= owned - desired
-    after |= desired
-    after -= removed
-    plan.traits_after = sorted(after)
-    plan.owned_before = owned_traits(node)
-    if mode == 'exact':
-        plan.owned_after = sorted((desired - foreign) & after)
-    else:
-        # add mode removes nothing it owns, so it needs no record: it leaves the record alone
-        # and costs one write per node (Ironic cannot set traits in the PATCH of extra).
-        plan.owned_after = list(plan.owned_before)
+    record = _owner.read_record(node)
+    after, trait_claims = _owner.plan_traits(plan.traits_before, wanted, record, 'tag',
+                                             'owned' if mode == 'exact' else 'add', remove=removed)
+    plan.traits_after = after
+    plan.owned_before = list(record['tag']['traits'])
+    plan.owned_after = trait_claims
     if len(after) > MAX_TRAITS_PER_NODE:
         raise PlanError('node %s would have %d traits; Ironic allows at most %d'
                         % (label, len(after), MAX_TRAITS_PER_NODE))
 
     node_extra = dict(node.get('extra') or {})
     node_properties = dict(node.get('properties') or {})
-    extra_after = dict(extra)
-    if mode == 'exact' and (plan.owned_after != plan.owned_before
-                            or (OWNER_KEY in node_extra and node_extra[OWNER_KEY] != plan.owned_after)):
-        extra_after[OWNER_KEY] = plan.owned_after if plan.owned_after else None
-    plan.extra_before = dict((k, node_extra[k]) for k in extra_after if k in node_extra)
-    plan.extra_after = extra_after
-    plan.properties_before = dict((k, node_properties[k]) for k in properties if k in node_properties)
-    plan.properties_after = properties
+    exact = mode == 'exact'
+    extra_changes, extra_claims = _owner.plan_keys(node_extra, extra, record, 'tag', 'extra_keys', exact)
+    prop_changes, prop_claims = _owner.plan_keys(node_properties, properties, record, 'tag', 'property_keys', exact)
+    plan.extra_before = dict((k, node_extra[k]) for k in extra_changes if k in node_extra)
+    plan.extra_after = extra_changes
+    plan.properties_before = dict((k, node_properties[k]) for k in prop_changes if k in node_properties)
+    plan.properties_after = prop_changes
     if resource_class is not None:
         plan.resource_class_after = resource_class
+    plan.record_ops = _owner.record_ops(node, _owner.with_section(
+        record, 'tag', traits=trait_claims, extra_keys=extra_claims, property_keys=prop_claims))
     return plan

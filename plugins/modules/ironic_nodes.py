@@ -19,6 +19,14 @@ description:
     O(target_state).
   - C(properties), C(extra) and C(driver_info) are merged key by key into what Ironic has, so
     inspection results and keys set by other tools survive.
+  - "What the module sets is recorded on the node in its owner record, C(extra.spineleaf)
+    (C({site, enroll: {traits, extra_keys, property_keys}, tag: {...}}), shared with
+    M(spineleaf.baremetal.ironic_traits)). A trait or an C(extra) / C(properties) key the module set
+    and the request no longer lists is removed; one set by anybody else is never removed (see
+    O(traits_mode) for the one exception). Records of older releases (C(extra.spineleaf_traits),
+    C(extra.rack) / C(extra.role)) are read and moved into the record by the next write."
+  - With O(site) and O(site_nodes), nodes whose owner record names the site but that are no longer
+    in the site (orphans) are listed in RV(orphans); O(prune=true) deletes them with their ports.
   - Values of C(driver_info) keys whose name contains C(password), C(secret) or C(key) are never
     shown (not in the diff, the return values, nor C(-vvv) output). Ironic returns them masked, so
     with O(update_password=on_create) they are written only when a node is created.
@@ -194,8 +202,11 @@ options:
     default: exact
   traits_mode:
     description:
-      - C(add) adds the listed traits and keeps the others (traits set by inspection or tagging rules).
-        C(exact) makes the node's traits exactly the list.
+      - C(add) adds the listed traits and removes only those this module set earlier (owner record)
+        that the list no longer has; traits set by inspection, tagging rules or anybody else stay.
+      - C(exact) makes the node's traits exactly the list plus the traits
+        M(spineleaf.baremetal.ironic_traits) recorded as its own, so enrollment and tagging do not
+        undo each other; every other trait is removed, whoever set it.
     type: str
     choices: [exact, add]
     default: add
@@ -207,7 +218,31 @@ options:
     choices: [on_create, always]
     default: on_create
   force:
-    description: With O(state=absent), also delete deployed or deploying nodes (they are put in maintenance first).
+    description:
+      - With O(state=absent), also delete deployed or deploying nodes (they are put in maintenance first).
+      - With O(prune=true), also delete orphans that are C(active) or in any state other than
+        C(enroll), C(manageable), C(available) or a C(* failed) state (maintenance first).
+    type: bool
+    default: false
+  site:
+    description:
+      - Name of the site (the inventory's C(site_name)), recorded in the owner record of every node
+        the module writes. Needed to find orphans.
+    type: str
+  site_nodes:
+    description:
+      - Names of every node the site's inventory still has (not only those of this call). With
+        O(site), the nodes whose owner record names the site and that are neither here nor in
+        O(nodes) are orphans (RV(orphans)). Nodes without the site's owner record never are.
+      - Without it no orphans are looked for (a call for one rack does not know the other racks).
+    type: list
+    elements: str
+  prune:
+    description:
+      - Delete the orphans (with their ports and port groups). An orphan in a state that may run a
+        workload or an operation (C(active), C(deploying), C(inspecting), C(clean wait), ...) is
+        refused, with a warning, unless O(force=true).
+      - Requires O(site) and O(site_nodes).
     type: bool
     default: false
   concurrency:
@@ -247,6 +282,14 @@ EXAMPLES = r'''
           - {address: "52:54:00:01:01:01", pxe_enabled: true, physical_network: leaf1, port_group: r01-n01-bond0}
           - {address: "52:54:00:01:01:02", pxe_enabled: false, physical_network: leaf1, port_group: r01-n01-bond0}
 
+- name: List (and delete) nodes of site dc1 that its inventory no longer has
+  spineleaf.baremetal.ironic_nodes:
+    nodes: []
+    site: dc1
+    site_nodes: "{{ groups['baremetal'] }}"
+    prune: true
+  register: dc1_orphans
+
 - name: Remove two decommissioned nodes
   spineleaf.baremetal.ironic_nodes:
     state: absent
@@ -284,6 +327,34 @@ nodes:
       returned: when action is failed
   sample:
     - {name: r01-n01, uuid: 8e1b..., action: created, changes: [created, port 52:54:00:01:01:01 created], provision_state: available}
+orphans:
+  description:
+    - Nodes whose owner record names O(site) but that are not in O(site_nodes) nor O(nodes)
+      (empty without O(site) and O(site_nodes)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Node name (its UUID when it has none).
+      type: str
+    uuid:
+      description: Node UUID.
+      type: str
+    provision_state:
+      description: Provision state when read.
+      type: str
+    action:
+      description:
+        - C(orphan) (listed only), C(deleted) (pruned, or would be in check mode), C(refused)
+          (pruning it needs O(force)) or C(failed).
+      type: str
+    msg:
+      description: Why it was refused, or why deleting it failed.
+      type: str
+      returned: when action is refused or failed
+  sample:
+    - {name: r03-n07, uuid: 5c2f..., provision_state: manageable, action: deleted}
 summary:
   description: How many nodes had each action.
   returned: always
@@ -306,9 +377,10 @@ diff:
 import threading
 import time
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalModule, BaremetalError
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._enroll import (
-    INTERFACES, plan_delete, plan_node, secret_values, state_actions, validate)
+    DELETABLE_STATES, INTERFACES, EnrollPlan, plan_delete, plan_node, secret_values, state_actions, validate)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import conductor_group_errors
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
@@ -374,7 +446,11 @@ class IronicNodesModule(BaremetalModule):
         force=dict(type='bool', default=False),
         concurrency=dict(type='int', default=16),
         fail_fast=dict(type='bool', default=False),
+        site=dict(type='str'),
+        site_nodes=dict(type='list', elements='str'),
+        prune=dict(type='bool', default=False),
     )
+    module_kwargs = dict(required_if=[('prune', True, ('site', 'site_nodes'))])
 
     # ------------------------------------------------------------ apply
     def _apply_node(self, plan):
@@ -499,6 +575,47 @@ class IronicNodesModule(BaremetalModule):
             return []
         return conductor_group_errors(wanted, self.ironic.list_conductors(), label='node %s')
 
+    # ------------------------------------------------------------ orphans
+    def _orphans(self, nodes, specs):
+        """The site's orphans, each with what happens to it: ``[(entry, plan or None)]``."""
+        p = self.params
+        if not p['site'] or p['site_nodes'] is None:
+            return []
+        keep = set(p['site_nodes']) | set(spec['name'] for spec in specs)
+        out = []
+        for node in _owner.find_orphans(nodes, p['site'], keep):
+            name = node.get('name') or node['uuid']
+            entry = dict(name=name, uuid=node['uuid'], provision_state=node.get('provision_state'), action='orphan')
+            plan = None
+            if p['prune']:
+                action, why = _owner.prune_decision(node, p['force'])
+                entry['action'] = action
+                if why:
+                    entry['msg'] = 'node %s %s' % (name, why)
+                    self.warn('not pruned: %s' % entry['msg'])
+                else:
+                    plan = EnrollPlan(name, uuid=node['uuid'], action='deleted')
+                    plan.before = {'name': name, 'provision_state': node.get('provision_state')}
+                    plan.changes.append('deleted (orphan of site %s)' % p['site'])
+                    plan.force_maintenance = (node.get('provision_state') not in DELETABLE_STATES
+                                              and not node.get('maintenance'))
+            out.append((entry, plan))
+        return out
+
+    def _prune(self, orphans, tracker):
+        """Delete the orphans that have a plan (not in check mode); failures go in their entry."""
+        plans = [plan for dummy, plan in orphans if plan is not None]
+        if plans and not self.check_mode:
+            results = dict((plan.name, {}) for plan in plans)
+            self._record(self.ironic.parallel(plans, self._apply_node), results)
+            for entry, plan in orphans:
+                if plan is not None and results[plan.name].get('action') == 'failed':
+                    entry.update(action='failed', msg=results[plan.name]['error'])
+        for entry, plan in orphans:
+            if plan is not None and entry['action'] == 'deleted':
+                tracker.add(entry['name'], plan.before, {}, plan.changes)
+        return [entry for entry, dummy in orphans]
+
     # ------------------------------------------------------------ main
     def run(self):
         p = self.params
@@ -529,7 +646,7 @@ class IronicNodesModule(BaremetalModule):
             pgs_by_node.setdefault(group['node_uuid'], []).append(group)
         self.pg_names = {}
         options = dict(traits_mode=p['traits_mode'], ports_mode=p['ports_mode'],
-                       update_password=p['update_password'])
+                       update_password=p['update_password'], site=p['site'])
         plans = []
         for spec in specs:
             node = by_name.get(spec['name'])
@@ -550,6 +667,7 @@ class IronicNodesModule(BaremetalModule):
             elif plan.action == 'created':
                 results[plan.name]['provision_state'] = 'enroll'
 
+        orphans = self._orphans(nodes, specs)
         started = time.monotonic()
         if not self.check_mode:
             self._run_parallel([pl for pl in plans if pl.writes], self._apply_node, results)
@@ -570,13 +688,15 @@ class IronicNodesModule(BaremetalModule):
         tracker = DifferenceTracker()
         for plan in plans:
             tracker.add(plan.name, plan.before, plan.after, results[plan.name]['changes'])
+        orphan_entries = self._prune(orphans, tracker)
         out = dict(changed=tracker.changed, nodes=ordered, summary=summary, api_writes=self.ironic.writes,
-                   elapsed=round(time.monotonic() - started, 3))
+                   elapsed=round(time.monotonic() - started, 3), orphans=orphan_entries)
         if self.diff_mode:
             out['diff'] = tracker.diff()
         failed = [r for r in ordered if r['action'] == 'failed']
+        failed += [dict(name=o['name'], error=o['msg']) for o in orphan_entries if o['action'] == 'failed']
         if failed:
-            self.fail_json(msg='%d of %d nodes failed: %s' % (len(failed), len(ordered), '; '.join(
+            self.fail_json(msg='%d of %d nodes failed: %s' % (len(failed), len(ordered) + len(orphan_entries), '; '.join(
                 '%s: %s' % (r['name'], r.get('error')) for r in failed)), **out)
         self.exit_json(**out)
 

@@ -25,12 +25,15 @@ description:
   - Every trait name, rule and expression is validated before anything is read or written, and
     every rule is evaluated on every node before the first write; any problem fails the task
     with a message naming the rule (and node), and nothing is changed.
-  - With O(mode=exact) the traits this module adds are recorded on the node in
-    C(extra.spineleaf_traits), and the recorded traits that no rule or assignment wants any more
-    are removed. Traits set by anybody else (or added in O(mode=add)) are never claimed, so never
-    removed, except by an explicit O(rules[].traits_remove).
+  - "What this module sets (traits, C(extra) and C(properties) keys) is recorded, in both modes,
+    in the node's owner record C(extra.spineleaf) (section C(tag)), which
+    M(spineleaf.baremetal.ironic_nodes) shares (section C(enroll)). With O(mode=exact) the
+    recorded traits and keys that no rule or assignment wants any more are removed. What anybody
+    outside the collection set is never claimed, so never removed, except by an explicit
+    O(rules[].traits_remove). The older record C(extra.spineleaf_traits) is read and moved into
+    the owner record by the next write."
   - Writes go out with adaptive bounded concurrency, one C(PUT /traits) per node whose traits
-    change and one C(PATCH) per node whose C(extra), C(properties), resource class or ownership
+    change and one C(PATCH) per node whose C(extra), C(properties), resource class or owner
     record changes (Ironic cannot set traits in a node PATCH). A node locked by another operation
     (HTTP 409) or a database busy with other writers is retried with backoff, and the module then
     narrows its concurrency.
@@ -115,9 +118,10 @@ options:
   mode:
     description:
       - V(add) adds what the rules and assignment want and removes only what O(rules[].traits_remove)
-        names. It keeps no ownership record, so a first run costs one write per node.
-      - V(exact) also removes the traits it added in earlier V(exact) runs (recorded in
-        C(extra.spineleaf_traits)) that no rule or assignment wants any more; other traits are left alone.
+        names. It still records what it set, so a later V(exact) run, and enrollment's C(exact)
+        traits mode, know these traits are the collection's.
+      - V(exact) also removes the traits and keys it recorded that no rule or assignment wants any
+        more; other traits are left alone.
     type: str
     choices: [add, exact]
     default: add
@@ -202,7 +206,7 @@ nodes:
       type: list
       elements: str
     owned_traits:
-      description: Traits recorded as owned by this module (C(extra.spineleaf_traits), written by O(mode=exact)).
+      description: Traits recorded as this module's in the owner record (C(extra.spineleaf.tag.traits)).
       type: list
       elements: str
     resource_class:

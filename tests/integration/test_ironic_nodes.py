@@ -98,7 +98,7 @@ def test_traits_add_and_exact(lab, conn):
     assert set(conn.baremetal.get_node(node.id).traits) == {"CUSTOM_RACK_R01", "CUSTOM_FROM_INSPECTION"}
     n["traits"] = ["CUSTOM_RACK_R01", "CUSTOM_ROLE_COMPUTE"]
     res, r = run_module(lab, MODULE, {"nodes": [n], "traits_mode": "exact"})
-    assert r["nodes"][0]["changes"] == ["traits +CUSTOM_ROLE_COMPUTE -CUSTOM_FROM_INSPECTION"]
+    assert r["nodes"][0]["changes"] == ["traits +CUSTOM_ROLE_COMPUTE -CUSTOM_FROM_INSPECTION", "owner record"]
     assert set(conn.baremetal.get_node(node.id).traits) == {"CUSTOM_RACK_R01", "CUSTOM_ROLE_COMPUTE"}
 
 

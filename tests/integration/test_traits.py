@@ -16,7 +16,14 @@ import yaml
 from .lab import REPO, run_module, run_playbook
 
 MODULE = 'spineleaf.baremetal.ironic_traits'
-OWNER_KEY = 'spineleaf_traits'
+OWNER_KEY = 'spineleaf'
+
+
+def owned(conn, node):
+    """The traits the owner record lists as tagging's."""
+    return sorted(((conn.baremetal.get_node(node.id).extra.get(OWNER_KEY) or {}).get('tag') or {}).get('traits') or [])
+
+
 TEST_VENDOR = 'Traits Test Systems'
 
 
@@ -164,7 +171,8 @@ def test_rules_over_inspection_data_then_rerun_unchanged(lab, conn, inspected):
     assert traits_of(conn, inspected['mid']) == ['CUSTOM_MEM_128G', 'HW_CPU_X86_AVX2']
     big = conn.baremetal.get_node(inspected['big'].id)
     assert big.extra['nic_class'] == '100g'
-    assert OWNER_KEY not in big.extra  # add mode keeps no ownership record
+    # add mode records what it set too (enrollment's exact mode keeps these traits)
+    assert big.extra[OWNER_KEY]['tag']['traits'] == ['CUSTOM_CPU_ARM64', 'CUSTOM_MEM_128G', 'CUSTOM_NIC_100G']
     assert big.properties['cpu_arch'] == 'aarch64'
     by_name = dict((n['name'], n) for n in r['nodes'])
     assert by_name[inspected['big'].name]['matched_rules'] == ['mem-128g', 'arm', 'nic-100g']
@@ -233,7 +241,7 @@ def test_exact_mode_leaves_foreign_traits_alone(lab, conn):
     assert traits_of(conn, node) == ['CUSTOM_FOREIGN', 'CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE', 'CUSTOM_SHARED',
                                      'HW_CPU_X86_AVX2']
     # CUSTOM_SHARED was there before: somebody else's, never claimed
-    assert sorted(conn.baremetal.get_node(node.id).extra[OWNER_KEY]) == ['CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE']
+    assert owned(conn, node) == ['CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE']
 
     # the node moves to rack r02 and the role is dropped: exact removes only what it owns
     second = {node.name: {'traits': ['CUSTOM_RACK_R02']}}
@@ -241,15 +249,15 @@ def test_exact_mode_leaves_foreign_traits_alone(lab, conn):
     assert not r.get('failed'), r.get('msg')
     assert r['nodes'][0]['traits_removed'] == ['CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE']
     assert traits_of(conn, node) == ['CUSTOM_FOREIGN', 'CUSTOM_RACK_R02', 'CUSTOM_SHARED', 'HW_CPU_X86_AVX2']
-    assert conn.baremetal.get_node(node.id).extra[OWNER_KEY] == ['CUSTOM_RACK_R02']
+    assert owned(conn, node) == ['CUSTOM_RACK_R02']
     res, r = run_module(lab, MODULE, {'assign': second, 'mode': 'exact'})
     assert r['changed'] is False and r['api_writes'] == 0
 
-    # add mode never removes, even what exact mode owns, and leaves the record alone
+    # add mode never removes, even what exact mode owns; it records what it adds (traits PUT + PATCH)
     res, r = run_module(lab, MODULE, {'assign': {node.name: {'traits': ['CUSTOM_X']}}})
     assert 'CUSTOM_RACK_R02' in traits_of(conn, node) and 'CUSTOM_X' in traits_of(conn, node)
-    assert conn.baremetal.get_node(node.id).extra[OWNER_KEY] == ['CUSTOM_RACK_R02']
-    assert r['api_writes'] == 1
+    assert owned(conn, node) == ['CUSTOM_RACK_R02', 'CUSTOM_X']
+    assert r['api_writes'] == 2
 
 
 def test_selector_picks_nodes(lab, conn):

@@ -33,14 +33,15 @@ def test_update_password_always_writes_secret():
 
 def test_properties_merge_key_by_key():
     plan = plan_node(spec(properties={"cpu_arch": "aarch64"}), current_node(), [], [], OPTS)
-    assert plan.node_patch == [{"op": "add", "path": "/properties/cpu_arch", "value": "aarch64"}]
+    assert plan.node_patch == [{"op": "add", "path": "/properties/cpu_arch", "value": "aarch64"},
+                               {"op": "add", "path": "/extra/spineleaf", "value": {"enroll": {"property_keys": ["cpu_arch"]}}}]
     assert plan.after["properties"] == {"cpu_arch": "aarch64"}
 
 
 def test_traits_modes():
     assert plan_node(spec(traits=["CUSTOM_B"]), current_node(), [], [], OPTS).traits == ["CUSTOM_A", "CUSTOM_B"]
     plan = plan_node(spec(traits=["CUSTOM_B"]), current_node(), [], [], dict(OPTS, traits_mode="exact"))
-    assert plan.traits == ["CUSTOM_B"] and plan.changes == ["traits +CUSTOM_B -CUSTOM_A"]
+    assert plan.traits == ["CUSTOM_B"] and plan.changes == ["traits +CUSTOM_B -CUSTOM_A", "owner record"]
 
 
 def test_ports_exact_add_update_remove():

@@ -75,7 +75,8 @@ def test_rule_errors_all_listed():
         {'name': 'b', 'traits_add': ['nope'], 'traits_remove': []},
         {'name': 'a', 'traits_add': ['CUSTOM_X'], 'traits_remove': ['CUSTOM_X']},
         {'traits_add': ['CUSTOM_Y'], 'colour': 'red'},
-        {'name': 'own', 'extra': {t.OWNER_KEY: []}},
+        {'name': 'own', 'extra': {'spineleaf_traits': []}},
+        {'name': 'own2', 'extra': {t.OWNER_KEY: []}},
     ])
     text = '\n'.join(errors)
     assert "rule 'a', when: invalid JMESPath" in text
@@ -83,7 +84,7 @@ def test_rule_errors_all_listed():
     assert "rule 'a': duplicate rule name" in text
     assert 'CUSTOM_X both added and removed' in text
     assert 'rules[3]: every rule needs a name' in text and 'unknown key(s) colour' in text
-    assert "'spineleaf_traits' is reserved" in text
+    assert "'spineleaf_traits' is reserved" in text and "'spineleaf' is reserved" in text
 
 
 def test_assign_validation():
@@ -127,9 +128,10 @@ def test_rules_over_inspection_data():
     assert big.matched == ['big-mem', 'arm', 'fast-nic']
     assert big.traits_after == ['CUSTOM_CPU_ARM64', 'CUSTOM_MEM_128G', 'CUSTOM_NIC_100G']
     assert big.patch() == [
-        {'op': 'add', 'path': '/extra/spineleaf_traits',
-         'value': ['CUSTOM_CPU_ARM64', 'CUSTOM_MEM_128G', 'CUSTOM_NIC_100G']},
-        {'op': 'add', 'path': '/properties/cpu_arch', 'value': 'aarch64'}]
+        {'op': 'add', 'path': '/properties/cpu_arch', 'value': 'aarch64'},
+        {'op': 'add', 'path': '/extra/spineleaf',
+         'value': {'tag': {'traits': ['CUSTOM_CPU_ARM64', 'CUSTOM_MEM_128G', 'CUSTOM_NIC_100G'],
+                           'property_keys': ['cpu_arch']}}}]
     assert small.matched == [] and not small.changed
 
 
@@ -170,16 +172,26 @@ def test_later_rules_win_and_null_removes_a_key():
 
 def test_json_pointer_escaping():
     compiled = rules({'name': 'a', 'extra': {'a/b~c': 1}})
-    assert plan(node(), compiled).patch() == [{'op': 'add', 'path': '/extra/a~1b~0c', 'value': 1}]
+    assert plan(node(), compiled).patch()[0] == {'op': 'add', 'path': '/extra/a~1b~0c', 'value': 1}
 
 
-def test_add_mode_keeps_everything_and_writes_no_record():
+def record(traits=(), extra_keys=(), property_keys=(), **other):
+    """An owner record with a tag section (and others given as section=dict)."""
+    fields = (('traits', traits), ('extra_keys', extra_keys), ('property_keys', property_keys))
+    rec = {'tag': dict((k, sorted(v)) for k, v in fields if v)}
+    rec.update(other)
+    return dict((k, v) for k, v in rec.items() if v)
+
+
+def test_add_mode_keeps_everything_and_records_what_it_adds():
     compiled = rules({'name': 'a', 'traits_add': ['CUSTOM_A']})
     p = plan(node(traits=['CUSTOM_FOREIGN']), compiled)
     assert p.traits_after == ['CUSTOM_A', 'CUSTOM_FOREIGN']
-    assert p.owned_after == [] and p.patch() == []  # one write: the traits
-    owned = plan(node(traits=['CUSTOM_B'], extra={t.OWNER_KEY: ['CUSTOM_B']}), compiled)
-    assert owned.owned_after == ['CUSTOM_B'] and owned.patch() == []
+    # recorded in add mode too: enrollment's exact mode must know tagging's traits to keep them
+    assert p.owned_after == ['CUSTOM_A']
+    assert p.patch() == [{'op': 'add', 'path': '/extra/spineleaf', 'value': record(['CUSTOM_A'])}]
+    owned = plan(node(traits=['CUSTOM_B'], extra={t.OWNER_KEY: record(['CUSTOM_B'])}), compiled)
+    assert owned.traits_after == ['CUSTOM_A', 'CUSTOM_B'] and owned.owned_after == ['CUSTOM_A', 'CUSTOM_B']
 
 
 def test_exact_mode_records_what_it_adds():
@@ -187,12 +199,12 @@ def test_exact_mode_records_what_it_adds():
     p = plan(node(traits=['CUSTOM_FOREIGN']), compiled, mode='exact')
     assert p.traits_after == ['CUSTOM_A', 'CUSTOM_FOREIGN']
     assert p.owned_after == ['CUSTOM_A']
-    assert p.patch() == [{'op': 'add', 'path': '/extra/spineleaf_traits', 'value': ['CUSTOM_A']}]
+    assert p.patch() == [{'op': 'add', 'path': '/extra/spineleaf', 'value': record(['CUSTOM_A'])}]
 
 
 def test_exact_mode_removes_only_owned_traits():
     n = node(traits=['CUSTOM_A', 'CUSTOM_B', 'CUSTOM_FOREIGN', 'HW_CPU_X86_AVX2'],
-             extra={t.OWNER_KEY: ['CUSTOM_A', 'CUSTOM_B']})
+             extra={t.OWNER_KEY: record(['CUSTOM_A', 'CUSTOM_B'])})
     compiled = rules({'name': 'a', 'traits_add': ['CUSTOM_A']})
     p = plan(n, compiled, mode='exact')
     assert p.traits_after == ['CUSTOM_A', 'CUSTOM_FOREIGN', 'HW_CPU_X86_AVX2']
@@ -201,6 +213,15 @@ def test_exact_mode_removes_only_owned_traits():
     # add mode leaves CUSTOM_B and keeps owning it, so a later exact run can remove it
     q = plan(n, compiled, mode='add')
     assert not q.changed and q.owned_after == ['CUSTOM_A', 'CUSTOM_B']
+
+
+def test_exact_mode_removes_keys_it_set_and_keeps_others():
+    n = node(extra={'tier': 'gpu', 'keep': 1, t.OWNER_KEY: record(extra_keys=['tier'])},
+             properties={'cpu_arch': 'x86_64'})
+    p = plan(n, rules({'name': 'a', 'properties': {'cpu_arch': 'x86_64'}}), mode='exact')
+    # tier was tagging's and no rule wants it; cpu_arch already held that value: not claimed
+    assert p.patch() == [{'op': 'remove', 'path': '/extra/tier'}, {'op': 'remove', 'path': '/extra/spineleaf'}]
+    assert plan(n, [], mode='add').patch() == []
 
 
 def test_a_foreign_trait_is_never_claimed():
@@ -212,30 +233,47 @@ def test_a_foreign_trait_is_never_claimed():
     assert plan(n, [], mode='exact').traits_after == ['CUSTOM_SHARED']
 
 
+def test_a_trait_enrollment_claimed_is_claimed_and_then_removed_by_exact():
+    n = node(traits=['CUSTOM_ROLE_COMPUTE'], extra={t.OWNER_KEY: {'enroll': {'traits': ['CUSTOM_ROLE_COMPUTE']}}})
+    assign, _errors = t.compile_assign({'n1': ['CUSTOM_ROLE_COMPUTE']})
+    p = plan(n, [], assign['n1'], mode='exact')
+    assert p.owned_after == ['CUSTOM_ROLE_COMPUTE'] and p.traits_after == ['CUSTOM_ROLE_COMPUTE']
+    claimed = node(traits=['CUSTOM_ROLE_COMPUTE'], extra={t.OWNER_KEY: {'tag': {'traits': ['CUSTOM_ROLE_COMPUTE']}}})
+    assert plan(claimed, [], mode='exact').traits_after == []
+
+
 def test_traits_remove_removes_even_foreign_traits():
     compiled = rules({'name': 'clean', 'traits_remove': ['CUSTOM_OLD']})
     assert plan(node(traits=['CUSTOM_OLD', 'CUSTOM_KEEP']), compiled).traits_after == ['CUSTOM_KEEP']
 
 
 def test_stale_ownership_record_is_cleaned_up():
-    n = node(traits=['CUSTOM_A'], extra={t.OWNER_KEY: ['CUSTOM_A', 'CUSTOM_GONE']})
+    n = node(traits=['CUSTOM_A'], extra={t.OWNER_KEY: record(['CUSTOM_A', 'CUSTOM_GONE'])})
     p = plan(n, rules({'name': 'a', 'traits_add': ['CUSTOM_A']}), mode='exact')
     assert p.traits_after == ['CUSTOM_A'] and p.owned_after == ['CUSTOM_A']
-    assert p.patch() == [{'op': 'add', 'path': '/extra/spineleaf_traits', 'value': ['CUSTOM_A']}]
-    empty = plan(node(extra={t.OWNER_KEY: []}), [], mode='exact')
-    assert not empty.changed
-    dropped = plan(node(traits=['CUSTOM_A'], extra={t.OWNER_KEY: ['CUSTOM_A']}), [], mode='exact')
-    assert dropped.traits_after == [] and dropped.patch() == [{'op': 'remove', 'path': '/extra/spineleaf_traits'}]
+    assert p.patch() == [{'op': 'add', 'path': '/extra/spineleaf', 'value': record(['CUSTOM_A'])}]
+    dropped = plan(node(traits=['CUSTOM_A'], extra={t.OWNER_KEY: record(['CUSTOM_A'])}), [], mode='exact')
+    assert dropped.traits_after == [] and dropped.patch() == [{'op': 'remove', 'path': '/extra/spineleaf'}]
+
+
+def test_the_older_record_is_read_and_migrated():
+    n = node(traits=['CUSTOM_A', 'CUSTOM_B'], extra={'spineleaf_traits': ['CUSTOM_A', 'CUSTOM_B']})
+    p = plan(n, rules({'name': 'a', 'traits_add': ['CUSTOM_A']}), mode='exact')
+    assert p.traits_after == ['CUSTOM_A'] and p.traits_removed == ['CUSTOM_B']
+    assert p.patch() == [{'op': 'add', 'path': '/extra/spineleaf', 'value': record(['CUSTOM_A'])},
+                         {'op': 'remove', 'path': '/extra/spineleaf_traits'}]
 
 
 def test_second_plan_over_the_result_is_a_no_op():
     compiled = rules(*SITE_RULES)
-    n = node('big', traits=['CUSTOM_FOREIGN'])
-    first = plan(n, compiled, mode='exact', inspection=inventory(262144, 'aarch64', (100000,)))
-    applied = node('big', traits=first.traits_after, extra={t.OWNER_KEY: first.owned_after},
-                   properties={'cpu_arch': 'aarch64'})
-    second = plan(applied, compiled, mode='exact', inspection=inventory(262144, 'aarch64', (100000,)))
-    assert not second.changed and second.patch() == []
+    for mode in ('add', 'exact'):
+        n = node('big', traits=['CUSTOM_FOREIGN'])
+        first = plan(n, compiled, mode=mode, inspection=inventory(262144, 'aarch64', (100000,)))
+        stored = [op['value'] for op in first.patch() if op['path'] == '/extra/spineleaf'][0]
+        applied = node('big', traits=first.traits_after, extra={t.OWNER_KEY: stored},
+                       properties={'cpu_arch': 'aarch64'})
+        second = plan(applied, compiled, mode=mode, inspection=inventory(262144, 'aarch64', (100000,)))
+        assert not second.changed and second.patch() == []
 
 
 def test_too_many_traits():
