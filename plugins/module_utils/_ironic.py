@@ -79,6 +79,7 @@ class IronicAdapter:
         self.adaptive_writes = adaptive_writes
         self._gate = AdaptiveGate(self.concurrency)  # only adaptive writes pass through it
         self._microversion = None
+        self._site_size = None  # nodes in the site at the last whole-site list (read_nodes)
 
     # -------------------------------------------------------------- reads
     def _count_read(self, n=1):
@@ -119,6 +120,62 @@ class IronicAdapter:
             if sdk_exc is not None:
                 sdk_exc.raise_from_response(response, error_message='listing %s failed' % collection)
             return response
+        return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, sleep=self._sleep)
+
+    # What one GET of a single node costs the API, in nodes of a list: ~6-11 ms against ~0.2-0.8 ms
+    # per listed node (sqlite lab, fields= lists of 2,000 nodes). Below site size / this, reading
+    # nodes one by one is cheaper than listing the site.
+    GET_COST_IN_LISTED_NODES = 25
+
+    def read_nodes(self, fields, node_ids, moving_states=()):
+        """The ``fields`` of the given nodes, ``{uuid: node}`` (a node that no longer exists is absent),
+        read at the least cost to the API rather than in the fewest calls: a list of the whole site
+        (paginated) when the nodes are a large share of it, or the first time (it learns the site's
+        size); otherwise one list per state in ``moving_states`` (``?provision_state=``, nodes in
+        transit: few) plus one GET per given node not found in them. So a poller's round costs what
+        is in flight, not what the site holds (2,000 nodes, 16 in flight: ~40 ms, not ~1 s)."""
+        wanted = set(node_ids)
+        if not wanted:
+            return {}
+        fields = list(fields) if 'uuid' in fields else ['uuid'] + list(fields)
+        if not self._cheaper_one_by_one(len(wanted)):
+            return self._whole_site(fields, wanted)
+        found = {}
+        # A filtered list costs about one GET: worth it only for more nodes than lists.
+        for state in moving_states if len(wanted) > len(moving_states) else ():
+            found.update((n['uuid'], n) for n in self.list_raw('nodes', fields=fields, provision_state=state)
+                         if n['uuid'] in wanted)
+        rest = sorted(wanted.difference(found))
+        if not self._cheaper_one_by_one(len(rest)):
+            return dict(found, **self._whole_site(fields, set(rest)))
+        # Four at a time: as fast as sixteen here, and kinder to the API workers and the SDK's pool.
+        for _node_id, node, error in self.parallel(rest, lambda node_id: self._get_node_raw(node_id, fields),
+                                                      concurrency=min(4, self.concurrency)):
+            if error is not None:
+                raise error
+            if node is not None:
+                found[node['uuid']] = node
+        return found
+
+    def _cheaper_one_by_one(self, count):
+        return self._site_size is not None and count * self.GET_COST_IN_LISTED_NODES < self._site_size
+
+    def _whole_site(self, fields, wanted):
+        nodes = self.list_raw('nodes', fields=fields)
+        self._site_size = len(nodes)
+        return dict((n['uuid'], n) for n in nodes if n['uuid'] in wanted)
+
+    def _get_node_raw(self, node_id, fields):
+        """``GET /nodes/<id>?fields=`` as a plain dict; None if the node does not exist."""
+        def attempt():
+            response = self.api.get('/nodes/%s' % node_id, params={'fields': ','.join(fields)},
+                                    microversion=self._max_microversion())
+            if response.status_code == 404:
+                return None
+            if sdk_exc is not None:
+                sdk_exc.raise_from_response(response, error_message='reading node %s failed' % node_id)
+            return response.json()
+        self._count_read()
         return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, sleep=self._sleep)
 
     def _max_microversion(self):
@@ -235,18 +292,26 @@ class IronicAdapter:
             return list(pool.map(guarded, items))
 
     # -------------------------------------------------------------- provision states
-    def poll_nodes(self, fields, settle, interval=0.1, max_interval=None, wait_first=False, sleep=None):
-        """The one state poller: list the nodes' ``fields`` (one paginated list per round) and
-        pass ``{uuid: node}`` to ``settle`` until it returns True, sleeping ``interval`` between
-        rounds (growing by half up to ``max_interval``). ``wait_first``: sleep before the first
-        round too (the caller has just started actions)."""
+    def poll_nodes(self, fields, settle, interval=0.1, max_interval=None, wait_first=False, sleep=None,
+                   watch=None, moving_states=()):
+        """The one state poller: read the nodes' ``fields`` and pass ``{uuid: node}`` to ``settle``
+        until it returns True, sleeping ``interval`` between rounds (growing by half up to
+        ``max_interval``). ``wait_first``: sleep before the first round too (the caller has just
+        started actions).
+
+        ``watch``: a callable returning the ids of the nodes in flight; each round then reads only
+        those (``read_nodes``, with ``moving_states`` the states they pass through), so a round
+        costs what is in flight, not the site. Without it, every node (one paginated list)."""
         fields = list(fields) if 'uuid' in fields else ['uuid'] + list(fields)
         max_interval = max_interval or interval
         sleep = sleep or self._sleep
         if wait_first:
             sleep(interval)
         while True:
-            nodes = dict((n['uuid'], n) for n in self.list_raw('nodes', fields=fields))
+            if watch is not None:
+                nodes = self.read_nodes(fields, watch(), moving_states)
+            else:
+                nodes = dict((n['uuid'], n) for n in self.list_raw('nodes', fields=fields))
             if settle(nodes):
                 return
             sleep(interval)
@@ -256,7 +321,9 @@ class IronicAdapter:
         return self.write(self.api.set_node_provision_state, node_id, action, wait=False)
 
     def wait_for_states(self, node_ids, targets, timeout=300, poll=0.1, max_poll=1.0):
-        """Poll all nodes at once (one list call per round) until each is in one of ``targets``.
+        """Poll all nodes at once until each is in one of ``targets``: each round reads only the
+        nodes still pending (``read_nodes``: one list of the site while they are many, one GET each
+        once they are few).
 
         Returns ``{node_id: (provision_state, error or None)}``. A node that lands in a failed
         state, or is still moving at its deadline, gets an error message.
@@ -288,7 +355,7 @@ class IronicAdapter:
 
         if pending:
             self.poll_nodes(['provision_state', 'target_provision_state', 'last_error'], settle,
-                            interval=poll, max_interval=max_poll)
+                            interval=poll, max_interval=max_poll, watch=lambda: pending)
         return done
 
     # ---- topology (lldp_topology)
@@ -336,10 +403,10 @@ class IronicAdapter:
                                sleep=self._sleep)
 
     def node_states(self, node_ids):
-        """State of the given nodes in one paginated list call: ``{uuid: {provision_state, ...}}``."""
-        wanted = set(node_ids)
-        return dict((n['uuid'], n) for n in self.list_raw('nodes', fields=list(self.PROVISION_FIELDS))
-                    if n['uuid'] in wanted)
+        """State of the given nodes: ``{uuid: {provision_state, ...}}`` (``read_nodes``: one list of
+        the site, or one GET per node when they are few against the site)."""
+        return self.read_nodes(list(self.PROVISION_FIELDS), node_ids,
+                               moving_states=('deploying', 'wait call-back', 'deleting', 'cleaning', 'clean wait'))
 
     # ---- conductors
     def list_conductors(self):
@@ -464,7 +531,9 @@ class InspectionRunner:
             return fill()
 
         if not fill():
-            self.adapter.poll_nodes(NODE_FIELDS, settle, interval=self.poll, wait_first=True, sleep=self.sleep)
+            # Only the nodes in flight, mostly found in the two lists of inspection's own states.
+            self.adapter.poll_nodes(NODE_FIELDS, settle, interval=self.poll, wait_first=True, sleep=self.sleep,
+                                    watch=lambda: list(inflight), moving_states=('inspecting', 'inspect wait'))
         return done
 
     def _step(self, rec, node):
