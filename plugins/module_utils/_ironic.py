@@ -51,6 +51,26 @@ def _created(resource):
                 provision_state=getattr(resource, 'provision_state', None))
 
 
+def _size_connection_pool(conn, concurrency):
+    """Keep one pooled HTTP connection per writer thread: requests' default pool holds 10, so with
+    more threads every request beyond the tenth opened a new TCP connection and threw it away
+    after (urllib3's "Connection pool is full" warning)."""
+    try:
+        from keystoneauth1.session import TCPKeepAliveAdapter  # the adapter keystoneauth mounts itself
+        http = conn.session.session
+    except (ImportError, AttributeError):  # pragma: no cover - a session without requests under it
+        return
+    if concurrency <= 10:
+        return
+    for scheme in ('https://', 'http://'):
+        old = http.adapters.get(scheme)
+        if not isinstance(old, TCPKeepAliveAdapter):
+            continue  # not the session keystoneauth built: leave it alone
+        http.mount(scheme, TCPKeepAliveAdapter(  # the TLS settings the session was given, kept
+            tls_ciphers=getattr(old, 'tls_ciphers', None), tls_min_version=getattr(old, 'tls_min_version', None),
+            pool_maxsize=concurrency))
+
+
 def _is_db_contention(exc):
     return is_retryable(exc) or is_transient_db_error(exc)
 
@@ -80,6 +100,7 @@ class IronicAdapter:
         self._gate = AdaptiveGate(self.concurrency)  # only adaptive writes pass through it
         self._microversion = None
         self._site_size = None  # nodes in the site at the last whole-site list (read_nodes)
+        _size_connection_pool(conn, self.concurrency)
 
     # -------------------------------------------------------------- reads
     def _count_read(self, n=1):
@@ -318,7 +339,15 @@ class IronicAdapter:
             interval = min(interval * 1.5, max_interval)
 
     def set_provision_state(self, node_id, action):
-        return self.write(self.api.set_node_provision_state, node_id, action, wait=False)
+        """Start a provision action (``manage``, ``inspect``, ``provide``, ``abort``...): one PUT. The
+        SDK's call also reads the node back, a GET per node and action that nobody here uses (the
+        pollers read the states in bulk)."""
+        def put():
+            response = self.api.put('/nodes/%s/states/provision' % node_id, json={'target': action},
+                                    microversion=self._max_microversion())
+            if sdk_exc is not None:
+                sdk_exc.raise_from_response(response, error_message='%s of node %s failed' % (action, node_id))
+        return self.write(put)
 
     def wait_for_states(self, node_ids, targets, timeout=300, poll=0.1, max_poll=1.0):
         """Poll all nodes at once until each is in one of ``targets``: each round reads only the

@@ -59,7 +59,9 @@ class FakeApi:
                 (k, v) for k, v in dict(params, marker=page[-1]["uuid"], limit=PAGE).items()))
         return Response(200, body)
 
-    def set_node_provision_state(self, node_id, action, wait=False):
+    def put(self, url, json=None, microversion=None):
+        node_id, action = url.split("/")[2], json["target"]
+        self.calls.append(("put", 0))
         node = self.nodes[node_id]
         if action == "inspect":
             node.update(provision_state="inspect wait", _seen_waiting=False)
@@ -67,6 +69,7 @@ class FakeApi:
             node.update(provision_state="manageable")
         elif action == "provide":
             node.update(provision_state="cleaning")
+        return Response(202, {})
 
     def tick(self):
         """What the server did between two polls."""
@@ -125,6 +128,7 @@ def test_inspection_of_a_few_nodes_in_a_large_site_does_not_list_the_site_each_r
     done = InspectionRunner(a, concurrency=16, sleep=lambda s: api.tick()).run(items)
     assert sorted(r["result"] for r in done) == ["inspected"] * 40
     assert whole_site_lists(api) == 2  # the first round only (two pages)
+    assert api.calls.count(("put", 0)) == 40
     listed = sum(rows for kind, rows in api.calls)
     assert listed < 2 * SITE + 40 * 6, api.calls  # a few reads per node beyond that one list
 
@@ -151,4 +155,5 @@ def test_wait_for_states_narrows_from_a_site_list_to_the_stragglers():
     done = a.wait_for_states(ids, ["available"], poll=0.01, max_poll=0.01)
     assert done == dict((node_id, ("available", None)) for node_id in ids)
     assert whole_site_lists(api) == 4  # two rounds of two pages while all are pending
+    assert api.calls.count(("put", 0)) == SITE  # one PUT per action, no read-back
     assert api.calls[-5:] == [("get", 1)] * 5  # then only the five stragglers, one GET each
