@@ -17,6 +17,10 @@ try:
     from openstack import exceptions as sdk_exc
 except ImportError:  # pragma: no cover - the module reports the missing library
     sdk_exc = None
+try:
+    from keystoneauth1 import exceptions as ksa_exc
+except ImportError:  # pragma: no cover - comes with openstacksdk
+    ksa_exc = None
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
     call_with_retry, describe_sdk_error, is_retryable, is_transient_db_error, status_code)
@@ -69,6 +73,12 @@ def _size_connection_pool(conn, concurrency):
         http.mount(scheme, TCPKeepAliveAdapter(  # the TLS settings the session was given, kept
             tls_ciphers=getattr(old, 'tls_ciphers', None), tls_min_version=getattr(old, 'tls_min_version', None),
             pool_maxsize=concurrency))
+
+
+def _is_retryable_read(exc):
+    """Reads are idempotent: also retry a connection the server dropped (the lab's cheroot closes
+    keep-alive connections idle for 10 s; one pooled while idle can meet that close mid-request)."""
+    return is_retryable(exc) or (ksa_exc is not None and isinstance(exc, ksa_exc.ConnectFailure))
 
 
 def _is_db_contention(exc):
@@ -141,7 +151,8 @@ class IronicAdapter:
             if sdk_exc is not None:
                 sdk_exc.raise_from_response(response, error_message='listing %s failed' % collection)
             return response
-        return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, sleep=self._sleep)
+        return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, retryable=_is_retryable_read,
+                               sleep=self._sleep)
 
     # What one GET of a single node costs the API, in nodes of a list: ~6-11 ms against ~0.2-0.8 ms
     # per listed node (sqlite lab, fields= lists of 2,000 nodes). Below site size / this, reading
@@ -197,7 +208,8 @@ class IronicAdapter:
                 sdk_exc.raise_from_response(response, error_message='reading node %s failed' % node_id)
             return response.json()
         self._count_read()
-        return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, sleep=self._sleep)
+        return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, retryable=_is_retryable_read,
+                               sleep=self._sleep)
 
     def _max_microversion(self):
         if self._microversion is None:

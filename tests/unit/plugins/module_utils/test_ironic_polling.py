@@ -157,3 +157,21 @@ def test_wait_for_states_narrows_from_a_site_list_to_the_stragglers():
     assert whole_site_lists(api) == 4  # two rounds of two pages while all are pending
     assert api.calls.count(("put", 0)) == SITE  # one PUT per action, no read-back
     assert api.calls[-5:] == [("get", 1)] * 5  # then only the five stragglers, one GET each
+
+
+def test_a_read_on_a_connection_the_server_dropped_is_retried():
+    from keystoneauth1 import exceptions as ksa_exc
+    api = FakeApi(n=3)
+    real_get = api.get
+    drops = [1]
+
+    def get(url, params=None, microversion=None):
+        if drops[0]:
+            drops[0] -= 1
+            raise ksa_exc.ConnectFailure("Remote end closed connection without response")
+        return real_get(url, params=params, microversion=microversion)
+    api.get = get
+    a = adapter(api)
+    assert a._get_node_raw("u0001", ["uuid", "provision_state"])["uuid"] == "u0001"
+    drops[0] = 1
+    assert len(a.list_raw("nodes", fields=["uuid"])) == 3
