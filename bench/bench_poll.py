@@ -85,8 +85,9 @@ def main(argv):
             rows.append((n, old_ms, old_calls, new_ms, new_calls, load))
             print("bench poll: %d nodes: whole-site round %.0f ms (%d calls), in-flight round %.0f ms (%d calls), "
                   "load %.1f" % (n, old_ms, old_calls, new_ms, new_calls, load), file=sys.stderr, flush=True)
-    md = ["## One polling round, %d nodes in flight (`python bench/bench_poll.py --sizes %s`)" % (
-              args.inflight, args.sizes), "",
+    title = "## One polling round, %d nodes in flight (`python bench/bench_poll.py --sizes %s`)" % (
+        args.inflight, args.sizes)
+    md = [title, "",
           "| site | whole-site list (before) | in-flight read (now) | before / now | 1-min load |",
           "| ---: | --- | --- | --- | --- |"]
     for n, old_ms, old_calls, new_ms, new_calls, load in rows:

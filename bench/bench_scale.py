@@ -92,8 +92,9 @@ def main(argv):
     sizes = [int(s) for s in args.sizes.split(",")]
     lim = args.inspect_limit
     data = dict((n, run_size(n, args.profile, lim)) for n in sizes)
-    md = ["## Scaling curve, %s profile (`python bench/bench_scale.py --sizes %s%s`)" % (
-              args.profile, args.sizes, " --inspect-limit %d" % lim if lim else ""), "",
+    title = "## Scaling curve, %s profile (`python bench/bench_scale.py --sizes %s%s`)" % (
+        args.profile, args.sizes, " --inspect-limit %d" % lim if lim else "")
+    md = [title, "",
           ("One bulk task over all nodes per step (inspect steps: the first %s nodes). ms/node = playbook wall "
            "time / nodes the step worked on; RSS = peak (VmHWM) of the module process / of ansible-playbook's "
            "processes; calls = API requests in Ironic's log (GET lists / all GETs / writes)." % (lim or "all")), "",
