@@ -76,7 +76,7 @@ def measure(conn, waiting, idle, rounds):
     samples = dict(old=[], new=[], worst=[])
     adapter = IronicAdapter(conn)
     adapter.read_nodes(NODE_FIELDS, waiting)  # learns the site's size, as a poller's first round does
-    for _ in range(rounds):
+    for dummy in range(rounds):
         sample = _timed(adapter, lambda: dict((n["uuid"], n) for n in adapter.list_raw("nodes", fields=list(NODE_FIELDS))))
         assert all(i in sample[2] for i in waiting + idle)
         samples["old"].append(sample)

@@ -37,7 +37,7 @@ class FakeApi:
         return out
 
     def get(self, url, params=None, microversion=None):
-        path, _, query = url.partition("?")
+        path, dummy, query = url.partition("?")
         params = dict(params or {}, **dict(urllib.parse.parse_qsl(query)))
         fields = params["fields"].split(",")
         if path.startswith("/nodes/"):
