@@ -175,3 +175,21 @@ def test_a_read_on_a_connection_the_server_dropped_is_retried():
     assert a._get_node_raw("u0001", ["uuid", "provision_state"])["uuid"] == "u0001"
     drops[0] = 1
     assert len(a.list_raw("nodes", fields=["uuid"])) == 3
+
+
+def test_nodes_in_transit_come_from_the_state_lists_and_the_rest_from_the_cheaper_read():
+    api = FakeApi(n=500)
+    a = adapter(api)
+    ids = ["u%04d" % i for i in range(16)]
+    a.read_nodes(["provision_state"], ids)
+    for node_id in ids:
+        api.nodes[node_id]["provision_state"] = "inspect wait"
+    api.calls[:] = []
+    assert len(a.read_nodes(["provision_state"], ids, moving_states=("inspecting", "inspect wait"))) == 16
+    assert api.calls == [("list-inspecting", 0), ("list-inspect wait", 16)]
+    # none in transit: 16 GETs would cost more than one list of 500 nodes
+    for node_id in ids:
+        api.nodes[node_id]["provision_state"] = "manageable"
+    api.calls[:] = []
+    assert len(a.read_nodes(["provision_state"], ids, moving_states=("inspecting", "inspect wait"))) == 16
+    assert api.calls == [("list-inspecting", 0), ("list-inspect wait", 0), ("list-all", 500)]
