@@ -17,8 +17,11 @@ import common
 
 VENV_PYTHON = os.path.join(common.REPO, ".venv", "bin", "python")
 BENCH_JSON_RPC_PORT = int(os.environ.get("BENCH_JSON_RPC_PORT", str(common.BENCH_IRONIC_PORT + 2)))
-# The lab ramdisk polls for nodes in "inspect wait" with this query; its calls are not the module's.
-_RAMDISK_POLL = "provision_state=inspect+wait"
+# The lab ramdisk's calls are not the module's: its poll for nodes in "inspect wait" (the module's
+# inspection poller lists that state too, with other fields), its port lookup per node it answers
+# and the inspection data it posts.
+_RAMDISK_CALLS = ("provision_state=inspect+wait&fields=uuid%2Cname%2Cextra", "&fields=address ",
+                  "/v1/continue_inspection")
 _REQUEST = re.compile(r" - (GET|POST|PATCH|PUT|DELETE) (/v1/[^ ?]*)")
 
 
@@ -52,7 +55,7 @@ def api_calls(lab, offset):
         f.seek(offset)
         for line in f:
             match = _REQUEST.search(line)
-            if not match or _RAMDISK_POLL in line:
+            if not match or any(marker in line for marker in _RAMDISK_CALLS):
                 continue
             method, path = match.groups()
             if method == "GET":
