@@ -275,6 +275,11 @@ class IronicAdapter:
                     done[node_id] = (state, None)
                 elif state in FAILED_STATES and state not in targets:
                     done[node_id] = (state, 'went to %s: %s' % (state, node.get('last_error') or 'no error recorded'))
+                elif state == 'enroll' and 'enroll' not in targets and not node.get('target_provision_state') \
+                        and node.get('last_error'):
+                    # "manage" failed its verify (BMC unreachable, wrong credentials): Ironic puts
+                    # the node back in enroll with last_error; it never gets there by waiting.
+                    done[node_id] = (state, 'verify failed, node back in enroll: %s' % node['last_error'])
                 else:
                     continue
                 pending.discard(node_id)
