@@ -443,7 +443,9 @@ class InspectionRunner:
         self._finish(rec, 'failed', state, msg)
         return True
 
-    def run(self, items):
+    def run(self, items, on_progress=None):
+        """Inspect ``items`` (plan entries); ``on_progress(done, in_flight, queued)`` (record lists)
+        is called after every poll round, for callers that show progress while they wait."""
         queue = [dict(item, attempts=0, started=None) for item in items]
         queue.reverse()
         inflight = {}
@@ -466,7 +468,10 @@ class InspectionRunner:
             for uuid, rec in list(inflight.items()):
                 if self._step(rec, nodes.get(uuid)):
                     done.append(inflight.pop(uuid))
-            return fill()
+            finished = fill()
+            if on_progress is not None:
+                on_progress(done, list(inflight.values()), queue)
+            return finished
 
         if not fill():
             self.adapter.poll_nodes(NODE_FIELDS, settle, interval=self.poll, wait_first=True, sleep=self.sleep)
