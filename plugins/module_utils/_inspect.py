@@ -52,7 +52,7 @@ def maintenance_msg(node):
         why = '%s, fault: %s' % (why, node['fault'])
     if node.get('last_error'):
         why = '%s; last_error: %s' % (why, node['last_error'])
-    return ('node %s: in maintenance (%s); skipped: take it out of maintenance '
+    return ('node %s: in maintenance (%s); left alone: take it out of maintenance '
             '(openstack baremetal node maintenance unset %s) for the next run to include it' % (name, why, name))
 
 

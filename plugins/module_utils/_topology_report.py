@@ -235,7 +235,10 @@ def merge_report(previous, topologies, findings, keep):
     wanted = set(keep) - mapped
     old = [t for t in previous.get('nodes') or [] if isinstance(t, dict) and t.get('name') in wanted]
     kept = [t['name'] for t in old]
-    old_findings = [f for f in previous.get('findings') or [] if isinstance(f, dict) and f.get('node') in set(kept)]
+    kept_set = set(kept)
+    old_findings = [f for f in previous.get('findings') or [] if isinstance(f, dict)
+                    and kept_set.intersection(f.get('nodes') or [f.get('node')])
+                    and not mapped.intersection(f.get('nodes') or [f.get('node')])]
     merged = sorted(old + list(topologies), key=lambda t: str(t.get('name')))
     return merged, old_findings + list(findings), sorted(kept)
 
