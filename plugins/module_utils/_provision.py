@@ -365,7 +365,9 @@ class Runner:
                 self._finish(rec, 'failed', state, rec['error'])
                 return True
             return False
-        if state in ('deploy failed', 'clean failed', 'error') and not target:
+        # Ironic keeps the failed action's target on a node in clean failed (e.g. -> available after
+        # a failed provide): settled all the same, it never moves on by waiting.
+        if state in ('deploy failed', 'clean failed', 'error') and (not target or state == 'clean failed'):
             if state == 'deploy failed' and rec['attempts'] <= self.retries and reach == 'active':
                 rec['attempts'] += 1
                 rec['steps'] = [('active', 'active')]
