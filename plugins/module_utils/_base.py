@@ -14,6 +14,8 @@ with a message that names the object and the likely fix.
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
 import time
 import traceback
 from urllib.parse import urlsplit
@@ -236,6 +238,21 @@ class BaremetalModule:
 
     def warn(self, msg):
         self.ansible.warn(msg)
+
+    def write_progress(self, path, counts):
+        """Keep ``counts`` (a JSON-able dict) in the file ``path`` while a long call runs, for a play
+        that started the module with ``async`` to show progress; rewritten atomically (a reader never
+        sees half a file) and only when the counts change. No path: nothing to do."""
+        if not path or counts == getattr(self, '_progress_written', None):
+            return
+        self._progress_written = dict(counts)
+        tmp = '%s.tmp' % path
+        try:
+            with open(tmp, 'w') as f:
+                json.dump(counts, f, sort_keys=True)
+            os.replace(tmp, path)
+        except OSError as exc:
+            self.warn('progress_file %s: cannot write it (%s); the work goes on' % (path, exc))
 
     # ------------------------------------------------------------ entry point
     def run(self):  # pragma: no cover - abstract

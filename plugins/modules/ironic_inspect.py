@@ -165,8 +165,6 @@ elapsed:
   type: float
 '''
 
-import json
-import os
 import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
@@ -188,10 +186,7 @@ class IronicInspectModule(BaremetalModule):
     )
 
     def _progress(self, results, done=(), in_flight=(), queued=(), finished=False):
-        """Write the counts to progress_file (atomically: a reader never sees half a file)."""
-        path = self.params['progress_file']
-        if not path:
-            return
+        """The counts of this call, to progress_file."""
         counts = dict(total=len(results), inspected=0, failed=0, skipped=0, maintenance=0,
                       in_progress=len(in_flight) + len(queued), finished=finished)
         for entry in results.values():
@@ -200,16 +195,7 @@ class IronicInspectModule(BaremetalModule):
                 counts[key] += 1
         for rec in done:
             counts['inspected' if rec['result'] == 'inspected' else 'failed'] += 1
-        if counts == getattr(self, '_last_progress', None):
-            return
-        self._last_progress = counts
-        tmp = '%s.tmp' % path
-        try:
-            with open(tmp, 'w') as f:
-                json.dump(counts, f, sort_keys=True)
-            os.replace(tmp, path)
-        except OSError as exc:
-            self.warn('progress_file %s: cannot write it (%s); inspection goes on' % (path, exc))
+        self.write_progress(self.params['progress_file'], counts)
 
     def run(self):
         start = time.monotonic()

@@ -137,6 +137,13 @@ options:
     description: Seconds between two polls of the nodes in flight (one list call per poll).
     type: float
     default: 0.5
+  progress_file:
+    description:
+      - A file (on the host running the module) to keep the counts of this call in while it runs, as
+        JSON C({total, done, failed, in_progress, finished}), rewritten when they change; C(finished)
+        becomes true at the end. Lets a play that started the module with C(async) show progress while it
+        waits (the deploy role prints C(rack r01 - 12/40 done, 2 failed, 26 in progress) from it).
+    type: path
 author:
   - Spineleaf Baremetal Team (@spineleaf)
 '''
@@ -268,6 +275,7 @@ class IronicProvisionModule(BaremetalModule):
         retries=dict(type='int', default=1),
         timeout=dict(type='int', default=3600),
         poll_interval=dict(type='float', default=0.5),
+        progress_file=dict(type='path'),
     )
 
     # ------------------------------------------------------------ validation
@@ -400,10 +408,17 @@ class IronicProvisionModule(BaremetalModule):
                                                              and item['node']['provision_state'] == 'available'):
                     self._release(ctx, item, results)
 
+        settled = dict(done=len(planned) - len(to_run), failed=sum(1 for e in results.values() if e['action'] == 'failed'))
+        self.write_progress(p['progress_file'], dict(total=len(planned), done=settled['done'] - settled['failed'],
+                                                     failed=settled['failed'], in_progress=len(to_run), finished=False))
         if to_run:
             runner = prov.Runner(ironic, concurrency=p['concurrency'], timeout=p['timeout'], retries=p['retries'],
                                  max_failures=p['max_failures'], poll=p['poll_interval'],
-                                 prepare=lambda item: self.prepare(ironic, ctx, item, results))
+                                 prepare=lambda item: self.prepare(ironic, ctx, item, results),
+                                 progress=lambda c: self.write_progress(p['progress_file'], dict(
+                                     total=len(planned), done=settled['done'] - settled['failed'] + c['done'] - c['failed'],
+                                     failed=settled['failed'] + c['failed'], in_progress=c['in_flight'] + c['queued'],
+                                     finished=False)))
             for rec in runner.run(to_run):
                 results[rec['uuid']].update(action=rec['action'], provision_state=rec['provision_state'],
                                             duration=rec['duration'], msg=rec['msg'], last_error=rec.get('last_error'))
@@ -432,6 +447,9 @@ class IronicProvisionModule(BaremetalModule):
 
     def report(self, planned, results, ironic, ctx, start):
         ordered = [results[item['uuid'] or item['name']] for item in planned]
+        failed_count = sum(1 for e in ordered if e['action'] == 'failed')
+        self.write_progress(self.params['progress_file'], dict(total=len(ordered), done=len(ordered) - failed_count,
+                                                               failed=failed_count, in_progress=0, finished=True))
         summary = {}
         for entry in ordered:
             summary[entry['action']] = summary.get(entry['action'], 0) + 1

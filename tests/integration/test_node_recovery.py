@@ -127,6 +127,8 @@ def test_limit_a_rack_then_one_node(lab, conn, tmp_path):
     assert conn.baremetal.find_node("ra-n1") is None and conn.baremetal.find_node("ra-n2") is None  # no other rack's node
     for name in names["rb"]:
         assert conn.baremetal.find_node(name).provision_state == "available", name
+    assert "rack rb: 3/3 inspected, 0 failed, 0 in progress" in doc  # progress lines of the waits
+    assert "rack rb: 3/3 done, 0 failed, 0 in progress" in doc  # the available step (deploy role)
     rack_report = os.path.join(report_dir, "rb", "topology.json")
     assert sorted(n["name"] for n in json.load(open(rack_report))["nodes"]) == names["rb"]
 
