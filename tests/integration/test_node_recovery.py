@@ -40,7 +40,7 @@ def test_recovery_maintenance_and_progress(lab, conn, tmp_path):
         for name in rack:
             _delete(conn, name)
     inventory = site(racks, budget=2)
-    inventory["all"]["vars"].update(QUIET, introspect_timeout=20, introspect_retries=0,
+    inventory["all"]["vars"].update(QUIET, introspect_timeout=30, introspect_retries=0,
                                     introspect_report_dir=str(tmp_path / "reports"))
 
     # run 1: the unreachable BMC fails its host with Ironic's last_error, at once (not after a timeout)
@@ -48,7 +48,7 @@ def test_recovery_maintenance_and_progress(lab, conn, tmp_path):
     assert stats["rv-verify"]["failures"] == 1, stats
     assert host_says(doc, "[rv-verify]", "BMC did not answer (lab BMC fault: unreachable)"), doc[-4000:]
     assert _state(conn, "rv-verify")[0] == "enroll"
-    assert stats["rw-silent"]["failures"] == 1 and host_says(doc, "[rw-silent]", "still inspect wait after 20s")
+    assert stats["rw-silent"]["failures"] == 1 and host_says(doc, "[rw-silent]", "still inspect wait after 30s")
     for name in ("rv-ok", "rv-clean", "rv-maint"):
         assert not stats[name]["failures"] and _state(conn, name)[0] == "manageable", (name, stats)
     # progress per rack while waiting: the silent rack is seen in progress, then done
@@ -80,7 +80,7 @@ def test_recovery_maintenance_and_progress(lab, conn, tmp_path):
     assert "rack rv: 3 done, 0 failed, 1 skipped; skipped: rv-maint (node rv-maint: in maintenance (disk replacement)" in doc, doc[-3000:]
     assert stats["rv-ok"]["changed"] == 0 and not stats["rv-ok"]["failures"]  # already inspected: skipped
     # the silent node's inspect failed is retried by this run too (and fails again, on its own host)
-    assert host_says(doc, "[rw-silent]", "still inspect wait after 20s") and stats["rw-silent"]["failures"] == 1
+    assert host_says(doc, "[rw-silent]", "still inspect wait after 30s") and stats["rw-silent"]["failures"] == 1
 
     for rack in racks.values():
         for name in rack:
