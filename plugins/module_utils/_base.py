@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
+
 try:
     import openstack
     from openstack import exceptions as sdk_exc
@@ -271,6 +273,19 @@ class BaremetalModule:
 
     def warn(self, msg):
         self.ansible.warn(msg)
+
+    def write_progress(self, path, counts):
+        """Keep ``counts`` in the file ``path`` while a long call runs (``_rack_progress``: atomic
+        rewrite, only when they change), for a play that started the module with ``async`` to show
+        progress. No path: nothing to do; a file that cannot be written only warns."""
+        if not path:
+            return
+        if getattr(self, '_progress_path', None) != path:
+            self._progress_path, self._progress_write = path, progress_writer(path)
+        try:
+            self._progress_write(counts)
+        except OSError as exc:
+            self.warn('progress_file %s: cannot write it (%s); the work goes on' % (path, exc))
 
     # ------------------------------------------------------------ entry point
     def run(self):  # pragma: no cover - abstract

@@ -12,11 +12,16 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import n
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import cabling_record
 
-# Where inspection may start: the node is moved to manageable first when it is in enroll.
+# Where inspection may start: the node is moved to manageable first when it is in enroll (never
+# verified, or its verify failed) or was left in clean failed (recovery: "manage" is Ironic's way
+# back from there; the node is inspected again, as its hardware may have changed).
 INSPECTABLE = frozenset(['manageable', 'inspect failed'])
-NEEDS_MANAGE = frozenset(['enroll'])
+NEEDS_MANAGE = frozenset(['enroll', 'clean failed'])
+# Failed resting states in which Ironic keeps the target of the action that failed (e.g. clean
+# failed -> manageable): settled, not busy.
+SETTLED_FAILED = frozenset(['inspect failed', 'clean failed'])
 NODE_FIELDS = ['uuid', 'name', 'provision_state', 'target_provision_state', 'maintenance',
-               'inspection_finished_at', 'last_error', 'extra']
+               'maintenance_reason', 'fault', 'inspection_finished_at', 'last_error', 'extra']
 
 
 def _checked(node, fingerprints):
@@ -38,12 +43,39 @@ def _checked(node, fingerprints):
     return 'its last cabling check found a problem'
 
 
+def maintenance_msg(node):
+    """Why a node in maintenance is skipped, and how to bring it back (Ironic's reason, fault and
+    last_error included): maintenance is an operator's (or Ironic's) stop sign, never lifted here."""
+    name = node.get('name') or node.get('uuid')
+    why = node.get('maintenance_reason') or 'no reason given'
+    if node.get('fault'):
+        why = '%s, fault: %s' % (why, node['fault'])
+    if node.get('last_error'):
+        why = '%s; last_error: %s' % (why, node['last_error'])
+    return ('node %s: in maintenance (%s); left alone: take it out of maintenance '
+            '(openstack baremetal node maintenance unset %s) for the next run to include it' % (name, why, name))
+
+
+def recovery_msg(node):
+    """What the next run recovers a node from (with Ironic's ``last_error``), or None: a node left in
+    ``inspect failed`` or ``clean failed``, or in ``enroll`` after a failed verify (``manage``)."""
+    state, error = node.get('provision_state'), node.get('last_error')
+    if state in SETTLED_FAILED:
+        return 'recovered from %s (last_error: %s)' % (state, error or 'none recorded')
+    if state == 'enroll' and error:
+        return 'manage retried after a failed verify (last_error: %s)' % error
+    return None
+
+
 def plan(requested, nodes, skip_inspected=True, fingerprints=None):
     """Decide per requested node (name or uuid) what to do.
 
     ``nodes``: every Ironic node (dicts with the NODE_FIELDS). Returns a list of
     dicts ``{name, uuid, action, state, msg}`` in request order; ``action`` is ``inspect``,
-    ``skip`` (already inspected) or ``fail`` (unknown node, wrong state, maintenance).
+    ``skip`` (already inspected), ``maintenance`` (in maintenance: reported, never touched) or
+    ``fail`` (unknown node, busy, wrong state). A node left in ``inspect failed``, ``clean failed``
+    or in ``enroll`` after a failed verify is recovered (managed, then inspected) and its ``msg``
+    carries Ironic's ``last_error``.
     ``fingerprints`` (``{node name: placement digest}``): an inspected node whose cabling record
     does not match is inspected again (see ``_checked``).
     """
@@ -64,12 +96,12 @@ def plan(requested, nodes, skip_inspected=True, fingerprints=None):
         state = node.get('provision_state')
         item = dict(name=name, uuid=uuid, action='inspect', state=state, msg=None)
         if node.get('maintenance'):
-            item.update(action='fail', msg='node %s: in maintenance; take it out of maintenance to inspect it' % name)
-        elif node.get('target_provision_state') and state != 'inspect failed':
-            # Ironic keeps target "manageable" on a node aborted into "inspect failed"; that node
-            # is settled and may be inspected again.
+            item.update(action='maintenance', msg=maintenance_msg(node))
+        elif node.get('target_provision_state') and state not in SETTLED_FAILED:
             item.update(action='fail', msg='node %s: busy (%s -> %s); wait until it settles' % (
                 name, state, node.get('target_provision_state')))
+        elif recovery_msg(node):
+            item.update(msg=recovery_msg(node))
         elif skip_inspected and node.get('inspection_finished_at') and state in ('manageable', 'available', 'active'):
             why = _checked(node, fingerprints)
             if why is None:

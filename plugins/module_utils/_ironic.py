@@ -420,6 +420,11 @@ class IronicAdapter:
                     done[node_id] = (state, None)
                 elif state in FAILED_STATES and state not in targets:
                     done[node_id] = (state, 'went to %s: %s' % (state, node.get('last_error') or 'no error recorded'))
+                elif state == 'enroll' and 'enroll' not in targets and not node.get('target_provision_state') \
+                        and node.get('last_error'):
+                    # "manage" failed its verify (BMC unreachable, wrong credentials): Ironic puts
+                    # the node back in enroll with last_error; it never gets there by waiting.
+                    done[node_id] = (state, 'verify failed, node back in enroll: %s' % node['last_error'])
                 else:
                     continue
                 pending.discard(node_id)
@@ -583,7 +588,9 @@ class InspectionRunner:
         self._finish(rec, 'failed', state, msg)
         return True
 
-    def run(self, items):
+    def run(self, items, on_progress=None):
+        """Inspect ``items`` (plan entries); ``on_progress(done, in_flight, queued)`` (record lists)
+        is called after every poll round, for callers that show progress while they wait."""
         queue = [dict(item, attempts=0, started=None) for item in items]
         queue.reverse()
         inflight = {}
@@ -606,7 +613,10 @@ class InspectionRunner:
             for uuid, rec in list(inflight.items()):
                 if self._step(rec, nodes.get(uuid)):
                     done.append(inflight.pop(uuid))
-            return fill()
+            finished = fill()
+            if on_progress is not None:
+                on_progress(done, list(inflight.values()), queue)
+            return finished
 
         if not fill():
             # Only the nodes in flight, mostly found in the two lists of inspection's own states.

@@ -224,6 +224,25 @@ def _port_map(rack, topologies, switches):
             '<th>LAG</th><th>native VLAN</th><th>state</th></tr>%s</table>' % ''.join(r[2] for r in rows))
 
 
+def merge_report(previous, topologies, findings, keep):
+    """A limited run's report merged into the earlier one (pure): ``previous`` is the earlier
+    ``topology.json`` content (or None); entries and findings of the nodes in ``keep`` that this run
+    did not map are carried over; nodes come out sorted by name. Returns
+    ``(topologies, findings, kept names)``."""
+    if not previous or not keep:
+        return list(topologies), list(findings), []
+    mapped = set(t.get('name') for t in topologies)
+    wanted = set(keep) - mapped
+    old = [t for t in previous.get('nodes') or [] if isinstance(t, dict) and t.get('name') in wanted]
+    kept = [t['name'] for t in old]
+    kept_set = set(kept)
+    old_findings = [f for f in previous.get('findings') or [] if isinstance(f, dict)
+                    and kept_set.intersection(f.get('nodes') or [f.get('node')])
+                    and not mapped.intersection(f.get('nodes') or [f.get('node')])]
+    merged = sorted(old + list(topologies), key=lambda t: str(t.get('name')))
+    return merged, old_findings + list(findings), sorted(kept)
+
+
 def render_report(topologies, switches, site='site', generated=None):
     """The whole page: header (site, racks, time, finding counts), then per rack its picture, its
     findings and its port map per leaf."""

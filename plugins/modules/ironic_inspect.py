@@ -19,6 +19,11 @@ description:
     others go on. The module fails at the end, naming every failed node, if any failed.
   - Nodes in C(enroll) are moved to C(manageable) first. Nodes in C(available), C(active) or
     any other state are not touched (nothing destructive is ever done to get a node inspectable).
+  - Recovery - a node left in C(inspect failed) or C(clean failed), or in C(enroll) after a failed
+    verify, is brought back (C(manage)) and inspected again; its C(msg) carries Ironic's
+    C(last_error) of the earlier failure (and a new failure's C(last_error) when it fails again).
+  - A node in maintenance is never touched - it is reported with result C(maintenance) and a
+    message naming Ironic's maintenance reason, fault and C(last_error); the module does not fail for it.
   - With O(skip_inspected=true) (the default) a node that already has inspection data
     (Ironic recorded C(inspection_finished_at)) is skipped, so a second run changes nothing.
   - Nodes need an inspect interface that collects data, e.g. C(agent) (the lab's default).
@@ -66,6 +71,14 @@ options:
       - Seconds between two polls of the nodes in flight (one list call per poll).
     type: float
     default: 0.1
+  progress_file:
+    description:
+      - A file (on the host running the module) to keep the counts of this call in while it runs, as
+        JSON C({total, inspected, failed, skipped, maintenance, in_progress, finished}), rewritten when
+        they change; C(finished) becomes true at the end. Lets a play that started the module with
+        C(async) show progress while it waits (the introspect role prints
+        C(rack r01 - 12/40 inspected, 2 failed, 26 in progress) from it).
+    type: path
 author:
   - Spineleaf Baremetal Team (@spineleaf)
 '''
@@ -102,7 +115,7 @@ nodes:
     result:
       description: What happened.
       type: str
-      choices: [inspected, skipped, failed, would_inspect]
+      choices: [inspected, skipped, failed, would_inspect, maintenance]
     provision_state:
       description: The node's provision state at the end.
       type: str
@@ -115,7 +128,9 @@ nodes:
       description: Inspection attempts made.
       type: int
     msg:
-      description: Why it was skipped or failed; null when inspected.
+      description:
+        - Why it was skipped or failed, or what it was recovered from (with Ironic's C(last_error));
+          null when simply inspected.
       type: str
 inspected:
   description: Names of the nodes inspected by this run.
@@ -127,6 +142,11 @@ skipped_nodes:
     - Names of the nodes skipped because they already had inspection data.
     - Not called C(skipped) - Ansible takes a result with a C(skipped) key for a skipped task and then
       ignores the task's C(changed_when) / C(failed_when).
+  returned: always
+  type: list
+  elements: str
+maintenance_nodes:
+  description: Names of the nodes skipped because they are in maintenance.
   returned: always
   type: list
   elements: str
@@ -162,7 +182,20 @@ class IronicInspectModule(BaremetalModule):
         skip_inspected=dict(type='bool', default=True),
         poll_interval=dict(type='float', default=0.1),
         fingerprints=dict(type='dict'),
+        progress_file=dict(type='path'),
     )
+
+    def _progress(self, results, done=(), in_flight=(), queued=(), finished=False):
+        """The counts of this call, to progress_file."""
+        counts = dict(total=len(results), inspected=0, failed=0, skipped=0, maintenance=0,
+                      in_progress=len(in_flight) + len(queued), finished=finished)
+        for entry in results.values():
+            key = entry.get('result') if entry.get('result') in counts else None
+            if key:
+                counts[key] += 1
+        for rec in done:
+            counts['inspected' if rec['result'] == 'inspected' else 'failed'] += 1
+        self.write_progress(self.params['progress_file'], counts)
 
     def run(self):
         start = time.monotonic()
@@ -185,6 +218,8 @@ class IronicInspectModule(BaremetalModule):
                          duration=0.0, attempts=0, msg=item['msg'])
             if item['action'] == 'skip':
                 entry['result'] = 'skipped'
+            elif item['action'] == 'maintenance':
+                entry['result'] = 'maintenance'
             elif item['action'] == 'fail':
                 entry['result'] = 'failed'
             elif self.check_mode:
@@ -193,16 +228,21 @@ class IronicInspectModule(BaremetalModule):
                 to_inspect.append(dict(item, inspection_finished_at=finished_at.get(item['uuid'])))
             results[item['uuid'] or item['name']] = entry
 
+        self._progress(results, queued=to_inspect)
         if to_inspect:
             runner = InspectionRunner(adapter, concurrency=p['concurrency'], timeout=p['timeout'],
                                       retries=p['retries'], poll=p['poll_interval'])
-            for rec in runner.run(to_inspect):
+            # results holds the planned outcome of the nodes in flight too (result not set yet)
+            for rec in runner.run(to_inspect, on_progress=lambda done, inflight, queued: self._progress(
+                    results, done, inflight, queued)):
                 results[rec['uuid']].update(result=rec['result'], provision_state=rec['provision_state'],
-                                            duration=rec['duration'], attempts=rec['attempts'], msg=rec['msg'])
+                                            duration=rec['duration'], attempts=rec['attempts'],
+                                            msg=rec['msg'] or results[rec['uuid']]['msg'])
 
+        self._progress(results, finished=True)
         ordered = [results[item['uuid'] or item['name']] for item in planned]
         by = dict((kind, [r['name'] for r in ordered if r['result'] == kind])
-                  for kind in ('inspected', 'skipped', 'failed', 'would_inspect'))
+                  for kind in ('inspected', 'skipped', 'failed', 'would_inspect', 'maintenance'))
         tracker = DifferenceTracker()
         for r in ordered:
             if r['result'] in ('inspected', 'would_inspect'):
@@ -210,6 +250,7 @@ class IronicInspectModule(BaremetalModule):
         result = dict(
             changed=tracker.changed,
             nodes=ordered, inspected=by['inspected'], skipped_nodes=by['skipped'], failed_nodes=by['failed'],
+            maintenance_nodes=by['maintenance'],
             api_writes=adapter.writes, elapsed=round(time.monotonic() - start, 3),
         )
         if self.diff_mode:

@@ -104,6 +104,16 @@ options:
       - The reports hold node data (MACs, switch ports, cabling), so the files are written with mode
         C(0600) and the directories the module creates with C(0700).
     type: path
+  report_keep:
+    description:
+      - Nodes this run does not map but the report should still show (e.g. the other nodes of a rack
+        when a run is limited to one node with C(--limit)). Their entries (and findings) are taken from
+        the C(topology.json) already in O(report_dir), so a limited run merges into the rack's report
+        instead of overwriting it with a smaller one. Nodes of the old report that are neither mapped
+        now nor listed here are dropped.
+    type: list
+    elements: str
+    default: []
   concurrency:
     description:
       - How many inventories are read, and nodes written, at the same time.
@@ -201,7 +211,12 @@ report:
   description: Paths of the report files written.
   returned: when O(report_dir) is set
   type: dict
-  sample: {html: /tmp/r/topology.html, svg: /tmp/r/topology.svg, json: /tmp/r/topology.json}
+  sample: {html: /tmp/r/topology.html, svg: /tmp/r/topology.svg, json: /tmp/r/topology.json, kept: [r02-n01]}
+  contains:
+    kept:
+      description: Nodes whose entries were kept from the earlier report (O(report_keep)).
+      type: list
+      elements: str
 '''
 
 import json
@@ -212,7 +227,8 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import (
     DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, cabling_record, placement_fingerprint, plan_node_writes)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_rack_svg, render_report
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import (
+    merge_report, render_rack_svg, render_report)
 
 NODE_FIELDS = ['uuid', 'name', 'traits', 'extra', 'inspection_finished_at']
 
@@ -226,6 +242,7 @@ class LldpTopologyModule(BaremetalModule):
         blocking_findings=dict(type='list', elements='str', choices=list(FINDINGS), default=list(DEFAULT_BLOCKING)),
         mtu=dict(type='int'),
         report_dir=dict(type='path'),
+        report_keep=dict(type='list', elements='str', default=[]),
         concurrency=dict(type='int', default=16),
     )
 
@@ -350,19 +367,33 @@ class LldpTopologyModule(BaremetalModule):
         if node.get('extra'):
             adapter.set_node_extra(node_uuid, node['extra'])
 
+    def _previous_report(self, path):
+        """The report already in report_dir (None when there is none or it is unreadable: then
+        nothing is kept, and the new report says only what this run saw)."""
+        if not self.params['report_keep'] or not os.path.exists(path):
+            return None
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError) as exc:
+            self.warn('report_dir: cannot read the earlier report %s (%s); writing this run\'s nodes only' % (path, exc))
+            return None
+
     def _report(self, directory, topologies, findings, switches):
+        paths = dict(html=os.path.join(directory, 'topology.html'), svg=os.path.join(directory, 'topology.svg'),
+                     json=os.path.join(directory, 'topology.json'))
+        topologies, findings, kept = merge_report(self._previous_report(paths['json']), topologies, findings,
+                                                  self.params['report_keep'])
         racks = sorted(set(str(t.get('expected_rack') or t.get('rack') or '?') for t in topologies)) or ['?']
         try:
             make_private_dirs(directory)
-            paths = dict(html=os.path.join(directory, 'topology.html'), svg=os.path.join(directory, 'topology.svg'),
-                         json=os.path.join(directory, 'topology.json'))
             write_private(paths['html'], render_report(topologies, switches, site='rack %s' % ', '.join(racks)))
             write_private(paths['svg'], render_rack_svg(racks[0], topologies, switches))
             write_private(paths['json'], json.dumps(dict(nodes=topologies, findings=findings, switches=switches),
                                                     indent=1, sort_keys=True))
         except OSError as exc:
             raise BaremetalError('report_dir %s: cannot write the report: %s' % (directory, exc))
-        return paths
+        return dict(paths, kept=kept)
 
 
 def make_private_dirs(directory):

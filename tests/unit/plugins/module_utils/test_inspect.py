@@ -12,7 +12,7 @@ def test_plan():
     nodes = [nd("u1", "a"), nd("u2", "b", finished="2026-01-01"), nd("u3", "c", "available"), nd("u4", "d", "enroll"),
              dict(nd("u5", "e"), maintenance=True)]
     actions = dict((p["name"], p["action"]) for p in plan(["a", "b", "c", "u4", "e", "zz", "u1"], nodes))
-    assert actions == {"a": "inspect", "b": "skip", "c": "fail", "d": "inspect", "e": "fail", "zz": "fail"}
+    assert actions == {"a": "inspect", "b": "skip", "c": "fail", "d": "inspect", "e": "maintenance", "zz": "fail"}
     assert [p["action"] for p in plan(["b"], nodes, skip_inspected=False)] == ["inspect"]
 
 
@@ -56,8 +56,9 @@ class FakeAdapter(IronicAdapter):
         out = [dict(n) for n in self.nodes.values()]
         for uuid, (state, finished, error) in self.pending.items():
             n = self.nodes[uuid]
-            # Ironic keeps the target on a failed node ("inspect failed -> manageable")
-            n["provision_state"], n["target_provision_state"] = state, (None if state == "manageable" else "manageable")
+            # Ironic keeps the target on a failed node ("inspect failed -> manageable"); a failed verify
+            # (inside the manage request) leaves the node in enroll without one
+            n["provision_state"], n["target_provision_state"] = state, (None if state in ("manageable", "enroll") else "manageable")
             if finished:
                 n["inspection_finished_at"] = finished
             n["last_error"] = error
@@ -121,3 +122,64 @@ def test_plan_inspects_a_node_aborted_into_inspect_failed_again():
     assert [p["action"] for p in plan(["a"], [node])] == ["inspect"]
     busy = dict(nd("u2", "b", "inspecting"), target_provision_state="manageable")
     assert [p["action"] for p in plan(["b"], [busy])] == ["fail"]
+
+
+def test_plan_recovers_clean_failed_and_failed_verify_with_last_error():
+    clean = dict(nd("u1", "cf", "clean failed"), target_provision_state="manageable", last_error="disk wipe failed")
+    verify = dict(nd("u2", "vf", "enroll"), last_error="Failed to get power state")
+    fresh = nd("u3", "new", "enroll")
+    out = dict((p["name"], p) for p in plan(["cf", "vf", "new"], [clean, verify, fresh]))
+    assert [out[n]["action"] for n in ("cf", "vf", "new")] == ["inspect"] * 3
+    assert out["cf"]["msg"] == "recovered from clean failed (last_error: disk wipe failed)"
+    assert "failed verify" in out["vf"]["msg"] and "Failed to get power state" in out["vf"]["msg"]
+    assert out["new"]["msg"] is None
+    # cleaning (target set, not a failed resting state) is busy
+    busy = dict(nd("u4", "cl", "cleaning"), target_provision_state="manageable")
+    assert plan(["cl"], [busy])[0]["action"] == "fail"
+
+
+def test_plan_reports_maintenance_with_reason_fault_and_last_error():
+    node = dict(nd("u1", "m", "clean failed"), maintenance=True, maintenance_reason="cleaning failed",
+                fault="clean failure", last_error="erase failed")
+    item = plan(["m"], [node])[0]
+    assert item["action"] == "maintenance"
+    for text in ("in maintenance", "cleaning failed", "clean failure", "erase failed", "maintenance unset m"):
+        assert text in item["msg"]
+
+
+def test_runner_manages_a_clean_failed_node_then_inspects_it():
+    node = dict(nd("u1", "cf", "clean failed"), target_provision_state="manageable")
+    adapter = FakeAdapter([node])
+    done = run(adapter, [dict(uuid="u1", name="cf", state="clean failed")], poll=0.5)
+    assert adapter.actions == [("u1", "manage"), ("u1", "inspect")]
+    assert done[0]["result"] == "inspected"
+
+
+def test_runner_reports_a_failed_verify_with_last_error():
+    class VerifyFails(FakeAdapter):
+        def set_provision_state(self, node_id, action):
+            super().set_provision_state(node_id, action)
+            if action == "manage":
+                self.pending[node_id] = ("enroll", None, "Failed to get power state: BMC did not answer")
+    adapter = VerifyFails([nd("u1", "vf", "enroll")])
+    done = run(adapter, [dict(uuid="u1", name="vf", state="enroll")], retries=1, poll=0.5)
+    assert done[0]["result"] == "failed" and done[0]["attempts"] == 2
+    assert "manage failed: Failed to get power state: BMC did not answer" in done[0]["msg"]
+
+
+class WaitAdapter(IronicAdapter):
+    def __init__(self, nodes):
+        super().__init__(FakeConn(), sleep=lambda s: None)
+        self.nodes = nodes
+
+    def list_raw(self, collection, fields=None, **params):
+        return [dict(n) for n in self.nodes]
+
+
+def test_wait_for_states_ends_a_failed_verify_at_once():
+    adapter = WaitAdapter([dict(uuid="u1", provision_state="enroll", target_provision_state=None,
+                                last_error="BMC did not answer"),
+                           dict(uuid="u2", provision_state="manageable", target_provision_state=None, last_error=None)])
+    done = adapter.wait_for_states(["u1", "u2"], ["manageable"], timeout=3600)
+    assert done["u1"] == ("enroll", "verify failed, node back in enroll: BMC did not answer")
+    assert done["u2"] == ("manageable", None)

@@ -210,3 +210,24 @@ def test_runner_timeout():
 @pytest.mark.parametrize("info", [{}, {"image_source": None}])
 def test_image_identity_empty(info):
     assert prov.image_identity(info) == (None, None)
+
+
+def test_runner_ends_a_failed_cleaning_at_once_with_last_error():
+    """Ironic keeps target "available" on a node whose provide failed its cleaning (clean failed):
+    the node fails with last_error when it lands there, not at the timeout."""
+    class CleanFails(FakeIronic):
+        def node_states(self, uuids):
+            out = super().node_states(uuids)
+            for uuid in uuids:
+                if out[uuid]["provision_state"] == "available":
+                    self.nodes[uuid].update(provision_state="clean failed", target_provision_state="available",
+                                            last_error="erase_devices failed")
+                    out[uuid] = dict(self.nodes[uuid])
+            return out
+    clock = Clock()
+    nodes = [nd("u1", "a", "manageable")]
+    fake = CleanFails(nodes, clock, duration=1)
+    items = [dict(p, result=prov.planned_action(p)) for p in prov.plan([req("a", state="available")], nodes, "available")]
+    done = prov.Runner(fake, timeout=600, poll=1, clock=clock, sleep=clock.sleep).run(items)
+    assert done[0]["action"] == "failed" and done[0]["last_error"] == "erase_devices failed"
+    assert "went to clean failed" in done[0]["msg"] and clock.t < 10

@@ -244,3 +244,16 @@ def test_blocked_node_gets_no_port_write_plan_is_still_computed():
                             [{"uuid": "p1", "address": mac(1, 0), "local_link_connection": {}, "physical_network": None}])
     # the plan says what the cables show; the module skips it because the node is blocked
     assert plan["ports"][0]["patch"]["local_link_connection"]["port_id"] == "Ethernet1/2"
+
+
+def test_merge_report_keeps_the_nodes_a_limited_run_did_not_map():
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import merge_report
+    previous = {"nodes": [{"name": "n1", "v": "old"}, {"name": "n2", "v": "old"}, {"name": "gone", "v": "old"}],
+                "findings": [{"node": "n2", "finding": "no_lldp"}, {"node": "gone", "finding": "no_lldp"}]}
+    nodes, findings, kept = merge_report(previous, [{"name": "n2", "v": "new"}], [], keep=["n1", "n3"])
+    assert nodes == [{"name": "n1", "v": "old"}, {"name": "n2", "v": "new"}]  # n2 from this run; gone dropped
+    assert findings == [] and kept == ["n1"]
+    nodes, findings, kept = merge_report(previous, [{"name": "n1", "v": "new"}], [], keep=["n2"])
+    assert [n["name"] for n in nodes] == ["n1", "n2"] and findings == [{"node": "n2", "finding": "no_lldp"}]
+    assert merge_report(None, [{"name": "x"}], [], ["n1"]) == ([{"name": "x"}], [], [])
+    assert merge_report(previous, [{"name": "x"}], [], []) == ([{"name": "x"}], [], [])
