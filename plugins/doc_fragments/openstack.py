@@ -63,7 +63,9 @@ options:
   api_timeout:
     description:
       - Timeout in seconds of each API request.
-      - When neither this option nor the cloud's configuration (C(api_timeout) in C(clouds.yaml), E(OS_API_TIMEOUT)) sets it, each request times out after 60 seconds (a hung API fails the task instead of hanging it).
+      - When neither this option nor the cloud's configuration (C(api_timeout) in C(clouds.yaml),
+        E(OS_API_TIMEOUT)) sets it, each request times out after 60 seconds (a hung API fails the
+        task instead of hanging it).
     type: int
 requirements:
   - python >= 3.9

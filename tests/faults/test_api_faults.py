@@ -99,7 +99,7 @@ def test_unavailable_answers_are_retried(lab, conn, rack, tmp_path):
         assert not result.get("failed"), result.get("msg")
         assert len(proxy.injected) == 12, (proxy.injected, proxy.seen)
         again, _secs = module(cloud, ENROLL, {"nodes": node_specs("fa-", 8, 0xf4, description="after 503s"),
-                                          "target_state": "available"})
+                                              "target_state": "available"})
     assert again["changed"] is False and again["api_writes"] == 0, again
     assert all(n["description"] == "after 503s" and not settled(n, "available") for n in nodes(conn, "fa-"))
 
