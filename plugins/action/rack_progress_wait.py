@@ -49,6 +49,12 @@ class ActionModule(ActionBase):
                     status = self._status(job['ansible_job_id'], async_dir, local, task_vars)
                     if status.get('finished'):
                         done[i] = status
+                        # its last counts once, marked done: every rack's outcome shows in the output,
+                        # also when it finished before the first interval
+                        counts = self._progress(job.get('progress_file'), local, task_vars)
+                        if counts:
+                            counts.setdefault('rack', job.get('rack', '-'))
+                            display.display(progress_line(counts, args['verb']) + ' (done)')
             now = time.monotonic()
             if len(done) < len(jobs) and now >= next_line:
                 for i, job in enumerate(jobs):

@@ -279,7 +279,9 @@ def plan_node(spec, node, ports, pgs, options):
                                      traits=spec.get('traits') or [],
                                      extra_keys=list(attrs.get('extra') or {}),
                                      property_keys=list(attrs.get('properties') or {}))
-        attrs.setdefault('extra', {})[_owner.OWNER_KEY] = _owner.stored_form(record)
+        stored = _owner.stored_form(record)
+        if stored is not None:  # nothing to record (no site, traits or keys): no key at all
+            attrs.setdefault('extra', {})[_owner.OWNER_KEY] = stored
         plan.create_attrs = attrs
         plan.changes.append('created')
         if spec.get('traits'):

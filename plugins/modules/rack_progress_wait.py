@@ -16,6 +16,8 @@ description:
     C(progress_file) option, and returns each job's result.
   - "Every O(interval) seconds, for each rack still running, prints a line read from the job's
     progress file, for example C(rack r01: 12/40 upgraded, 1 failed, 4 in progress)."
+  - When a rack's job finishes, its last counts are printed once with C((done)), so every rack's
+    outcome shows even when it finished within the first interval.
   - An action plugin (runs on the controller); delegate it to where the jobs run. On a local
     connection it reads the job and progress files directly instead of starting a process per poll.
 extends_documentation_fragment:

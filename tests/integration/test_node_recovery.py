@@ -128,7 +128,7 @@ def test_limit_a_rack_then_one_node(lab, conn, tmp_path):
     for name in names["rb"]:
         assert conn.baremetal.find_node(name).provision_state == "available", name
     assert "rack rb: 3/3 inspected, 0 failed, 0 in progress" in doc  # progress lines of the waits
-    assert "rack rb: 3/3 done, 0 failed, 0 in progress" in doc  # the available step (deploy role)
+    assert "rack rb: 3/3 made available, 0 failed, 0 in progress (done)" in doc  # the available step (deploy role)
     rack_report = os.path.join(report_dir, "rb", "topology.json")
     assert sorted(n["name"] for n in json.load(open(rack_report))["nodes"]) == names["rb"]
 

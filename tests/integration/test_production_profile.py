@@ -100,7 +100,8 @@ def test_concurrent_enrollment_spreads_over_both_conductors(prod_lab, prod_conn)
     assert by_group == {"group-a": {"127.0.0.1:%d" % prod_lab.json_rpc_ports[0]},
                         "group-b": {"127.0.0.1:%d" % prod_lab.json_rpc_ports[1]}}
     res, r = run_module(prod_lab, "spineleaf.baremetal.ironic_nodes", args)
-    assert r["changed"] is False and r["api_writes"] == 0
+    assert r["changed"] is False and r["api_writes"] == 0, [(n["name"], n.get("action"), n.get("msg"), n.get("diff"))
+                                                            for n in r["nodes"] if n.get("action") != "unchanged"]
 
 
 def test_site_enrollment_and_inspection_follow_the_racks_groups(prod_lab, prod_conn, site):

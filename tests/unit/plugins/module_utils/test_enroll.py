@@ -81,3 +81,16 @@ def test_absent_and_states():
     assert state_actions("enroll", "available") == ["manage", "provide"]
     assert state_actions("available", "manageable") == []
     assert state_actions("active", "available") == []
+
+
+def test_created_node_then_second_plan_is_unchanged():
+    """What creation writes is what the next run computes: no record key when there is nothing to
+    record (it was written as null and removed by the second run), the record when there is."""
+    for want in (spec(traits=None, properties=None), spec(), spec(traits=None, properties=None, extra={"k": 1})):
+        plan = plan_node(want, None, [], [], dict(OPTS, site=None))
+        created = dict(plan.create_attrs, uuid="u1", provision_state="enroll", traits=plan.traits or [])
+        created.setdefault("extra", {})
+        created.setdefault("properties", {})
+        again = plan_node(want, created, [], [], dict(OPTS, site=None))
+        assert again.action != "updated", (want, again.changes)
+    assert "spineleaf" not in plan_node(spec(traits=None, properties=None), None, [], [], OPTS).create_attrs.get("extra", {})
