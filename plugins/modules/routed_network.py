@@ -478,9 +478,23 @@ class RoutedNetworkModule(BaremetalModule):
             result['diff'] = dict(before=rn.state_view(current['network'], current['segments'], current['subnets']),
                                   after=plan.after if spec['state'] == 'present' else {})
         if plan.unmanaged:
-            self.warn('network %s: %d segment(s)/subnet(s) not in the request were left alone (see unmanaged; '
-                      'purge_segments: true deletes them)' % (p['name'], len(plan.unmanaged)))
+            self.warn('network %s: %d segment(s)/subnet(s) not in the request were left alone: %s '
+                      '(purge_segments: true deletes them)' % (p['name'], len(plan.unmanaged), describe_unmanaged(plan.unmanaged)))
         self.exit_json(**result)
+
+
+def describe_unmanaged(entries, limit=10):
+    """The leftovers by name, so the warning says which ones (``segment ctlplane-r09 (leaf9, VLAN 109),
+    subnet ctlplane-r09-v4 (10.0.9.0/24)``), the first ``limit`` and a count of the rest."""
+    names = []
+    for e in entries:
+        if e.get('kind') == 'segment':
+            detail = ', '.join(str(x) for x in (e.get('physical_network'), e.get('segmentation_id') and 'VLAN %s' % e['segmentation_id']) if x)
+        else:
+            detail = e.get('cidr') or ''
+        names.append('%s %s%s' % (e.get('kind'), e.get('name') or e.get('id'), ' (%s)' % detail if detail else ''))
+    more = len(names) - limit
+    return ', '.join(names[:limit]) + (' and %d more' % more if more > 0 else '')
 
 
 def main():

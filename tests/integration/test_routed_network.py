@@ -117,6 +117,7 @@ def test_unknown_segments_reported_then_purged(lab, conn):
     r = ok(*run_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2], 34))))
     assert not r["changed"] and r["api_writes"] == 0
     assert {(u["kind"], u["name"]) for u in r["unmanaged"]} == {("segment", "p-r03"), ("subnet", "p-r03")}
+    assert any("segment p-r03 (" in w and "subnet p-r03 (10.34.3.0/24)" in w for w in r.get("warnings", [])), r.get("warnings")
     assert "p-r03" in state(conn, "rn-purge")[0]
     r = ok(*run_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2], 34), purge_segments=True)))
     assert r["changed"] and r["actions"][:2] == ["delete subnet p-r03", "delete segment p-r03"]
