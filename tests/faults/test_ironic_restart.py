@@ -3,7 +3,12 @@
 node or port, nothing half-configured, no node left in maintenance or locked, nothing stuck in a
 `*ing` / `* failed` state), and the run after that makes 0 writes."""
 import collections
+import json
+import os
+import subprocess
+import sys
 
+from ..integration.lab import REPO
 from .conftest import (ENROLL, NODES, RACK_NODES, module, node_specs, nodes, ports, restart, settled, sigkill, start_module,
                        wait_until)
 
@@ -131,15 +136,27 @@ def test_sigkill_mid_deployment(lab, conn):
         assert node["instance_info"]["image_source"] == IMG_A["source"], node["name"]
 
 
-def test_sigkill_mid_rolling_upgrade(lab, conn):
+def test_sigkill_mid_rolling_upgrade(lab, conn, tmp_path):
     names = [n["name"] for n in nodes(conn, "fd-")]
     assert len(names) == RACK_NODES, "runs after test_sigkill_mid_deployment"
     args = {"nodes": sorted(names), "rack": "fd", "rollout_id": "fault-b", "image": IMG_B, "max_unavailable": 2,
             "poll_interval": 0.2, "timeout": 120}
-    rc, first, elapsed = kill_ironic_during(lab, conn, "spineleaf.baremetal.ironic_rollout", args,
-                                            lambda: _in_deploy(conn), "a node rebuilding")
-    assert first is not None and first.get("failed"), "the interrupted run must report the failure"
-    again, third = rerun_converges(lab, "spineleaf.baremetal.ironic_rollout", args)
+    # The guard under the fault: an observer polling Ironic every 0.2 s (through the kill, the restart
+    # and the resumed run) never sees more than max_unavailable nodes of the rack out of service.
+    record = tmp_path / "observer.jsonl"
+    observer = subprocess.Popen([sys.executable, os.path.join(REPO, "tests", "integration", "observer.py"),
+                                 lab.ironic_url, str(record)])
+    try:
+        rc, first, elapsed = kill_ironic_during(lab, conn, "spineleaf.baremetal.ironic_rollout", args,
+                                                lambda: _in_deploy(conn), "a node rebuilding")
+        assert first is not None and first.get("failed"), "the interrupted run must report the failure"
+        again, third = rerun_converges(lab, "spineleaf.baremetal.ironic_rollout", args)
+    finally:
+        observer.terminate()
+        observer.wait(10)
+    polls = [json.loads(line) for line in record.read_text().splitlines()]
+    assert len(polls) > 10
+    assert max(len(p["down"].get("fd", [])) for p in polls) <= 2, [p for p in polls if len(p["down"].get("fd", [])) > 2][:3]
     for node in nodes(conn, "fd-"):
         assert not settled(node, "active"), settled(node, "active")
         assert node["instance_info"]["image_source"] == IMG_B["source"], node["name"]
