@@ -25,7 +25,9 @@ CLI (the lab daemon started by ``labctl.py up``):
 each NIC cabled where its ``nics[].leaf`` / ``port`` say, switches from ``leaf_switches``; an
 optional ``lab_cabling`` variable there (format of inventory/lab/cabling.yml) overrides any of it
 (``links``: a mis-cable, or a NIC's real ``mac`` / reported ``interface`` name; ``silent``: nodes
-the ramdisk ignores, as does ``extra.lab_silent: true`` on an Ironic node). The site is read
+the ramdisk ignores, as does ``extra.lab_silent: true`` on an Ironic node; ``twice``: machines to
+discover whose inspection data is posted twice at the same moment, which makes Ironic enroll them
+twice). The site is read
 again when its files change, so new cabling takes effect at the next inspection.
 
 Discovery (``--discover`` / ``LAB_DISCOVER=1`` at start, ``--discover-once`` for one round, what
@@ -217,6 +219,7 @@ class Site:
         self.miscabled = list(miscabled)
         self.source = source        # (cabling, hosts) dicts, to derive a mis-cabled variant
         self.silent = set()         # nodes the ramdisk ignores (their inspection times out)
+        self.twice = set()          # machines to discover whose ramdisk posts twice at once (a duplicate)
         self.undiscovered = set()   # machines without MACs in the inventory: discovery posts them
         self.files = []             # what the site was read from (re-read when one changes)
         self._variants = {}
@@ -343,6 +346,7 @@ def build_site(cabling, hosts, miscabled=()):
                                     cable.get("mtu", default_mtu), nic["link"].get("lag_id"))
     site = Site(nodes, switches, [n for n in overrides if n in nodes], source=(cabling, hosts))
     site.silent = set(cabling.get("silent") or [])
+    site.twice = set(cabling.get("twice") or [])
     site.undiscovered = undiscovered
     return site
 
@@ -473,7 +477,8 @@ def load_inventory_site(site_dir):
         switches[name] = dict(switches.get(name, {"chassis_id": _lab_chassis(name)}), **(sw or {}))
     cabling = {"switches": switches, "links": lab.get("links") or {}, "mtu": lab.get("mtu", 9000),
                "rack_vlans": dict(_rack_vlans(nodes), **(lab.get("rack_vlans") or {})),
-               "silent": lab.get("silent") or [], "machines": lab.get("machines") or {}}
+               "silent": lab.get("silent") or [], "machines": lab.get("machines") or {},
+               "twice": lab.get("twice") or []}
     site = build_site(cabling, {"all": {"hosts": nodes}})
     # The directories too: a file added or replaced (editors rename) changes their mtime.
     site.files = files + [d for d in (site_dir, os.path.join(site_dir, "group_vars"), os.path.join(site_dir, "host_vars"))
@@ -617,13 +622,31 @@ class Ramdisk:
             elif any(nic["mac"].lower() in enrolled for nic in node["nics"]):
                 out[name] = "enrolled"
             else:
-                try:
-                    post_inspection(self.ironic_url, None, self.site.inventory(name))
-                    out[name] = "posted"
-                except urllib.error.HTTPError as exc:
-                    out[name] = "refused: HTTP %s %s" % (exc.code, exc.read()[:200].decode(errors="replace"))
+                out[name] = self._post_new(name, 2 if name in self.site.twice else 1)
         self.log("discovery: %s" % ", ".join("%s %s" % kv for kv in sorted(out.items())))
         return out
+
+    def _post_new(self, name, copies):
+        """POST one machine's inspection data with no node, ``copies`` times at the same moment
+        (``lab_cabling.twice``: a ramdisk that posted twice, or two booting at once; Ironic 39 then
+        enrolls the machine twice, one node with the ports and one with none)."""
+        inventory = self.site.inventory(name)
+        answers = []
+        start = threading.Barrier(copies)
+
+        def post():
+            start.wait()
+            try:
+                post_inspection(self.ironic_url, None, inventory)
+                answers.append("posted")
+            except urllib.error.HTTPError as exc:
+                answers.append("refused: HTTP %s %s" % (exc.code, exc.read()[:200].decode(errors="replace")))
+        threads = [threading.Thread(target=post) for _ in range(copies)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return answers[0] if copies == 1 else "posted %d times at once (%s)" % (copies, ", ".join(sorted(answers)))
 
     def _silent(self, node):
         """``extra.lab_silent: true`` on the node, or listed in the site's ``silent``."""
