@@ -21,7 +21,7 @@ display = Display()
 class ActionModule(ActionBase):
     """Wait for per-rack asynchronous jobs, printing ``rack r01: 12/40 upgraded, 1 failed, 4 in
     progress`` for each unfinished rack every ``interval`` seconds (read from the progress file
-    the module writes), and return each job's result. Used by the deploy and rolling_upgrade roles;
+    the module writes), and return each job's result. Used by the introspect, deploy and rolling_upgrade roles;
     the documentation is in ``plugins/modules/rack_progress_wait.py``."""
 
     TRANSFERS_FILES = False

@@ -14,10 +14,14 @@ import os
 
 
 def progress_line(counts, verb):
-    """The progress line of one rack from ``{rack, total, done, failed, in_progress}``."""
-    return 'rack %s: %d/%d %s, %d failed, %d in progress' % (
+    """The progress line of one rack from ``{rack, total, done, failed, in_progress[, maintenance]}``
+    (nodes left alone in maintenance are named only when there are some)."""
+    line = 'rack %s: %d/%d %s, %d failed, %d in progress' % (
         counts.get('rack', '-'), int(counts.get('done', 0)), int(counts.get('total', 0)), verb,
         int(counts.get('failed', 0)), int(counts.get('in_progress', 0)))
+    if int(counts.get('maintenance', 0) or 0):
+        line += ', %d in maintenance' % int(counts['maintenance'])
+    return line
 
 
 def progress_writer(path, **fixed):

@@ -73,11 +73,12 @@ options:
     default: 0.1
   progress_file:
     description:
-      - A file (on the host running the module) to keep the counts of this call in while it runs, as
-        JSON C({total, inspected, failed, skipped, maintenance, in_progress, finished}), rewritten when
-        they change; C(finished) becomes true at the end. Lets a play that started the module with
-        C(async) show progress while it waits (the introspect role prints
-        C(rack r01 - 12/40 inspected, 2 failed, 26 in progress) from it).
+      - "A file (on the host running the module) to keep the counts of this call in while it runs, as
+        JSON C({total, inspected, failed, skipped, maintenance, done, in_progress, finished}) (C(done) is
+        inspected plus skipped), rewritten when they change; C(finished) becomes true at the end. Lets
+        a play that started the module with C(async) show progress while it waits (the introspect role
+        prints C(rack r01: 12/40 inspected, 2 failed, 26 in progress) from it with
+        M(spineleaf.baremetal.rack_progress_wait))."
     type: path
 author:
   - Spineleaf Baremetal Team (@spineleaf)
@@ -195,6 +196,7 @@ class IronicInspectModule(BaremetalModule):
                 counts[key] += 1
         for rec in done:
             counts['inspected' if rec['result'] == 'inspected' else 'failed'] += 1
+        counts['done'] = counts['inspected'] + counts['skipped']  # what the rack's progress line counts
         self.write_progress(self.params['progress_file'], counts)
 
     def run(self):

@@ -12,10 +12,11 @@ short_description: Wait for per-rack asynchronous jobs, printing a progress line
 version_added: 0.2.0
 description:
   - Waits for the asynchronous jobs (C(async) + C(poll 0)) of per-rack tasks such as
-    M(spineleaf.baremetal.ironic_rollout) or M(spineleaf.baremetal.ironic_provision) with their
-    C(progress_file) option, and returns each job's result.
+    M(spineleaf.baremetal.ironic_rollout), M(spineleaf.baremetal.ironic_provision) or
+    M(spineleaf.baremetal.ironic_inspect) with their C(progress_file) option, and returns each job's result.
   - "Every O(interval) seconds, for each rack still running, prints a line read from the job's
-    progress file, for example C(rack r01: 12/40 upgraded, 1 failed, 4 in progress)."
+    progress file, for example C(rack r01: 12/40 upgraded, 1 failed, 4 in progress) (with
+    C(, 2 in maintenance) when the counts name nodes left alone in maintenance)."
   - When a rack's job finishes, its last counts are printed once with C((done)), so every rack's
     outcome shows even when it finished within the first interval.
   - An action plugin (runs on the controller); delegate it to where the jobs run. On a local
@@ -37,7 +38,7 @@ options:
         rack without counts.
     type: path
   verb:
-    description: What finished nodes are called in the line (C(upgraded), C(deployed), ...).
+    description: What finished nodes are called in the line (C(upgraded), C(deployed), C(inspected), ...).
     type: str
     default: done
   interval:

@@ -8,6 +8,8 @@ def test_progress_line_wording():
     counts = dict(rack="r01", total=40, done=12, failed=1, in_progress=4)
     assert rp.progress_line(counts, "upgraded") == "rack r01: 12/40 upgraded, 1 failed, 4 in progress"
     assert rp.progress_line({}, "deployed") == "rack -: 0/0 deployed, 0 failed, 0 in progress"
+    counts = dict(rack="r02", total=40, done=30, failed=2, in_progress=6, maintenance=2)
+    assert rp.progress_line(counts, "inspected") == "rack r02: 30/40 inspected, 2 failed, 6 in progress, 2 in maintenance"
 
 
 def test_writer_writes_changes_atomically(tmp_path):
