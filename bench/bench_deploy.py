@@ -1,10 +1,10 @@
 """Deploy benchmark: ironic_provision vs an openstack.cloud baremetal_node_action loop vs metalsmith.
 
 N available fake-hardware nodes in a fresh lab whose fake deploy sleeps LAB_DEPLOY_DELAY seconds
-per deploy step (default 1 here: prepare + deploy, about 2 s per node) are deployed with one
-image; then ironic_provision's re-run. Usage:
+per deploy step (default 2, the issue's: prepare + deploy, about 4 s per node) are deployed with
+one image; then ironic_provision's re-run. Usage:
 
-    python bench/bench_deploy.py [--nodes 200] [--peer-nodes 10] [--concurrency 16] [--delay 1]
+    python bench/bench_deploy.py [--nodes 200] [--peer-nodes 10] [--concurrency 16] [--delay 2]
 
 --peer-nodes measures openstack.cloud on fewer nodes (one node after the other, waiting for each)
 and scales its time linearly; metalsmith (pip `metalsmith`, own venv bench/.venv-metalsmith)
@@ -138,7 +138,7 @@ def main(argv):
     parser.add_argument("--nodes", type=int, default=int(os.environ.get("BENCH_DEPLOY_NODES", "200")))
     parser.add_argument("--peer-nodes", type=int, default=int(os.environ.get("BENCH_DEPLOY_PEER_NODES", "10")))
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--delay", default=os.environ.get("BENCH_DEPLOY_DELAY", "1"))
+    parser.add_argument("--delay", default=os.environ.get("BENCH_DEPLOY_DELAY", "2"))
     args = parser.parse_args(argv)
     os.environ["LAB_DEPLOY_DELAY"] = args.delay  # read by the lab's Ironic config at start
     n, peer_n, c = args.nodes, min(args.peer_nodes, args.nodes), args.concurrency
