@@ -132,6 +132,41 @@ def test_unhealthy_node_fails_alone_then_budget_zero_stops_the_site(site, conn):
     _heal(conn)
 
 
+def test_plain_reimage_refused_node_fails_alone_then_budget_zero_stops_the_site(site, conn):
+    """The path without gates (nothing runs per host until the end): a node the built-in pre-gate
+    refuses (protected) fails alone within the budget; with budget 0 its rack stops and no later
+    rack starts, each of their hosts saying so."""
+    _heal(conn)
+    conn.baremetal.patch_node("r02-n02", [{"op": "add", "path": "/protected", "value": True}])
+    try:
+        proc = _playbook(site, "playbooks/rolling_upgrade.yml", {"rollout_image": image("4.0")})
+        assert proc.returncode != 0
+        rc = recap(proc.stdout)
+        assert [h for h in SITE if rc[h]["failed"]] == ["r02-n02"], proc.stdout[-6000:]
+        assert re.search(r"fatal: \[r02-n02\].*protected", proc.stdout), proc.stdout[-6000:]
+        assert all(rc[h] == dict(changed=1, failed=0) for h in SITE if h != "r02-n02"), rc
+        state = nodes(conn)
+        assert all(state[h]["instance_info"]["image_source"] == image("4.0") and not state[h]["maintenance"]
+                   for h in SITE if h != "r02-n02")
+        assert state["r02-n02"]["instance_info"]["image_source"] != image("4.0")
+
+        strict = {"rollout_image": image("4.1"),
+                  "rollout": {"rack_order": ["r02", "r01", "r03"], "max_unavailable": 2, "failure_budget": 0}}
+        proc = _playbook(site, "playbooks/rolling_upgrade.yml", strict)
+        assert proc.returncode != 0
+        assert "rack r02 stopped" in proc.stdout, proc.stdout[-6000:]
+        for rack in ("r01", "r03"):
+            assert "rack %s not started: rack r02 stopped" % rack in proc.stdout, proc.stdout[-6000:]
+        rc = recap(proc.stdout)
+        later = [h for h in SITE if not h.startswith("r02")]
+        assert all(rc[h]["failed"] == 1 for h in later + ["r02-n02"]), rc
+        state = nodes(conn)
+        assert all(state[h]["instance_info"]["image_source"] == image("4.0") for h in later)
+    finally:
+        conn.baremetal.patch_node("r02-n02", [{"op": "add", "path": "/protected", "value": False}])
+        _heal(conn)
+
+
 def test_sigkill_mid_rack_then_resume(site, conn):
     _heal(conn)
     new = image("3.0")
