@@ -641,7 +641,7 @@ class Ramdisk:
                 answers.append("posted")
             except urllib.error.HTTPError as exc:
                 answers.append("refused: HTTP %s %s" % (exc.code, exc.read()[:200].decode(errors="replace")))
-        threads = [threading.Thread(target=post) for _ in range(copies)]
+        threads = [threading.Thread(target=post) for copy in range(copies)]
         for t in threads:
             t.start()
         for t in threads:
