@@ -222,6 +222,9 @@ class IronicInspectModule(BaremetalModule):
                 entry['result'] = 'skipped'
             elif item['action'] == 'maintenance':
                 entry['result'] = 'maintenance'
+            elif item['action'] == 'fail' and self.check_mode and item['uuid'] is None:
+                # --check of a site with new nodes: the enrollment before this step only planned them
+                entry.update(result='would_inspect', msg='node %s: not in Ironic yet (a real run enrolls it first)' % item['name'])
             elif item['action'] == 'fail':
                 entry['result'] = 'failed'
             elif self.check_mode:
