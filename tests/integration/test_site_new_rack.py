@@ -65,7 +65,7 @@ def test_new_rack_is_credited_to_its_own_node_and_previewed_without_failing(lab,
     results = _task_results(check.stdout)
     assert results["r04-n01"] == ("changed", "segment ctlplane-r04 created; subnet ctlplane-r04 created"), results
     others = dict((h, r) for h, r in results.items() if h != "r04-n01")
-    assert len(others) == 12 and all(status == "ok" for status, _ in others.values()), others
+    assert len(others) == 12 and all(result[0] == "ok" for result in others.values()), others
     assert "would_inspect: node r04-n01: not in Ironic yet (a real run enrolls it first)" in check.stdout
     recap = dict((m.group(1), (int(m.group(2)), int(m.group(3)))) for m in RECAP.finditer(check.stdout))
     assert recap["r04-n01"][0] > 0 and recap["r04-n01"][1] == 0, recap
