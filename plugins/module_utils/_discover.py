@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._leaf_port import leaf_port
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours, readable_port, switch_mac
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import port_key
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, normalize_mac
 
 # The collection's own mark on a node it named from its cabling (value: the position, readable).
@@ -31,10 +31,6 @@ PORT_FIELDS = ('uuid', 'address', 'node_uuid', 'local_link_connection', 'extra')
 # A node auto-discovery is still filling in (no ports, no inventory yet) is left alone this long
 # before it counts as an orphan of a failed post.
 ORPHAN_AGE = 60.0
-
-
-def _key(switch, port):
-    return (str(switch), port_key(str(port))) if switch and port is not None else None
 
 
 def position_index(positions):
@@ -56,7 +52,7 @@ def position_index(positions):
             if not isinstance(nic, dict):
                 errors.append('node %s: each NIC is a dict {name, mac, pxe, leaf, port}' % name)
                 continue
-            key = _key(nic.get('leaf'), nic.get('port'))
+            key = leaf_port(nic.get('leaf'), nic.get('port'))
             if key is None:
                 if not nic.get('mac'):
                     errors.append('node %s NIC %s: no mac, so leaf and port are required' % (name, nic.get('name')))
@@ -242,7 +238,7 @@ def plan(positions, nodes, ports, inspections, now=None, chassis_names=None, pru
     at = dict((name, []) for name in names)   # position -> unnamed machines cabled to it
     held = {}                                 # position -> the node already carrying its name
     for m in machines:
-        hits = sorted(set(index[k][0] for k in (_key(link['switch'], link['port']) for link in m['links']) if k in index))
+        hits = sorted(set(index[k][0] for k in (leaf_port(link['switch'], link['port']) for link in m['links']) if k in index))
         if m.get('name') in names:
             held[m['name']] = m
             continue
@@ -266,12 +262,12 @@ def plan(positions, nodes, ports, inspections, now=None, chassis_names=None, pru
 def _learned_nics(pos, machine, node_ports):
     """The position's NICs with the MACs its machine reports at their leaf ports; ``missing``:
     NICs without MAC that no NIC of the machine reports."""
-    by_key = dict((_key(link['switch'], link['port']), link['mac']) for link in machine['links'])
+    by_key = dict((leaf_port(link['switch'], link['port']), link['mac']) for link in machine['links'])
     by_nic = dict(((p.get('extra') or {}).get('nic'), normalize_mac(p.get('address'))) for p in node_ports)
     nics, missing = [], []
     for nic in pos.get('nics') or []:
         nic = dict(nic)
-        mac = normalize_mac(nic.get('mac')) or by_key.get(_key(nic.get('leaf'), nic.get('port'))) or by_nic.get(nic.get('name'))
+        mac = normalize_mac(nic.get('mac')) or by_key.get(leaf_port(nic.get('leaf'), nic.get('port'))) or by_nic.get(nic.get('name'))
         if mac:
             nic['mac'] = mac
         else:

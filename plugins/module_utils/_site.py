@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._leaf_port import leaf_position
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac, rack_index
 
@@ -30,18 +31,9 @@ def _leaf_errors(where, leaf, rack, leaf_switches):
 CONDUCTOR_GROUP_RE = re.compile(r'^[a-z0-9_.-]{1,255}$')
 
 
-def leaf_position(nic):
-    """The leaf port a NIC is cabled to, as a comparable key ``(leaf, port)`` (port compared
-    case-insensitively: switches report ``Ethernet1/1`` or ``ethernet1/1``), or None when the NIC
-    does not say both."""
-    if not isinstance(nic, dict) or not nic.get('leaf') or not nic.get('port'):
-        return None
-    return (str(nic['leaf']), str(nic['port']).strip().lower())
-
-
 def is_discovered(node):
     """True when a node (hostvars) is to be found by auto-discovery: one of its NICs has no MAC
-    (it is identified by the leaf port it is cabled to, see ``leaf_position``)."""
+    (it is identified by the leaf port it is cabled to, see ``_leaf_port.leaf_position``)."""
     nics = node.get('nics') if isinstance(node, dict) else None
     return isinstance(nics, list) and any(isinstance(n, dict) and n.get('mac') in (None, '') for n in nics)
 

@@ -270,3 +270,24 @@ def test_two_nodes_on_one_leaf_port_name_both():
         {'range': 'r02-n[01:02]', 'nics': [{'name': 'eno1', 'pxe': True, 'leaf': 'leaf-r02-a', 'port': 5}]}]}))
     assert ('rack r02 range r02-n[01:02]: node r02-n02 NIC eno1: leaf leaf-r02-a port Ethernet1/5 is also claimed by '
             'r02-n01 NIC eno1 (rack r02 range r02-n[01:02])') in text
+
+
+def test_one_leaf_port_spelled_two_ways_is_claimed_twice():
+    """A node's literal ``Eth1/3`` is the port another node reaches as ``Ethernet1/{port}`` 3."""
+    data = site(r02={'index': 2, 'nodes': [
+        {'range': 'r02-n[01:01]', 'nics': [{'name': 'eno1', 'mac': '52:54:00:02:00:01', 'pxe': True,
+                                            'leaf': 'leaf-r02-a', 'port': 3}]},
+        {'range': 'r02-n[02:02]', 'nics': [{'name': 'eno1', 'mac': '52:54:00:02:00:02', 'pxe': True,
+                                            'leaf': 'leaf-r02-a', 'port': 'Eth1/3'}]}]})
+    text = expand_errors(data)
+    assert 'node r02-n02 NIC eno1: leaf leaf-r02-a port Eth1/3 is also claimed by r02-n01 NIC eno1' in text
+
+
+def test_leaf_port_identity_is_one_function():
+    """The site check, the racks file, discovery and the cabling check share one normaliser."""
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils import _discover, _leaf_port, _racks, _site, _topology
+    assert _site.leaf_position is _racks.leaf_position is _leaf_port.leaf_position
+    assert _topology.port_key is _leaf_port.port_key and _discover.leaf_port is _leaf_port.leaf_port
+    assert _leaf_port.leaf_port('leaf-1', 'Ethernet1/3') == _leaf_port.leaf_port('leaf-1', 'Eth1/3')
+    assert _leaf_port.leaf_port('leaf-1', 'Ethernet1/3') != _leaf_port.leaf_port('leaf-2', 'Ethernet1/3')
+    assert _leaf_port.leaf_port(None, 'Eth1/3') is None and _leaf_port.leaf_port('leaf-1', None) is None

@@ -80,3 +80,21 @@ def test_two_nodes_on_one_leaf_port_name_both_nodes_and_the_port():
     # the same port number on another leaf is another port
     b["nics"][0]["leaf"] = "a7-leaf-2"
     assert site_errors([a, b]) == []
+
+
+def test_two_nics_on_one_leaf_port_spelled_two_ways():
+    """``Ethernet1/3`` and ``Eth1/3`` on one leaf are one port (the cabling check's port_key)."""
+    a = node(nics=[{"name": "eno1", "mac": "52:54:00:00:00:01", "pxe": True,
+                    "leaf": "a7-leaf-1", "port": "Ethernet1/3"}])
+    b = node("r01-n02", nics=[{"name": "eno1", "mac": "52:54:00:00:00:02", "pxe": True,
+                               "leaf": "a7-leaf-1", "port": "Eth1/3"}])
+    errs = site_errors([a, b])
+    assert errs == ["node r01-n02 nic eno1: leaf a7-leaf-1 port Eth1/3 is also claimed by node r01-n01 nic eno1 "
+                    "(one leaf port, one NIC)"]
+    # one node, two NICs on the one port
+    c = node(nics=[{"name": "eno1", "mac": "52:54:00:00:00:01", "pxe": True, "leaf": "a7-leaf-1", "port": "Ethernet1/3"},
+                   {"name": "eno2", "mac": "52:54:00:00:00:03", "leaf": "a7-leaf-1", "port": "eth1/3"}])
+    assert len(site_errors([c])) == 1
+    # Ethernet1/3 and Ethernet1/30 are two ports
+    b["nics"][0]["port"] = "Eth1/30"
+    assert site_errors([a, b]) == []
