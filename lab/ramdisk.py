@@ -548,6 +548,8 @@ class Ramdisk:
         next inspection, without restarting the lab."""
         if self.loader is None:
             return False
+        # The mtimes are taken before the load: a file written while the loader reads (an operator
+        # saving a second file) then differs from what is recorded, and is read at the next round.
         now = _mtimes(getattr(self.site, "files", None))
         if now == self._seen:
             return False
@@ -556,7 +558,11 @@ class Ramdisk:
         except Exception as exc:  # a half-written file: keep the old site, try again next round
             self.log("site not reloaded: %s" % exc)
             return False
-        self.site, self._seen = site, _mtimes(site.files)
+        # A file the new site lists and the old one did not is new: a directory's mtime (taken
+        # before the load too) already records its arrival.
+        self.site = site
+        self._seen = dict((path, now[path]) if path in now else (path, mtime)
+                          for path, mtime in _mtimes(site.files).items())
         self.log("site reloaded (%d nodes)" % len(site.nodes))
         return True
 
