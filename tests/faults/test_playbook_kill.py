@@ -21,16 +21,22 @@ def test_sigkill_ansible_playbook_mid_site_yml(lab, conn):
     run = start_playbook(lab, "playbooks/site.yml", "inventory/lab", UNTIL_TAGGED)
 
     def inspecting():
-        return any(n["provision_state"] in ("inspecting", "inspect wait") or n.get("inspection_finished_at")
-                   for n in _site_nodes(conn))
+        # The kill waits for every site node to exist, so the check below that it came before the
+        # end of inspection is about the whole site, not about the few nodes enrolled so far.
+        found = _site_nodes(conn)
+        return set(n["name"] for n in found) == set(SITE) and any(
+            n["provision_state"] in ("inspecting", "inspect wait") or n.get("inspection_finished_at") for n in found)
 
     try:
-        wait_until("a lab node in inspection", lambda: inspecting() or not run.running() and "ended", 600, interval=0.1)
+        wait_until("every lab node enrolled, one in inspection", lambda: inspecting() or not run.running() and "ended",
+                   600, interval=0.1)
     finally:
         assert run.running(), "site.yml ended before it could be killed"
         run.kill()
-    killed = dict((n["name"], n["provision_state"]) for n in _site_nodes(conn))
-    assert len(killed) < 12 or not all(n.get("inspection_finished_at") for n in _site_nodes(conn)), killed
+    at_kill = _site_nodes(conn)
+    killed = dict((n["name"], (n["provision_state"], bool(n.get("inspection_finished_at")))) for n in at_kill)
+    assert sorted(killed) == sorted(SITE), killed
+    assert not all(inspected for _state, inspected in killed.values()), killed  # killed mid-inspection
 
     rc, _res, elapsed, output = start_playbook(lab, "playbooks/site.yml", "inventory/lab", UNTIL_TAGGED).finish(900)
     assert rc == 0, output[-6000:]
