@@ -14,14 +14,18 @@ with a message that names the object and the likely fix.
 from __future__ import annotations
 
 import ipaddress
-import re
 import time
 import traceback
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+# The error types live in _errors (planners import them without AnsibleModule or the SDK); they
+# are importable from here too, as modules always did.
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import (  # pylint: disable=unused-import
+    BaremetalError, PlanError)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import secret_values
 
 try:
     import openstack
@@ -94,35 +98,12 @@ def plain_http_endpoints(config):
     return urls
 
 
-# Keys of a connection dict (the ``cloud`` option given as a dict) whose values are credentials.
-CLOUD_SECRET_KEY_RE = re.compile(r'pass|secret|token|credential', re.IGNORECASE)
-
-
 def cloud_secret_values(cloud):
     """Every credential in a ``cloud`` connection dict (``auth.password``, ``auth.token``,
-    ``application_credential_secret``... at any depth), so the module can hide them from every
-    output: ``cloud`` is ``raw``, and AnsibleModule would print a dict given there as it is."""
-    out = []
-    if isinstance(cloud, dict):
-        for key, value in cloud.items():
-            if isinstance(value, (dict, list)):
-                out.extend(cloud_secret_values(value))
-            elif CLOUD_SECRET_KEY_RE.search(str(key)) and value not in (None, ''):
-                out.append(str(value))
-    elif isinstance(cloud, list):
-        for item in cloud:
-            out.extend(cloud_secret_values(item))
-    return out
-
-
-class BaremetalError(Exception):
-    """An error with a message meant for the operator (names the object and the fix)."""
-
-
-class PlanError(BaremetalError, ValueError):
-    """Bad input found while planning, before any write: the message names the object (node,
-    rule, segment, subnet) and the fix. The module base class reports it like any BaremetalError;
-    a ValueError too, so filters report it like the other bad input they are given."""
+    ``application_credential_secret``... at any depth; the keys _secrets calls secret), so the
+    module can hide them from every output: ``cloud`` is ``raw``, and AnsibleModule would print a
+    dict given there as it is."""
+    return secret_values(cloud)
 
 
 def describe_sdk_error(exc, what=None):

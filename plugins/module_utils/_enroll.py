@@ -16,10 +16,11 @@ import copy
 import re
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import is_secret_key
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import DELETABLE_STATES, DEPLOYED_STATES
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, normalize_mac
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
 
-SECRET_KEY_RE = re.compile(r'password|secret|key', re.IGNORECASE)
 MASK = '********'
 
 INTERFACES = ('bios_interface', 'boot_interface', 'console_interface', 'deploy_interface',
@@ -35,26 +36,16 @@ TRAIT_POLICY = {'add': 'owned', 'exact': 'exact'}
 PORT_FIELDS = ('pxe_enabled', 'physical_network')
 PORT_GROUP_FIELDS = ('address', 'mode', 'standalone_ports_supported')
 
-# States in which a node runs (or is about to run) a workload: never deleted without force.
-DEPLOYED_STATES = frozenset(['active', 'deploying', 'wait call-back', 'deploy wait', 'rescue',
-                             'rescuing', 'rescue wait', 'servicing', 'service wait', 'adopting'])
 # Ironic node names: RFC 3986 unreserved characters, at most 255 (Ironic answers 400 otherwise,
 # after the other nodes of the batch were written).
 NODE_NAME_RE = re.compile(r'^[A-Za-z0-9._~-]{1,255}$')
-# States Ironic lets us delete from without maintenance mode (one definition, shared with pruning).
-DELETABLE_STATES = _owner.PRUNABLE_STATES
-
-
-def is_secret(key):
-    """True when a driver_info key holds a secret (password, secret or key in its name)."""
-    return bool(SECRET_KEY_RE.search(str(key)))
 
 
 def mask_driver_info(info):
     """Copy of a driver_info dict with every secret value replaced by a mask."""
     if not isinstance(info, dict):
         return info
-    return {k: (MASK if is_secret(k) and v is not None else v) for k, v in info.items()}
+    return {k: (MASK if is_secret_key(k) and v is not None else v) for k, v in info.items()}
 
 
 def secret_values(specs):
@@ -62,7 +53,7 @@ def secret_values(specs):
     out = []
     for spec in specs:
         for key, value in (spec.get('driver_info') or {}).items():
-            if is_secret(key) and value not in (None, ''):
+            if is_secret_key(key) and value not in (None, ''):
                 out.append(str(value))
     return out
 
@@ -242,7 +233,7 @@ def _desired_view(spec, before, node, options, plan):
     if spec.get('driver_info') is not None:
         merged = dict(after.get('driver_info') or {})
         for key, value in spec['driver_info'].items():
-            if is_secret(key) and node is not None and options.get('update_password') != 'always':
+            if is_secret_key(key) and node is not None and options.get('update_password') != 'always':
                 continue
             merged[key] = value
         after['driver_info'] = mask_driver_info(merged)
@@ -316,7 +307,7 @@ def _plan_node_fields(plan, spec, node, options):
     if spec.get('driver_info') is not None:
         current = node.get('driver_info') or {}
         for key, value in sorted(spec['driver_info'].items()):
-            if is_secret(key):
+            if is_secret_key(key):
                 # Ironic returns secrets masked: a masked value is never a change.
                 if options.get('update_password') != 'always' or value is None:
                     continue

@@ -8,18 +8,11 @@ manage -> inspect -> manageable is ``_ironic.InspectionRunner``, next to the ada
 
 from __future__ import annotations
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import INSPECTABLE, NEEDS_MANAGE, SETTLED_FAILED
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import cabling_record
 
-# Where inspection may start: the node is moved to manageable first when it is in enroll (never
-# verified, or its verify failed) or was left in clean failed (recovery: "manage" is Ironic's way
-# back from there; the node is inspected again, as its hardware may have changed).
-INSPECTABLE = frozenset(['manageable', 'inspect failed'])
-NEEDS_MANAGE = frozenset(['enroll', 'clean failed'])
-# Failed resting states in which Ironic keeps the target of the action that failed (e.g. clean
-# failed -> manageable): settled, not busy.
-SETTLED_FAILED = frozenset(['inspect failed', 'clean failed'])
 NODE_FIELDS = ['uuid', 'name', 'provision_state', 'target_provision_state', 'maintenance',
                'maintenance_reason', 'fault', 'inspection_finished_at', 'last_error', 'extra']
 

@@ -25,19 +25,13 @@ except ImportError:  # pragma: no cover - comes with openstacksdk
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
     call_with_retry, describe_sdk_error, is_retryable, is_transient_db_error, status_code)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NEEDS_MANAGE, NODE_FIELDS
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NODE_FIELDS
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import FAILED_STATES, NEEDS_MANAGE
 
 # The lowest Bare Metal API microversion the collection's modules need (node inventory, 1.81);
 # preflight checks the server offers it.
 MICROVERSION = '1.81'
 
-# Transitional states a node passes through on its own; anything else is a resting state.
-STABLE_STATES = frozenset([
-    'enroll', 'manageable', 'available', 'active', 'error', 'deploy failed', 'clean failed',
-    'inspect failed', 'rescue failed', 'rescue', 'adopt failed', 'service failed',
-])
-FAILED_STATES = frozenset(['error', 'deploy failed', 'clean failed', 'inspect failed',
-                           'rescue failed', 'adopt failed', 'service failed'])
 
 # API field name -> openstacksdk attribute name, where they differ (the SDK takes its own names
 # on create). Written once here so modules speak the API's names only.

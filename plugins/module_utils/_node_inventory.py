@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import re
 
-# Keys whose values are secrets or credentials, wherever they appear in a node's dicts.
-SECRET_KEY_RE = re.compile(r'pass|secret|key|token|cred|user|auth|configdrive|config_drive|temp_url',
-                           re.IGNORECASE)
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import SECRET_KEY_PATTERN
+
+# Keys never exported, wherever they appear in a node's dicts: the secrets (_secrets' one rule)
+# and what identifies or reaches a node's credentials (users, auth, config drives, temp URLs).
+STRIPPED_KEY_RE = re.compile(SECRET_KEY_PATTERN + r'|user|auth|configdrive|config_drive|temp_url', re.IGNORECASE)
 # Node fields never exported: links, internal state and agent tokens, raw sub-resource links.
 DROPPED_FIELDS = frozenset(['links', 'ports', 'portgroups', 'states', 'volume', 'driver_internal_info',
                             'allocation', 'bios', 'firmware'])
-# Node fields whose nested keys are filtered with SECRET_KEY_RE.
+# Node fields whose nested keys are filtered with STRIPPED_KEY_RE.
 FILTERED_FIELDS = ('driver_info', 'instance_info', 'extra', 'properties', 'inspection_info')
 PORT_FIELDS = ('uuid', 'address', 'physical_network', 'pxe_enabled', 'portgroup_uuid', 'is_smartnic', 'extra')
 RACK_TRAIT = 'CUSTOM_RACK_'
@@ -32,7 +34,7 @@ ROLE_TRAIT = 'CUSTOM_ROLE_'
 def strip_secrets(value):
     """A copy of ``value`` without any mapping key that looks like a secret (recursively)."""
     if isinstance(value, dict):
-        return dict((k, strip_secrets(v)) for k, v in value.items() if not SECRET_KEY_RE.search(str(k)))
+        return dict((k, strip_secrets(v)) for k, v in value.items() if not STRIPPED_KEY_RE.search(str(k)))
     if isinstance(value, list):
         return [strip_secrets(v) for v in value]
     return value
@@ -77,7 +79,7 @@ def node_vars(node, ports=()):
     for key, value in node.items():
         # Unset fields (null, empty) are left out: a third of a node's fields on a typical site,
         # and every exported value costs Ansible time per host (2,000 nodes: about 1 s).
-        if key in DROPPED_FIELDS or SECRET_KEY_RE.search(key) or value in EMPTY:
+        if key in DROPPED_FIELDS or STRIPPED_KEY_RE.search(key) or value in EMPTY:
             continue
         ironic[key] = strip_secrets(value) if key in FILTERED_FIELDS else value
     ironic['traits'] = sorted(node.get('traits') or [])

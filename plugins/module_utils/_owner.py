@@ -26,6 +26,7 @@ The next write moves them into the record and drops the old key.
 
 from __future__ import annotations
 
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import DELETABLE_STATES
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
 
 OWNER_KEY = 'spineleaf'
@@ -198,10 +199,6 @@ def with_section(record, section, site=None, **fields):
 
 
 # ------------------------------------------------------------------ orphans
-# States a node can be deleted from without touching a workload or an operation in progress
-# (also the states Ironic deletes from without maintenance mode).
-PRUNABLE_STATES = frozenset(['enroll', 'manageable', 'available', 'adopt failed', 'clean failed',
-                             'inspect failed'])
 
 
 def find_orphans(nodes, site, keep):
@@ -224,7 +221,7 @@ def prune_decision(node, force=False):
     """``(action, reason)`` for an orphan under ``prune``: ``deleted`` (maintenance first when its
     state needs it: only with ``force``) or ``refused`` with why."""
     state = node.get('provision_state')
-    if state in PRUNABLE_STATES:
+    if state in DELETABLE_STATES:
         return 'deleted', None
     if force:
         return 'deleted', None

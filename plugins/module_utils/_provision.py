@@ -14,9 +14,12 @@ I/O happens only through the adapter given to the runner (``_ironic.IronicAdapte
 
 from __future__ import annotations
 
-import re
 import time
 
+# Keys of instance_info / config drive values that are secrets whatever the user marks: the one
+# rule of _secrets (is_secret_key / secret_values are importable from here, as ironic_provision does).
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import is_secret_key, secret_values  # pylint: disable=unused-import
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import DEPLOY_STATES, FAILURE_STATES, UNDEPLOY_FROM
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, node_index
 
 try:
@@ -24,44 +27,12 @@ try:
 except ImportError:  # pragma: no cover - the module reports the missing library
     netaddr = None
 
-# Keys of instance_info / config drive values that are secrets whatever the user marks.
-SECRET_KEY_RE = re.compile(r'pass(word|wd|phrase)?|secret|token|private_?key|credential', re.I)
-
 # Image fields: option name -> Ironic instance_info key.
 IMAGE_KEYS = (('source', 'image_source'), ('checksum', 'image_checksum'),
               ('os_hash_algo', 'image_os_hash_algo'), ('os_hash_value', 'image_os_hash_value'),
               ('type', 'image_type'), ('kernel', 'kernel'), ('ramdisk', 'ramdisk'))
 
-# What Ironic accepts from each resting state, per wanted end state: a list of
-# (provision action, state reached). ``None`` marks "nothing to do".
-DEPLOY_STATES = frozenset(['deploying', 'wait call-back', 'deploy wait'])
-UNDEPLOY_FROM = frozenset(['active', 'deploy failed', 'error'])
-# Ironic keeps the target of the failed action on a node in a failed state ("deploy failed ->
-# active", also after a conductor restart failed its `deploying` nodes): such a node is settled,
-# not busy, and the next action may start from it.
-FAILURE_STATES = frozenset(['deploy failed', 'clean failed', 'error'])
-
 CHANGING_ACTIONS = frozenset(['deployed', 'rebuilt', 'undeployed', 'provided'])
-
-
-def is_secret_key(key):
-    """True when a key name looks like it holds a secret (password, token, private key...)."""
-    return bool(SECRET_KEY_RE.search(str(key)))
-
-
-def secret_values(data):
-    """Every string value under a secret-looking key, at any depth of dicts / lists."""
-    out = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if is_secret_key(key) and isinstance(value, (str, int, float)) and str(value):
-                out.append(str(value))
-            else:
-                out.extend(secret_values(value))
-    elif isinstance(data, list):
-        for item in data:
-            out.extend(secret_values(item))
-    return out
 
 
 def image_instance_info(image):

@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - the module reports the missing library
     JMESPATH_IMPORT_ERROR = traceback.format_exc()
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import PlanError
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import PlanError
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
 
