@@ -226,6 +226,11 @@ class IronicAdapter:
             self._microversion = self.service_info()['max_microversion'] or MICROVERSION
         return self._microversion
 
+    def endpoint(self):
+        """The Bare Metal API endpoint this adapter talks to (the URL the SDK resolved from the
+        catalog or the endpoint override): names "this Ironic" in keys of local state."""
+        return self.api.get_endpoint()
+
     def service_info(self):
         """``{endpoint, max_microversion}`` of the Bare Metal API (``X.Y`` text, None if unknown)."""
         data = self.api.get_endpoint_data()

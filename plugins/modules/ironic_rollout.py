@@ -266,11 +266,11 @@ class IronicRolloutModule(BaremetalModule):
                                          after=image_info.get('image_source'))))
         return image_info, items
 
-    def rack_lock(self):
+    def rack_lock(self, ironic):
         """One rollout of a rack at a time on this control node. An ansible-playbook killed mid-rack
         leaves its async job running; the re-run's call waits here until that job is finished, then
         finds its nodes recorded done instead of rolling the rack twice at once."""
-        key = '%s|%s' % (self.conn.baremetal.get_endpoint(), self.params['rack'])
+        key = '%s|%s' % (ironic.endpoint(), self.params['rack'])
         path = os.path.join(tempfile.gettempdir(), 'spineleaf-rollout-%s.lock' % hashlib.sha256(key.encode()).hexdigest()[:16])
         handle = open(path, 'a')
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -280,7 +280,7 @@ class IronicRolloutModule(BaremetalModule):
         start = time.monotonic()
         p = self.params
         ironic = IronicAdapter(self.conn)
-        lock = None if self.check_mode else self.rack_lock()  # held until the module exits
+        lock = None if self.check_mode else self.rack_lock(ironic)  # held until the module exits
         image_info, items = self.plan(ironic.list_raw('nodes', fields=PLAN_FIELDS))
         if self.check_mode:
             for rec in items:

@@ -44,3 +44,12 @@ def test_other_errors_and_exhausted_wait_raise():
     ad = IronicAdapter(FakeConn(FakeApi([FakeHttpError(503, "busy")] * 50)), backoff=0.01)
     with pytest.raises(FakeHttpError, match="busy"):
         ad.provision("u1", "active", max_wait=0.05)
+
+
+def test_endpoint_is_asked_of_the_adapter():
+    """ironic_rollout's rack lock is keyed by the endpoint, read through the adapter (#23)."""
+    class Api:
+        def get_endpoint(self):
+            return "http://ironic.example:6385"
+
+    assert IronicAdapter(FakeConn(Api())).endpoint() == "http://ironic.example:6385"

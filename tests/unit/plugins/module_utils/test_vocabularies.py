@@ -55,3 +55,20 @@ def test_one_secret_key_rule():
     assert _node_inventory.STRIPPED_KEY_RE.pattern.startswith(_secrets.SECRET_KEY_PATTERN + '|')
     assert _node_inventory.strip_secrets({'ipmi_password': 'x', 'ipmi_username': 'u', 'ipmi_address': 'a'}) == \
         {'ipmi_address': 'a'}
+
+
+def test_modules_reach_the_sdk_only_through_the_adapters():
+    """Only _ironic / _neutron (and _base, which opens the connection) touch the SDK's proxies."""
+    import re
+    plugins = os.path.dirname(MODULE_UTILS)
+    leaks = []
+    for kind in ('modules', 'inventory', 'filter', 'action', 'module_utils'):
+        folder = os.path.join(plugins, kind)
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            if not name.endswith('.py') or name in ('_ironic.py', '_neutron.py', '_base.py'):
+                continue
+            with open(os.path.join(folder, name)) as f:
+                for number, line in enumerate(f, 1):
+                    if re.search(r'\bconn\.(baremetal|network|compute|identity|session)\b', line.split('#')[0]):
+                        leaks.append('%s/%s:%d' % (kind, name, number))
+    assert leaks == []
