@@ -1,6 +1,7 @@
 """Bulk inspection planning and runner, with a fake adapter and a fake clock."""
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import plan
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import InspectionRunner, IronicAdapter
+from tests.unit.fakes import FakeConn
 
 
 def nd(uuid, name, state="manageable", finished=None, **kw):
@@ -14,10 +15,6 @@ def test_plan():
     actions = dict((p["name"], p["action"]) for p in plan(["a", "b", "c", "u4", "e", "zz", "u1"], nodes))
     assert actions == {"a": "inspect", "b": "skip", "c": "fail", "d": "inspect", "e": "maintenance", "zz": "fail"}
     assert [p["action"] for p in plan(["b"], nodes, skip_inspected=False)] == ["inspect"]
-
-
-class FakeConn:
-    baremetal = object()
 
 
 class FakeAdapter(IronicAdapter):

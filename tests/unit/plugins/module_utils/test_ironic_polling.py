@@ -3,6 +3,7 @@ API of 2,000 nodes that counts every request."""
 import urllib.parse
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import InspectionRunner, IronicAdapter
+from tests.unit.fakes import FakeConn
 
 SITE = 2000
 PAGE = 1000
@@ -78,11 +79,6 @@ class FakeApi:
                 node.update(provision_state="manageable", inspection_finished_at="2026-11-26T00:00:%s" % node["uuid"])
             elif node["provision_state"] == "cleaning":
                 node.update(provision_state="available")
-
-
-class FakeConn:
-    def __init__(self, api):
-        self.baremetal = api
 
 
 def adapter(api, **kw):

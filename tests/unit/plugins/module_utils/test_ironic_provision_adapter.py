@@ -3,13 +3,7 @@ backoff until max_wait; other errors are raised at once; the config drive is pas
 import pytest
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-
-
-class FakeHttpError(Exception):
-    def __init__(self, status_code, details):
-        super().__init__(details)
-        self.status_code = status_code
-        self.details = details
+from tests.unit.fakes import FakeConn, FakeHttpError
 
 
 class FakeApi:
@@ -22,11 +16,6 @@ class FakeApi:
         if self.errors:
             raise self.errors.pop(0)
         return "ok"
-
-
-class FakeConn:
-    def __init__(self, api):
-        self.baremetal = api
 
 
 def test_503_and_node_locked_are_retried():

@@ -5,17 +5,7 @@ import pytest
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import is_transient_db_error
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import AdaptiveGate, IronicAdapter
-
-
-class FakeHttpError(Exception):
-    def __init__(self, status_code, details):
-        super().__init__(details)
-        self.status_code = status_code
-        self.details = details
-
-
-class FakeConn:
-    baremetal = object()
+from tests.unit.fakes import FakeConn, FakeHttpError
 
 
 def adapter(concurrency=16):

@@ -2,6 +2,7 @@
 import pytest
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
+from tests.unit.fakes import Clock, FakeIronic
 
 IMG_A = {"image_source": "http://img/a.qcow2", "image_checksum": "aaa"}
 IMG_B = {"image_source": "http://img/b.qcow2", "image_checksum": "bbb"}
@@ -101,52 +102,6 @@ def test_segment_subnets_by_physnet():
     subs = [{"id": "s1", "segment_id": "g1", "ip_version": 4, "name": "a"}]
     out = prov.segment_subnets(segs, subs)
     assert list(out) == ["leaf1"] and out["leaf1"]["segment_name"] == "ctl-r01"
-
-
-class Clock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-    def sleep(self, s):
-        self.t += s
-
-
-class FakeIronic:
-    """Each action finishes `duration` seconds after it is sent; nodes in `bad` fail `fail_times` times."""
-
-    def __init__(self, nodes, clock, duration=2.0, bad=(), fail_times=99):
-        self.nodes = dict((n["uuid"], dict(n)) for n in nodes)
-        self.clock = clock
-        self.duration = duration
-        self.bad = dict((b, fail_times) for b in bad)
-        self.pending = {}
-        self.calls = []
-        self.max_inflight = 0
-
-    def provision(self, uuid, action, config_drive=None):
-        self.calls.append((uuid, action, config_drive))
-        node = self.nodes[uuid]
-        node["target_provision_state"] = "active" if action in ("active", "rebuild") else "available"
-        node["provision_state"] = "deploying" if action in ("active", "rebuild") else "cleaning"
-        self.pending[uuid] = self.clock() + self.duration
-        self.max_inflight = max(self.max_inflight, len(self.pending))
-
-    def node_states(self, uuids):
-        for uuid, at in list(self.pending.items()):
-            if self.clock() >= at:
-                node = self.nodes[uuid]
-                target = node["target_provision_state"]
-                if target == "active" and self.bad.get(uuid, 0) > 0:
-                    # as Ironic does: "deploy failed" keeps the target "active"
-                    self.bad[uuid] -= 1
-                    node["provision_state"], node["last_error"] = "deploy failed", "boom"
-                else:
-                    node["provision_state"], node["target_provision_state"] = target, None
-                del self.pending[uuid]
-        return dict((u, dict(self.nodes[u])) for u in uuids)
 
 
 def _items(nodes, op="deploy"):

@@ -2,6 +2,7 @@
 import pytest
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
+from tests.unit.fakes import Clock, FakeIronic
 
 
 @pytest.mark.parametrize("budget,total,want", [
@@ -72,60 +73,6 @@ def test_classify():
     assert ro.classify(node(1, extra=started, instance_info=dict(NEW)), rid, NEW)[0] == "finish"
     # a record of another rollout does not count
     assert ro.classify(node(1, instance_info=dict(NEW), extra={ro.RECORD_KEY: {"id": "other", "state": "done"}}), rid, NEW)[0] == "unchanged"
-
-
-class Clock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-    def sleep(self, s):
-        self.t += s
-
-
-class FakeIronic:
-    """Rebuilds take `duration`; nodes in `bad` end in deploy failed. Tracks out-of-service nodes."""
-
-    def __init__(self, nodes, clock, duration=2.0, bad=()):
-        self.nodes = dict((n["uuid"], n) for n in nodes)
-        self.clock, self.duration, self.bad = clock, duration, set(bad)
-        self.pending = {}
-        self.max_out = 0
-        self.writes = 0
-
-    def _observe(self):
-        out = sum(1 for n in self.nodes.values() if n["maintenance"] or n["provision_state"] != "active")
-        self.max_out = max(self.max_out, out)
-
-    def set_maintenance(self, uuid, on, reason=None):
-        self.writes += 1
-        self.nodes[uuid].update(maintenance=on, maintenance_reason=reason if on else None)
-        self._observe()
-
-    def patch_node(self, uuid, ops):
-        self.writes += 1
-        for op in ops:
-            field, key = op["path"].split("/")[1:]
-            self.nodes[uuid][field][key] = op["value"]
-
-    def provision(self, uuid, action, config_drive=None):
-        self.writes += 1
-        assert not self.nodes[uuid]["maintenance"], "Ironic refuses to deploy a node in maintenance"
-        self.nodes[uuid].update(provision_state="deploying", target_provision_state="active")
-        self.pending[uuid] = self.clock() + self.duration
-        self._observe()
-
-    def node_states(self, uuids):
-        for uuid, at in list(self.pending.items()):
-            if self.clock() >= at:
-                n = self.nodes[uuid]
-                # as Ironic does: "deploy failed" keeps the target "active"
-                n["target_provision_state"] = "active" if uuid in self.bad else None
-                n["provision_state"] = "deploy failed" if uuid in self.bad else "active"
-                del self.pending[uuid]
-        return dict((u, dict(self.nodes[u])) for u in uuids)
 
 
 def _plan(nodes, rid="r1"):
