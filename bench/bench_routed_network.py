@@ -14,6 +14,7 @@ import tempfile
 import textwrap
 
 import common
+from tests.recap import recap  # noqa: E402 (common puts the checkout on sys.path)
 
 RACKS = 16
 
@@ -137,11 +138,8 @@ def run_peer(lab, name, spec, tmp):
 
 
 def peer_changed(proc):
-    """'changed=N' from the play recap."""
-    for line in proc.stdout.splitlines():
-        if line.startswith("localhost") and "changed=" in line:
-            return int(line.split("changed=")[1].split()[0])
-    return None
+    """'changed=N' of localhost in the play recap (None without one)."""
+    return recap(proc.stdout).get("localhost", {}).get("changed")
 
 
 # ------------------------------------------------------------------ plain openstacksdk

@@ -11,6 +11,7 @@ import shutil
 import pytest
 import yaml
 
+from ..recap import recap
 from .lab import REPO, run_playbook
 
 SITE = os.path.join(REPO, "tests", "integration", "sites", "cabling")
@@ -20,7 +21,6 @@ FAULTS = {"c1-n01": "wrong_port", "c1-n02": "wrong_port", "c1-n03": "not_mlag_pa
           "c1-n05": "mac_not_seen"}
 CLEAN = ["c1-n06", "c1-n07", "c2-n01", "c2-n02"]
 SILENT = "c2-n03"
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
 def _delete(conn, name):
@@ -44,11 +44,6 @@ def site(lab, conn, tmp_path_factory):
     lab.ctl("up")  # back to the lab site
 
 
-def recap(res):
-    return dict((m.group(1), dict(ok=int(m.group(2)), changed=int(m.group(3)), failed=int(m.group(5))))
-                for m in RECAP.finditer(res.stdout))
-
-
 def run_site(lab, site, report_dir):
     plays = [{"name": "enroll", "hosts": "baremetal", "gather_facts": False,
               "roles": [{"role": "spineleaf.baremetal.enroll"}]},
@@ -56,7 +51,7 @@ def run_site(lab, site, report_dir):
               "roles": [{"role": "spineleaf.baremetal.introspect", "introspect_report_dir": str(report_dir),
                          "introspect_timeout": 20, "introspect_retries": 0}]}]
     res = run_playbook(lab, plays, inventory=site)
-    stats = recap(res)
+    stats = recap(res.stdout)
     assert sorted(stats) == sorted(NODES), res.output[-4000:]
     return res, stats
 

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from ..recap import recap
 from .lab import REPO, run_playbook
 
 sys.path.insert(0, os.path.join(REPO, "lab"))
@@ -23,7 +24,6 @@ ROLES = {"d01": "controller", "d02": "compute"}
 # r01-d01's and r01-d02's machines are cabled to each other's positions (the site's lab_cabling).
 MACHINE = dict((n, n) for n in NODES)
 MACHINE.update({"r01-d01": "r01-d02", "r01-d02": "r01-d01"})
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
 def _clean(conn):
@@ -51,9 +51,9 @@ def run_site(lab, site, **extra_vars):
                         inventory=site, extra_vars=extra_vars)
 
 
-def recap(res):
-    return dict((m.group(1), dict(changed=int(m.group(3)), failed=int(m.group(5))))
-                for m in RECAP.finditer(res.stdout) if m.group(1) != "localhost")
+def node_stats(res):
+    """The recap's counts of the nodes (localhost, which runs the rack-level tasks, left out)."""
+    return dict((host, counts) for host, counts in recap(res.stdout).items() if host != "localhost")
 
 
 def positions():
@@ -89,7 +89,7 @@ def test_check_mode_shows_which_machine_becomes_which_node(lab, conn, site):
 
 def test_site_with_discovery_reaches_the_state_of_the_site_with_macs(lab, conn, site, tmp_path):
     res = run_site(lab, site, discover_timeout=60, discover_report_dir=str(tmp_path))
-    stats = recap(res)
+    stats = node_stats(res)
     assert sorted(stats) == NODES, res.output[-6000:]
     assert [n for n, s in stats.items() if s["failed"]] == [], res.output[-6000:]
     # the machine on the unclaimed port is reported with its switch and port; rack r02 went on
@@ -124,7 +124,7 @@ def test_site_with_discovery_reaches_the_state_of_the_site_with_macs(lab, conn, 
 
 def test_second_run_changes_nothing(lab, conn, site):
     res = run_site(lab, site, discover_timeout=5)
-    stats = recap(res)
+    stats = node_stats(res)
     assert sorted(stats) == NODES, res.output[-6000:]
     assert [n for n, s in stats.items() if s["failed"] or s["changed"]] == [], res.output[-6000:]
     assert "leaf-r02-a Ethernet1/9" in res.stdout  # still reported, still not guessed

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from .lab import REPO, run_module
-from .test_discovery import NODES, recap, run_site, _clean
+from .test_discovery import NODES, node_stats, run_site, _clean
 
 sys.path.insert(0, os.path.join(REPO, "lab"))
 import ramdisk  # noqa: E402
@@ -93,7 +93,7 @@ def test_racking_mistakes_are_reported_and_the_rest_goes_on(lab, conn, site, orp
     assert len(twice) == 2, twice
     res = run_site(lab, site, discover_timeout=8, discover_poll_interval=1, discover_orphan_age=0,
                    discover_report_dir=str(tmp_path))
-    stats = recap(res)
+    stats = node_stats(res)
     out = res.stdout
     assert sorted(stats) == NODES, res.output[-6000:]
     assert sorted(n for n, s in stats.items() if s["failed"]) == ["r02-d02", "r03-d02"], res.output[-8000:]
@@ -135,7 +135,7 @@ def test_fix_and_rerun_converges(lab, conn, site, orphan, tmp_path):
     lab.ctl("discover")
     res = run_site(lab, site, discover_timeout=30, discover_poll_interval=1, discover_orphan_age=0,
                    discover_prune=True, discover_report_dir=str(tmp_path))
-    stats = recap(res)
+    stats = node_stats(res)
     assert sorted(stats) == NODES, res.output[-6000:]
     assert [n for n, s in stats.items() if s["failed"]] == [], res.output[-8000:]
     assert sorted(n for n, s in stats.items() if s["changed"]) == ["r02-d02", "r03-d02"], \
@@ -149,7 +149,7 @@ def test_fix_and_rerun_converges(lab, conn, site, orphan, tmp_path):
         == sorted(_macs("r02-d02"))
     # and again: nothing left to do
     res = run_site(lab, site, discover_timeout=5, discover_orphan_age=0, discover_prune=True)
-    stats = recap(res)
+    stats = node_stats(res)
     assert [n for n, s in stats.items() if s["failed"] or s["changed"]] == [], res.output[-6000:]
     assert "orphan node" not in res.stdout and "enrolled twice" not in res.stdout
 

@@ -13,7 +13,8 @@ import tempfile
 import yaml
 
 from .lab import REPO, VENV_BIN
-from .test_node_truth import host, host_says, play, recap, site
+from ..recap import recap
+from .test_node_truth import host, host_says, play, site
 
 # Nodes get no LLDP of a known switch here: the cabling check only reports (these tests are about
 # states and results, test_cabling is about cabling).
@@ -45,12 +46,12 @@ def test_recovery_maintenance_and_progress(lab, conn, tmp_path):
 
     # run 1: the unreachable BMC fails its host with Ironic's last_error, at once (not after a timeout)
     rc, stats, doc = play(lab, ["enroll", "introspect", "summary"], inventory)
-    assert stats["rv-verify"]["failures"] == 1, stats
+    assert stats["rv-verify"]["failed"] == 1, stats
     assert host_says(doc, "[rv-verify]", "BMC did not answer (lab BMC fault: unreachable)"), doc[-4000:]
     assert _state(conn, "rv-verify")[0] == "enroll"
-    assert stats["rw-silent"]["failures"] == 1 and host_says(doc, "[rw-silent]", "still inspect wait after 30s")
+    assert stats["rw-silent"]["failed"] == 1 and host_says(doc, "[rw-silent]", "still inspect wait after 30s")
     for name in ("rv-ok", "rv-clean", "rv-maint"):
-        assert not stats[name]["failures"] and _state(conn, name)[0] == "manageable", (name, stats)
+        assert not stats[name]["failed"] and _state(conn, name)[0] == "manageable", (name, stats)
     # progress per rack while waiting: the silent rack is seen in progress, then done
     assert "rack rw: 0/1 inspected, 0 failed, 1 in progress" in doc, doc[-6000:]
     assert "rack rw: 0/1 inspected, 1 failed, 0 in progress (done)" in doc
@@ -71,16 +72,16 @@ def test_recovery_maintenance_and_progress(lab, conn, tmp_path):
     assert host_says(doc, "[rv-verify]", "manage retried after a failed verify (last_error: Failed to get power state")
     assert host_says(doc, "[rv-verify]", "BMC did not answer")
     for name in ("rv-clean", "rv-verify"):
-        assert not stats[name]["failures"] and stats[name]["changed"] == 1, (name, stats)
+        assert not stats[name]["failed"] and stats[name]["changed"] == 1, (name, stats)
         assert _state(conn, name)[0] == "manageable"
         assert bm.get_node_inventory(bm.find_node(name).id)["inventory"]
-    assert not stats["rv-maint"]["failures"] and stats["rv-maint"]["changed"] == 0, stats
+    assert not stats["rv-maint"]["failed"] and stats["rv-maint"]["changed"] == 0, stats
     assert host_says(doc, "[rv-maint]", "in maintenance (disk replacement)"), doc[-6000:]
     assert _state(conn, "rv-maint")[:2] == ("manageable", True)
     assert "rack rv: 3 done, 0 failed, 1 skipped; skipped: rv-maint (node rv-maint: in maintenance (disk replacement)" in doc, doc[-3000:]
-    assert stats["rv-ok"]["changed"] == 0 and not stats["rv-ok"]["failures"]  # already inspected: skipped
+    assert stats["rv-ok"]["changed"] == 0 and not stats["rv-ok"]["failed"]  # already inspected: skipped
     # the silent node's inspect failed is retried by this run too (and fails again, on its own host)
-    assert host_says(doc, "[rw-silent]", "still inspect wait after 30s") and stats["rw-silent"]["failures"] == 1
+    assert host_says(doc, "[rw-silent]", "still inspect wait after 30s") and stats["rw-silent"]["failed"] == 1
 
     for rack in racks.values():
         for name in rack:

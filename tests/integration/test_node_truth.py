@@ -10,6 +10,7 @@ import tempfile
 
 import yaml
 
+from ..recap import recap
 from .lab import REPO, VENV_BIN
 
 PY = os.path.join(REPO, ".venv", "bin", "python")
@@ -62,16 +63,6 @@ def play(lab, roles, inventory, extra_args=()):
     return proc.returncode, stats, proc.stdout + proc.stderr
 
 
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-
-
-def recap(stdout):
-    """Per-host counts of the PLAY RECAP: {host: {ok, changed, unreachable, failures}}."""
-    text = stdout[stdout.rfind("PLAY RECAP"):]
-    return dict((m[0], {"ok": int(m[1]), "changed": int(m[2]), "unreachable": int(m[3]), "failures": int(m[4])})
-                for m in RECAP.findall(text))
-
-
 def host_says(out, host_name, text):
     """Whether a task result line of host_name carries text (fatal: [h]: ... or ok: [h] => ...)."""
     return any(host_name in line and text in line for line in _results(out))
@@ -92,7 +83,7 @@ def test_enroll_and_tag_host_results_are_node_results(lab, conn):
     assert "rack tb: 2 done, 0 failed, 0 skipped" in doc
     assert "rack (no rack): 0 done, 1 failed, 0 skipped; failed: norack-n1: norack-n1: no 'rack' variable" in doc
     # exactly the failing hosts failed; every enrolled and tagged host changed, credited to itself
-    failed = sorted(h for h, s in stats.items() if s["failures"])
+    failed = sorted(h for h, s in stats.items() if s["failed"])
     assert failed == ["norack-n1", "ta-bad"], stats
     for h in ["ta-n1", "ta-n2", "tb-n1", "tb-n2"]:
         assert stats[h]["changed"] == 2, (h, stats[h])  # enrolled, then tagged
@@ -104,14 +95,14 @@ def test_enroll_and_tag_host_results_are_node_results(lab, conn):
 
     # again: nothing changes anywhere; the failing hosts fail again, on their own
     rc, stats, doc = play(lab, ["enroll", "tag"], site(racks, loose, budget=1))
-    assert sorted(h for h, s in stats.items() if s["failures"]) == ["norack-n1", "ta-bad"], stats
+    assert sorted(h for h, s in stats.items() if s["failed"]) == ["norack-n1", "ta-bad"], stats
     assert all(s["changed"] == 0 for s in stats.values()), stats
 
     # a budget of 0 stops rack ta (its other hosts fail with the stop message) and not rack tb
     rc, stats, doc = play(lab, ["enroll", "tag", "summary"], site(racks, budget=0))
-    assert sorted(h for h, s in stats.items() if s["failures"]) == ["ta-bad", "ta-n1", "ta-n2"], stats
+    assert sorted(h for h, s in stats.items() if s["failed"]) == ["ta-bad", "ta-n1", "ta-n2"], stats
     assert host_says(doc, "[ta-n1]", "rack ta stopped: 1 of 3 nodes failed (budget 0)"), doc[-4000:]
-    assert not stats["tb-n1"]["failures"] and not stats["tb-n2"]["failures"]
+    assert not stats["tb-n1"]["failed"] and not stats["tb-n2"]["failed"]
     assert "rack ta:" not in doc[doc.find("PLAY [tag]"):doc.find("PLAY [summary]")]  # the stopped rack is not tagged
     assert "rack ta: 0 done, 1 failed, 2 skipped; failed: ta-bad: " in doc, doc[-4000:]
     assert "skipped: ta-n1, ta-n2 (rack ta stopped: 1 of 3 nodes failed (budget 0))" in doc
@@ -131,7 +122,7 @@ def test_tag_failure_of_one_rack_leaves_the_other(lab, conn):
     inventory["all"]["children"]["baremetal"]["children"]["rack_tc"]["hosts"]["tc-n1"]["weight"] = [5]
     inventory["all"]["children"]["baremetal"]["children"]["rack_td"]["hosts"]["td-n1"]["weight"] = "heavy"  # max() of a string: an evaluation error
     rc, stats, doc = play(lab, ["tag"], inventory)
-    assert stats["td-n1"]["failures"] == 1 and not stats["tc-n1"]["failures"], stats
+    assert stats["td-n1"]["failed"] == 1 and not stats["tc-n1"]["failed"], stats
     assert stats["tc-n1"]["changed"] == 1 and stats["td-n1"]["changed"] == 0, stats
     assert "CUSTOM_HEAVY" in conn.baremetal.find_node("tc-n1").traits
     assert "CUSTOM_HEAVY" not in conn.baremetal.find_node("td-n1").traits

@@ -9,6 +9,7 @@ import subprocess
 
 import yaml
 
+from ..recap import changed_hosts, recap
 from .lab import REPO, VENV_BIN
 
 LAB_INVENTORY = os.path.join(REPO, "inventory", "lab")
@@ -143,10 +144,9 @@ def test_site_yml_with_the_racks_file_reaches_the_yaml_end_state(lab, conn):
     assert len([n for n in expected["nodes"] if re.match(r"r0[123]-n0[1-4]$", n)]) == 12
     racks_run = _site(lab, "inventory/lab/lab.racks.yml")
     assert racks_run.returncode == 0, racks_run.stdout[-4000:] + racks_run.stderr[-2000:]
-    recap = racks_run.stdout[racks_run.stdout.index("PLAY RECAP"):]
-    assert len(re.findall(r"^r0[123]-n0[1-4] ", recap, re.M)) == 12
+    assert len([h for h in recap(racks_run.stdout) if re.match(r"r0[123]-n0[1-4]$", h)]) == 12
     # Whatever differs between the two forms would be written (and changed) here.
-    assert re.search(r"changed=[1-9]", recap) is None, racks_run.stdout[-6000:]
+    assert changed_hosts(racks_run.stdout) == [], racks_run.stdout[-6000:]
     assert _end_state(conn) == expected
 
 

@@ -10,10 +10,10 @@ import subprocess
 
 import yaml
 
+from ..recap import recap
 from .lab import REPO, VENV_BIN
 
 TASK = "TASK [spineleaf.baremetal.routed_networks : Routed networks of this node's rack]"
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", re.M)
 
 
 def _site(lab, inventory, *args):
@@ -67,9 +67,10 @@ def test_new_rack_is_credited_to_its_own_node_and_previewed_without_failing(lab,
     others = dict((h, r) for h, r in results.items() if h != "r04-n01")
     assert len(others) == 12 and all(result[0] == "ok" for result in others.values()), others
     assert "would_inspect: node r04-n01: not in Ironic yet (a real run enrolls it first)" in check.stdout
-    recap = dict((m.group(1), (int(m.group(2)), int(m.group(3)))) for m in RECAP.finditer(check.stdout))
-    assert recap["r04-n01"][0] > 0 and recap["r04-n01"][1] == 0, recap
-    assert recap["r01-n01"] == (0, 0), recap  # the play's first host: nothing of r04 credited to it
+    stats = recap(check.stdout)
+    assert stats["r04-n01"]["changed"] > 0 and stats["r04-n01"]["failed"] == 0, stats
+    # the play's first host: nothing of r04 credited to it
+    assert (stats["r01-n01"]["changed"], stats["r01-n01"]["failed"]) == (0, 0), stats
     # a preview: nothing written
     assert set(s.name for s in conn.network.segments()) == segments
     assert "r04-n01" not in set(n.name for n in conn.baremetal.nodes())
