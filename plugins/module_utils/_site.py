@@ -50,9 +50,7 @@ def site_errors(nodes):
     """
     errors = []
     seen_names = set()
-    macs = {}
-    positions = {}
-    rack_of_index = {}
+    site = dict(macs={}, positions={}, rack_of_index={})  # what the whole site claimed so far
     for node in nodes:
         name = node.get('inventory_hostname') or node.get('name')
         where = 'node %s' % name
@@ -62,18 +60,7 @@ def site_errors(nodes):
         if name in seen_names:
             errors.append('%s: listed twice' % where)
         seen_names.add(name)
-        rack = node.get('rack')
-        if not rack:
-            errors.append('%s: no rack (put the node in a rack_<id> group whose group_vars set rack)' % where)
-        else:
-            idx = rack_index(node.get('rack_index'))
-            if idx is None:
-                errors.append('%s: rack %s needs rack_index, a positive integer' % (where, rack))
-            else:
-                other = rack_of_index.setdefault(idx, rack)
-                if other != rack:
-                    errors.append('rack_index %d is used by racks %s and %s: each rack needs its own'
-                                  % (idx, other, rack))
+        errors.extend(_rack_errors(node, where, site['rack_of_index']))
         errors.extend(_conductor_group_name_errors(node, where))
         nics = node.get('nics') or []
         if not isinstance(nics, list) or not nics:
@@ -85,46 +72,74 @@ def site_errors(nodes):
                           'one whose NICs have leaf and port but no mac)' % where)
         nic_names = set()
         for i, nic in enumerate(nics):
-            if not isinstance(nic, dict):
-                errors.append('%s: nics[%d] must be a dict' % (where, i))
-                continue
-            nic_where = '%s nic %s' % (where, nic.get('name', '#%d' % i))
-            if not nic.get('name'):
-                errors.append('%s: nics[%d] has no name' % (where, i))
-            elif nic['name'] in nic_names:
-                errors.append('%s: NIC name listed twice' % nic_where)
-            nic_names.add(nic.get('name'))
-            mac = normalize_mac(nic.get('mac'))
-            if nic.get('mac') in (None, ''):
-                # No MAC: discovery identifies the NIC by the leaf port it is cabled to.
-                if not nic.get('leaf') or not nic.get('port'):
-                    errors.append('%s: no mac, so leaf and port are required (a node without MACs is '
-                                  'identified by the leaf ports its NICs are cabled to)' % nic_where)
-            elif mac is None:
-                errors.append('%s: mac %r is not a MAC address (aa:bb:cc:dd:ee:ff)' % (nic_where, nic.get('mac')))
-            elif mac in macs:
-                errors.append('%s: mac %s is also on %s' % (nic_where, mac, macs[mac]))
-            else:
-                macs[mac] = nic_where
-            position = leaf_position(nic)
-            if position is not None:
-                if position in positions:
-                    errors.append('%s: leaf %s port %s is also claimed by %s (one leaf port, one NIC)'
-                                  % (nic_where, nic['leaf'], nic['port'], positions[position]))
-                else:
-                    positions[position] = nic_where
-            errors.extend(_leaf_errors(nic_where, nic.get('leaf'), rack, node.get('leaf_switches')))
+            errors.extend(_nic_errors(node, where, i, nic, nic_names, site))
         if nics and not any(isinstance(n, dict) and n.get('pxe') for n in nics):
             errors.append('%s: no NIC has pxe: true' % where)
-        for bond in node.get('bonds') or []:
-            members = bond.get('members') or []
-            if not bond.get('name'):
-                errors.append('%s: a bond has no name' % where)
-            for member in members:
-                if member not in nic_names:
-                    errors.append('%s bond %s: member %r is not one of its nics' % (where, bond.get('name'), member))
-            if len(members) < 2:
-                errors.append('%s bond %s: a bond needs at least two members' % (where, bond.get('name')))
+        errors.extend(_bond_errors(node, where, nic_names))
+    return errors
+
+
+def _rack_errors(node, where, rack_of_index):
+    """The node's rack and its index; ``rack_of_index`` (index -> rack) is the site's so far."""
+    rack = node.get('rack')
+    if not rack:
+        return ['%s: no rack (put the node in a rack_<id> group whose group_vars set rack)' % where]
+    idx = rack_index(node.get('rack_index'))
+    if idx is None:
+        return ['%s: rack %s needs rack_index, a positive integer' % (where, rack)]
+    other = rack_of_index.setdefault(idx, rack)
+    if other != rack:
+        return ['rack_index %d is used by racks %s and %s: each rack needs its own' % (idx, other, rack)]
+    return []
+
+
+def _nic_errors(node, where, i, nic, nic_names, site):
+    """One NIC (``nics[i]``): its name (once per node), its MAC and its leaf port (once per
+    site: ``site['macs']`` and ``site['positions']`` record the owners), its leaf."""
+    if not isinstance(nic, dict):
+        return ['%s: nics[%d] must be a dict' % (where, i)]
+    errors = []
+    nic_where = '%s nic %s' % (where, nic.get('name', '#%d' % i))
+    if not nic.get('name'):
+        errors.append('%s: nics[%d] has no name' % (where, i))
+    elif nic['name'] in nic_names:
+        errors.append('%s: NIC name listed twice' % nic_where)
+    nic_names.add(nic.get('name'))
+    mac = normalize_mac(nic.get('mac'))
+    if nic.get('mac') in (None, ''):
+        # No MAC: discovery identifies the NIC by the leaf port it is cabled to.
+        if not nic.get('leaf') or not nic.get('port'):
+            errors.append('%s: no mac, so leaf and port are required (a node without MACs is '
+                          'identified by the leaf ports its NICs are cabled to)' % nic_where)
+    elif mac is None:
+        errors.append('%s: mac %r is not a MAC address (aa:bb:cc:dd:ee:ff)' % (nic_where, nic.get('mac')))
+    elif mac in site['macs']:
+        errors.append('%s: mac %s is also on %s' % (nic_where, mac, site['macs'][mac]))
+    else:
+        site['macs'][mac] = nic_where
+    position = leaf_position(nic)
+    if position is not None:
+        if position in site['positions']:
+            errors.append('%s: leaf %s port %s is also claimed by %s (one leaf port, one NIC)'
+                          % (nic_where, nic['leaf'], nic['port'], site['positions'][position]))
+        else:
+            site['positions'][position] = nic_where
+    errors.extend(_leaf_errors(nic_where, nic.get('leaf'), node.get('rack'), node.get('leaf_switches')))
+    return errors
+
+
+def _bond_errors(node, where, nic_names):
+    """Each bond: a name, at least two members, each one of the node's NICs."""
+    errors = []
+    for bond in node.get('bonds') or []:
+        members = bond.get('members') or []
+        if not bond.get('name'):
+            errors.append('%s: a bond has no name' % where)
+        for member in members:
+            if member not in nic_names:
+                errors.append('%s bond %s: member %r is not one of its nics' % (where, bond.get('name'), member))
+        if len(members) < 2:
+            errors.append('%s bond %s: a bond needs at least two members' % (where, bond.get('name')))
     return errors
 
 
