@@ -97,21 +97,9 @@ def validate(specs, nodes, ports, port_groups, state='present', force=False):
     """
     errors = []
     by_name = {n.get('name'): n for n in nodes if n.get('name')}
-    by_uuid = {n['uuid']: n for n in nodes}
-    port_owner = {}
-    for p in ports:
-        mac = normalize_mac(p.get('address'))
-        if mac:
-            owner = by_uuid.get(p.get('node_uuid'), {})
-            port_owner[mac] = owner.get('name') or p.get('node_uuid')
-    pg_owner = {}
-    for g in port_groups:
-        if g.get('name'):
-            pg_owner[g['name']] = by_uuid.get(g.get('node_uuid'), {}).get('name') or g.get('node_uuid')
-
+    owners = _ironic_owners(nodes, ports, port_groups)
     seen = set()
-    request_macs = {}
-    request_pgs = {}
+    request = dict(macs={}, pgs={})  # MAC / port group name -> the node of the request using it
     for i, spec in enumerate(specs):
         name = spec.get('name')
         if not name:
@@ -131,67 +119,109 @@ def validate(specs, nodes, ports, port_groups, state='present', force=False):
                               'workload: undeploy it first or set force: true'
                               % (where, current.get('provision_state')))
             continue
-        if current is None and not spec.get('driver'):
-            errors.append('%s: driver is required to create a node (e.g. ipmi, redfish)' % where)
-        for t in spec.get('traits') or []:
-            why = trait_error(t)
-            if why:
-                errors.append('%s: traits: %s' % (where, why))
-        if spec.get('driver_info') is not None and not isinstance(spec.get('driver_info'), dict):
-            errors.append('%s: driver_info must be a dict' % where)
-        for key in sorted(set(spec.get('extra') or {}) & set(_owner.RESERVED_EXTRA_KEYS)):
-            errors.append('%s: extra.%s is reserved for the owner record of this collection' % (where, key))
+        errors.extend(_node_field_errors(spec, where, current))
+        groups, pg_errors = _port_group_errors(spec, where, owners['pgs'], request['pgs'])
+        errors.extend(pg_errors)
+        errors.extend(_port_errors(spec, where, groups, owners['macs'], request['macs']))
+    return errors
 
-        groups = {}
-        for j, pg in enumerate(spec.get('port_groups') or []):
-            pg_name = pg.get('name')
-            if not pg_name:
-                errors.append('%s: port_groups[%d]: name is required' % (where, j))
-                continue
-            if pg_name in groups:
-                errors.append('%s: port group %s listed twice' % (where, pg_name))
-            groups[pg_name] = pg
-            other = request_pgs.get(pg_name)
-            if other and other != name:
-                errors.append('%s: port group name %s is also used by node %s; Ironic port group names '
-                              'are global: prefix them with the node name' % (where, pg_name, other))
-            request_pgs[pg_name] = name
-            owner = pg_owner.get(pg_name)
-            if owner is not None and owner != name:
-                errors.append('%s: port group %s already belongs to node %s in Ironic' % (where, pg_name, owner))
-            if pg.get('address') is not None and normalize_mac(pg['address']) is None:
-                errors.append('%s: port group %s: address %r is not a MAC address' % (where, pg_name, pg['address']))
 
-        physnets = {}
-        for j, port in enumerate(spec.get('ports') or []):
-            raw = port.get('address')
-            mac = normalize_mac(raw)
-            if raw is None:
-                errors.append('%s: ports[%d]: no MAC address; a node to discover (NICs with leaf and port but no '
-                              'mac) gets its MACs from ironic_discover (role discover), which did not find it'
-                              % (where, j))
-                continue
-            if mac is None:
-                errors.append('%s: ports[%d]: address %r is not a MAC address (aa:bb:cc:dd:ee:ff)' % (where, j, raw))
-                continue
-            other = request_macs.get(mac)
-            if other:
-                errors.append('%s: port %s: MAC also listed for %s' % (where, mac, other))
-            request_macs.setdefault(mac, 'node %s' % name)
-            owner = port_owner.get(mac)
-            if owner is not None and owner != name:
-                errors.append('%s: port %s: MAC already belongs to node %s in Ironic' % (where, mac, owner))
-            pg_name = port.get('port_group')
-            if pg_name:
-                if pg_name not in groups:
-                    errors.append('%s: port %s: port_group %r is not in this node\'s port_groups' % (where, mac, pg_name))
-                else:
-                    physnets.setdefault(pg_name, set()).add(port.get('physical_network'))
-        for pg_name, nets in sorted(physnets.items()):
-            if len(nets) > 1:
-                errors.append('%s: port group %s: member ports have different physical_network values (%s); '
-                              'Ironic requires members of a port group to share one'
-                              % (where, pg_name, ', '.join(sorted(str(n) for n in nets))))
+def _ironic_owners(nodes, ports, port_groups):
+    """``{'macs': {mac: node}, 'pgs': {port group name: node}}`` of what Ironic has (node name,
+    else its UUID)."""
+    by_uuid = {n['uuid']: n for n in nodes}
+    macs = {}
+    for p in ports:
+        mac = normalize_mac(p.get('address'))
+        if mac:
+            owner = by_uuid.get(p.get('node_uuid'), {})
+            macs[mac] = owner.get('name') or p.get('node_uuid')
+    pgs = {}
+    for g in port_groups:
+        if g.get('name'):
+            pgs[g['name']] = by_uuid.get(g.get('node_uuid'), {}).get('name') or g.get('node_uuid')
+    return dict(macs=macs, pgs=pgs)
+
+
+def _node_field_errors(spec, where, current):
+    """The node's own fields: a driver to create it, traits, driver_info, reserved extra keys."""
+    errors = []
+    if current is None and not spec.get('driver'):
+        errors.append('%s: driver is required to create a node (e.g. ipmi, redfish)' % where)
+    for t in spec.get('traits') or []:
+        why = trait_error(t)
+        if why:
+            errors.append('%s: traits: %s' % (where, why))
+    if spec.get('driver_info') is not None and not isinstance(spec.get('driver_info'), dict):
+        errors.append('%s: driver_info must be a dict' % where)
+    for key in sorted(set(spec.get('extra') or {}) & set(_owner.RESERVED_EXTRA_KEYS)):
+        errors.append('%s: extra.%s is reserved for the owner record of this collection' % (where, key))
+    return errors
+
+
+def _port_group_errors(spec, where, pg_owner, request_pgs):
+    """The node's port groups: ``({name: port group}, errors)``. A name is global in Ironic: one
+    node of the request (``request_pgs``, filled here) and of Ironic (``pg_owner``) uses it."""
+    name = spec['name']
+    errors = []
+    groups = {}
+    for j, pg in enumerate(spec.get('port_groups') or []):
+        pg_name = pg.get('name')
+        if not pg_name:
+            errors.append('%s: port_groups[%d]: name is required' % (where, j))
+            continue
+        if pg_name in groups:
+            errors.append('%s: port group %s listed twice' % (where, pg_name))
+        groups[pg_name] = pg
+        other = request_pgs.get(pg_name)
+        if other and other != name:
+            errors.append('%s: port group name %s is also used by node %s; Ironic port group names '
+                          'are global: prefix them with the node name' % (where, pg_name, other))
+        request_pgs[pg_name] = name
+        owner = pg_owner.get(pg_name)
+        if owner is not None and owner != name:
+            errors.append('%s: port group %s already belongs to node %s in Ironic' % (where, pg_name, owner))
+        if pg.get('address') is not None and normalize_mac(pg['address']) is None:
+            errors.append('%s: port group %s: address %r is not a MAC address' % (where, pg_name, pg['address']))
+    return groups, errors
+
+
+def _port_errors(spec, where, groups, port_owner, request_macs):
+    """The node's ports: a MAC each, used once in the request (``request_macs``, filled here) and
+    not by another node in Ironic (``port_owner``); a port group of the node's own, whose members
+    share one physical_network."""
+    name = spec['name']
+    errors = []
+    physnets = {}
+    for j, port in enumerate(spec.get('ports') or []):
+        raw = port.get('address')
+        mac = normalize_mac(raw)
+        if raw is None:
+            errors.append('%s: ports[%d]: no MAC address; a node to discover (NICs with leaf and port but no '
+                          'mac) gets its MACs from ironic_discover (role discover), which did not find it'
+                          % (where, j))
+            continue
+        if mac is None:
+            errors.append('%s: ports[%d]: address %r is not a MAC address (aa:bb:cc:dd:ee:ff)' % (where, j, raw))
+            continue
+        other = request_macs.get(mac)
+        if other:
+            errors.append('%s: port %s: MAC also listed for %s' % (where, mac, other))
+        request_macs.setdefault(mac, 'node %s' % name)
+        owner = port_owner.get(mac)
+        if owner is not None and owner != name:
+            errors.append('%s: port %s: MAC already belongs to node %s in Ironic' % (where, mac, owner))
+        pg_name = port.get('port_group')
+        if pg_name:
+            if pg_name not in groups:
+                errors.append('%s: port %s: port_group %r is not in this node\'s port_groups' % (where, mac, pg_name))
+            else:
+                physnets.setdefault(pg_name, set()).add(port.get('physical_network'))
+    for pg_name, nets in sorted(physnets.items()):
+        if len(nets) > 1:
+            errors.append('%s: port group %s: member ports have different physical_network values (%s); '
+                          'Ironic requires members of a port group to share one'
+                          % (where, pg_name, ', '.join(sorted(str(n) for n in nets))))
     return errors
 
 
