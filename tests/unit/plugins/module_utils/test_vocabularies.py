@@ -23,7 +23,7 @@ def test_planners_do_not_load_the_module_base_class():
             + "loaded = [m for m in sys.modules if m.endswith('module_utils._base') or m == 'ansible.module_utils.basic'"
               " or m == 'openstack']\n"
               "assert not loaded, loaded\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
