@@ -30,7 +30,12 @@ def _entries(step):
     (it failed as a whole, was skipped, or never ran)."""
     if not isinstance(step, Mapping) or not isinstance(step.get('nodes'), list):
         return None
-    return dict((e.get('name'), e) for e in step['nodes'] if isinstance(e, Mapping))
+    out = {}
+    for entry in step['nodes']:
+        if not isinstance(entry, Mapping) or not entry.get('name'):
+            raise ValueError('a node result without a name: %r (each entry of nodes needs its name)' % (entry,))
+        out[entry['name']] = entry
+    return out
 
 
 def _failed(entry):

@@ -135,6 +135,12 @@ nodes:
   type: list
   elements: dict
   contains:
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name.
       type: str

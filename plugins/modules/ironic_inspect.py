@@ -106,6 +106,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    action:
+      description: "The same as RV(nodes[].result) - C(inspected), C(skipped), C(would_inspect), C(maintenance) or C(failed)."
+      type: str
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name (or the requested key when the node was not found).
       type: str
@@ -164,6 +173,11 @@ elapsed:
   description: Seconds the whole task took.
   returned: always
   type: float
+summary:
+  description: Number of nodes per RV(nodes[].action).
+  returned: always
+  type: dict
+  sample: {inspected: 38, skipped: 1, failed: 1}
 '''
 
 import time

@@ -305,6 +305,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
+    msg:
+      description: Why the node failed, or what happened to it; null when there is nothing to say.
+      type: str
     name:
       description: Node name.
       type: str

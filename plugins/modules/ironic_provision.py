@@ -194,6 +194,12 @@ nodes:
   type: list
   elements: dict
   contains:
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name (or the requested key when the node was not found).
       type: str
@@ -471,6 +477,8 @@ class IronicProvisionModule(BaremetalModule):
         writes = ironic.writes + (ctx['neutron'].writes if ctx else 0)
         tracker = DifferenceTracker()
         for e in ordered:
+            if e['action'] == 'failed' and e.get('last_error') and e['last_error'] not in (e['msg'] or ''):
+                e['msg'] = '%s (last_error: %s)' % (e['msg'] or 'failed', e['last_error'])  # the reason, in one line
             if e['action'] in prov.CHANGING_ACTIONS:
                 tracker.add(e['name'], dict(image=e['image']['before']), dict(image=e['image']['after'], action=e['action']),
                             changes=[e['action']])

@@ -148,6 +148,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    uuid:
+      description: Node UUID (null for a node not in Ironic).
+      type: str
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name.
       type: str

@@ -179,6 +179,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    action:
+      description: C(updated) (traits or records changed, or would in check mode), C(unchanged) or C(failed).
+      type: str
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
+    msg:
+      description: Why the node failed, or what happened to it; null when there is nothing to say.
+      type: str
     name:
       description: Node name (its UUID when it has no name).
       type: str
@@ -233,6 +242,11 @@ diff:
   description: Before and after of what changed, per node name.
   returned: when diff mode is on
   type: dict
+summary:
+  description: Number of nodes per RV(nodes[].action).
+  returned: always
+  type: dict
+  sample: {updated: 3, unchanged: 37}
 '''
 
 from ansible.module_utils.basic import missing_required_lib

@@ -147,6 +147,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    uuid:
+      description: Node UUID (null for a node not in Ironic).
+      type: str
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name.
       type: str
@@ -217,6 +226,11 @@ report:
       description: Nodes whose entries were kept from the earlier report (O(report_keep)).
       type: list
       elements: str
+summary:
+  description: Number of nodes per RV(nodes[].action).
+  returned: always
+  type: dict
+  sample: {updated: 40}
 '''
 
 import json

@@ -101,3 +101,8 @@ def test_bad_input_is_a_filter_error():
         node_outcome([], 'a', 0)
     with pytest.raises(AnsibleFilterError, match='node_outcome'):
         node_outcome(rack(node('a', 'failed', failed=True)), 'a', 'lots')
+
+
+def test_an_entry_without_a_name_is_an_error_not_a_merged_node():
+    with pytest.raises(AnsibleFilterError, match='without a name'):
+        node_outcome(rack(dict(action='failed'), dict(action='failed')), '', 0)
