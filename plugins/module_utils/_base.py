@@ -190,6 +190,34 @@ def call_with_retry(attempt, retries, backoff, max_backoff, retryable=is_retryab
             delay = min(delay * 2, max_backoff)
 
 
+# The one per-node result contract of the bulk modules: every entry of a module's ``nodes`` has
+# these keys (module-specific keys come after).
+NODE_RESULT_KEYS = ('name', 'uuid', 'action', 'changed', 'failed', 'msg')
+
+
+def node_entry(entry, changing=(), failing=('failed',)):
+    """Fill the contract keys of one node entry in place and return it: ``changed`` when its
+    ``action`` is in ``changing`` (an entry's own ``changed`` wins when it has one), ``failed``
+    when its ``action`` is in ``failing``; ``name`` / ``uuid`` / ``msg`` default to None."""
+    for key in ('name', 'uuid', 'msg'):
+        entry.setdefault(key, None)
+    entry.setdefault('action', 'unchanged')
+    entry['changed'] = bool(entry['changed']) if 'changed' in entry else entry['action'] in changing
+    entry['failed'] = entry['action'] in failing
+    return entry
+
+
+def nodes_failure_message(what, nodes):
+    """``"<what>: 2 of 40 nodes failed (r01-n03, r01-n07): <reason>; <reason>"`` for the failed
+    entries of ``nodes``, or None when none failed."""
+    failed = [e for e in nodes if e.get('failed')]
+    if not failed:
+        return None
+    return '%s: %d of %d nodes failed (%s): %s' % (
+        what, len(failed), len(nodes), ', '.join(str(e['name']) for e in failed),
+        '; '.join(str(e.get('msg') or e['name']) for e in failed))
+
+
 class BaremetalModule:
     """Base class: subclasses set ``argument_spec`` (and optionally ``module_kwargs``)
     and implement ``run()``; they report with ``exit_json`` / ``fail_json``."""
@@ -267,6 +295,30 @@ class BaremetalModule:
             self._progress_write(counts)
         except OSError as exc:
             self.warn('progress_file %s: cannot write it (%s); the work goes on' % (path, exc))
+
+    def report_nodes(self, nodes, what, changing=(), failing=('failed',), summary_keys=(), tracker=None,
+                     changed=None, fail_msg=None, **out):
+        """The one reporter of the bulk modules: fill each node entry's contract keys
+        (``node_entry``), count ``summary`` per action (``summary_keys`` start at 0), take
+        ``diff`` from ``tracker`` (a DifferenceTracker) in diff mode, then ``exit_json`` - or
+        ``fail_json`` with ``fail_msg`` or the failed nodes and their reasons, keeping every node's
+        result (partial results on failure); ``fail_msg=False``: the module does not fail for its
+        failed nodes (they failed a check, not a call). ``changed`` defaults to the tracker's, else
+        to any node changed."""
+        for entry in nodes:
+            node_entry(entry, changing, failing)
+        summary = dict.fromkeys(summary_keys, 0)
+        for entry in nodes:
+            summary[entry['action']] = summary.get(entry['action'], 0) + 1
+        if changed is None:
+            changed = tracker.changed if tracker is not None else any(e['changed'] for e in nodes)
+        result = dict(out, changed=bool(changed), nodes=nodes, summary=summary)
+        if self.diff_mode and tracker is not None:
+            result['diff'] = tracker.diff()
+        msg = nodes_failure_message(what, nodes) if fail_msg is None else fail_msg
+        if msg:
+            self.fail_json(msg=msg, **result)
+        self.exit_json(**result)
 
     # ------------------------------------------------------------ entry point
     def run(self):  # pragma: no cover - abstract

@@ -135,6 +135,12 @@ nodes:
   type: list
   elements: dict
   contains:
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name.
       type: str
@@ -257,12 +263,7 @@ class IronicDiscoverModule(BaremetalModule):
                 and time.monotonic() + p['poll_interval'] <= deadline:
             time.sleep(p['poll_interval'])
             planned = self._look(adapter, positions, chassis)
-        result = self._apply(adapter, planned)
-        failed = [r for r in result['nodes'] if r['action'] == 'failed']
-        if failed:
-            self.fail_json(msg='discovery failed for %d of %d nodes: %s' % (
-                len(failed), len(result['nodes']), '; '.join('%s: %s' % (r['name'], r['msg']) for r in failed)), **result)
-        self.exit_json(**result)
+        self._apply(adapter, planned)
 
     def _apply(self, adapter, planned):
         tracker = DifferenceTracker()
@@ -298,17 +299,12 @@ class IronicDiscoverModule(BaremetalModule):
             elif action in ('missing', 'conflict'):
                 action = 'failed'
             results.append(dict(entry, action=action))
-        summary = dict(claimed=0, would_claim=0, unchanged=0, failed=0)
-        for r in results:
-            summary[r['action']] += 1
-        out = dict(changed=tracker.changed, nodes=results, unmatched=planned['unmatched'],
-                   duplicates=planned['duplicates'], orphans=planned['orphans'], pending=planned['pending'],
-                   summary=summary, api_writes=adapter.writes,
-                   mac_report=dict((r['name'], {'nics': [dict((k, n[k]) for k in ('name', 'mac', 'leaf', 'port') if k in n)
-                                                         for n in r['nics']]}) for r in results))
-        if self.diff_mode:
-            out['diff'] = tracker.diff()
-        return out
+        self.report_nodes(results, 'discovery', changing=('claimed', 'would_claim'), tracker=tracker,
+                          summary_keys=('claimed', 'would_claim', 'unchanged', 'failed'),
+                          unmatched=planned['unmatched'], duplicates=planned['duplicates'], orphans=planned['orphans'],
+                          pending=planned['pending'], api_writes=adapter.writes,
+                          mac_report=dict((r['name'], {'nics': [dict((k, n[k]) for k in ('name', 'mac', 'leaf', 'port') if k in n)
+                                                                for n in r['nics']]}) for r in results))
 
 
 def main():

@@ -106,6 +106,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    action:
+      description: "The same as RV(nodes[].result) - C(inspected), C(skipped), C(would_inspect), C(maintenance) or C(failed)."
+      type: str
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name (or the requested key when the node was not found).
       type: str
@@ -164,6 +173,11 @@ elapsed:
   description: Seconds the whole task took.
   returned: always
   type: float
+summary:
+  description: Number of nodes per RV(nodes[].action).
+  returned: always
+  type: dict
+  sample: {inspected: 38, skipped: 1, failed: 1}
 '''
 
 import time
@@ -250,21 +264,13 @@ class IronicInspectModule(BaremetalModule):
                   for kind in ('inspected', 'skipped', 'failed', 'would_inspect', 'maintenance'))
         tracker = DifferenceTracker()
         for r in ordered:
+            r['action'] = r['result']  # the contract's action; ``result`` stays as its alias
             if r['result'] in ('inspected', 'would_inspect'):
                 tracker.add(r['name'], 'not inspected', 'inspected')
-        result = dict(
-            changed=tracker.changed,
-            nodes=ordered, inspected=by['inspected'], skipped_nodes=by['skipped'], failed_nodes=by['failed'],
-            maintenance_nodes=by['maintenance'],
-            api_writes=adapter.writes, elapsed=round(time.monotonic() - start, 3),
-        )
-        if self.diff_mode:
-            result['diff'] = tracker.diff()
-        if by['failed']:
-            reasons = '; '.join(r['msg'] or r['name'] for r in ordered if r['result'] == 'failed')
-            self.fail_json(msg='inspection failed for %d of %d nodes (%s): %s' % (
-                len(by['failed']), len(ordered), ', '.join(by['failed']), reasons), **result)
-        self.exit_json(**result)
+        self.report_nodes(ordered, 'inspection', changing=('inspected', 'would_inspect'), tracker=tracker,
+                          inspected=by['inspected'], skipped_nodes=by['skipped'], failed_nodes=by['failed'],
+                          maintenance_nodes=by['maintenance'],
+                          api_writes=adapter.writes, elapsed=round(time.monotonic() - start, 3))
 
 
 def main():

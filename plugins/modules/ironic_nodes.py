@@ -305,6 +305,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
+    msg:
+      description: Why the node failed, or what happened to it; null when there is nothing to say.
+      type: str
     name:
       description: Node name.
       type: str
@@ -378,7 +387,8 @@ import threading
 import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalModule, BaremetalError
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
+    BaremetalModule, BaremetalError, node_entry, nodes_failure_message)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._enroll import (
     DELETABLE_STATES, INTERFACES, EnrollPlan, plan_delete, plan_node, secret_values, state_actions, validate)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
@@ -681,24 +691,20 @@ class IronicNodesModule(BaremetalModule):
             r = results[plan.name]
             if r['action'] == 'unchanged' and r['changes']:
                 r['action'] = 'updated'
+            # the contract's msg; ``error`` stays as its alias (roles and playbooks of 0.x read it)
+            r['msg'] = r.get('error') or (', '.join(r['changes']) if r['changes'] else None)
             ordered.append(r)
-        summary = dict(created=0, updated=0, unchanged=0, deleted=0, failed=0)
-        for r in ordered:
-            summary[r['action']] = summary.get(r['action'], 0) + 1
         tracker = DifferenceTracker()
         for plan in plans:
             tracker.add(plan.name, plan.before, plan.after, results[plan.name]['changes'])
         orphan_entries = self._prune(orphans, tracker)
-        out = dict(changed=tracker.changed, nodes=ordered, summary=summary, api_writes=self.ironic.writes,
-                   elapsed=round(time.monotonic() - started, 3), orphans=orphan_entries)
-        if self.diff_mode:
-            out['diff'] = tracker.diff()
-        failed = [r for r in ordered if r['action'] == 'failed']
-        failed += [dict(name=o['name'], error=o['msg']) for o in orphan_entries if o['action'] == 'failed']
-        if failed:
-            self.fail_json(msg='%d of %d nodes failed: %s' % (len(failed), len(ordered) + len(orphan_entries), '; '.join(
-                '%s: %s' % (r['name'], r.get('error')) for r in failed)), **out)
-        self.exit_json(**out)
+        for orphan in orphan_entries:
+            node_entry(orphan, changing=('deleted',))
+        failed = [node_entry(dict(r), changing=()) for r in ordered] + orphan_entries
+        self.report_nodes(ordered, 'enrollment', changing=('created', 'updated', 'deleted'),
+                          summary_keys=('created', 'updated', 'unchanged', 'deleted', 'failed'), tracker=tracker,
+                          fail_msg=nodes_failure_message('enrollment', failed), api_writes=self.ironic.writes,
+                          elapsed=round(time.monotonic() - started, 3), orphans=orphan_entries)
 
 
 def main():

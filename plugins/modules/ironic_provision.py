@@ -194,6 +194,12 @@ nodes:
   type: list
   elements: dict
   contains:
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name (or the requested key when the node was not found).
       type: str
@@ -253,6 +259,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import B
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
 
@@ -467,24 +474,18 @@ class IronicProvisionModule(BaremetalModule):
 
     def report(self, planned, results, ironic, ctx, start):
         ordered = [results[item['uuid'] or item['name']] for item in planned]
-        summary = {}
-        for entry in ordered:
-            summary[entry['action']] = summary.get(entry['action'], 0) + 1
-        failed = [e['name'] for e in ordered if e['action'] == 'failed']
         writes = ironic.writes + (ctx['neutron'].writes if ctx else 0)
-        result = dict(changed=any(e['action'] in prov.CHANGING_ACTIONS for e in ordered) or writes > 0,
-                      nodes=ordered, summary=summary, failed_nodes=failed, api_writes=writes,
-                      elapsed=round(time.monotonic() - start, 3))
-        if self.diff_mode:
-            moved = [e for e in ordered if e['action'] in prov.CHANGING_ACTIONS]
-            result['diff'] = dict(
-                before=dict((e['name'], dict(image=e['image']['before'])) for e in moved),
-                after=dict((e['name'], dict(image=e['image']['after'], action=e['action'])) for e in moved))
-        if failed:
-            reasons = '; '.join(e['msg'] or e['name'] for e in ordered if e['action'] == 'failed')
-            self.fail_json(msg='provisioning failed for %d of %d nodes (%s): %s' % (
-                len(failed), len(ordered), ', '.join(failed), reasons), **result)
-        self.exit_json(**result)
+        tracker = DifferenceTracker()
+        for e in ordered:
+            if e['action'] == 'failed' and e.get('last_error') and e['last_error'] not in (e['msg'] or ''):
+                e['msg'] = '%s (last_error: %s)' % (e['msg'] or 'failed', e['last_error'])  # the reason, in one line
+            if e['action'] in prov.CHANGING_ACTIONS:
+                tracker.add(e['name'], dict(image=e['image']['before']), dict(image=e['image']['after'], action=e['action']),
+                            changes=[e['action']])
+        self.report_nodes(ordered, 'provisioning', changing=prov.CHANGING_ACTIONS, tracker=tracker,
+                          changed=tracker.changed or writes > 0,
+                          failed_nodes=[e['name'] for e in ordered if e['action'] == 'failed'], api_writes=writes,
+                          elapsed=round(time.monotonic() - start, 3))
 
 
 def main():

@@ -148,6 +148,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    uuid:
+      description: Node UUID (null for a node not in Ironic).
+      type: str
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name.
       type: str
@@ -200,7 +209,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker, node_index
 
 IMAGE_SPEC = dict(source=dict(type='str', required=True), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
                   os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),
@@ -306,21 +315,19 @@ class IronicRolloutModule(BaremetalModule):
         out = [dict(name=r['name'], uuid=r['uuid'], action=r['action'], msg=r.get('msg'),
                     last_error=r.get('last_error'), duration=r.get('duration', 0.0), image=r['image'],
                     node=dict((k, r['node'].get(k)) for k in NODE_VIEW)) for r in items]
-        summary = {}
+        tracker = DifferenceTracker()
         for r in out:
-            summary[r['action']] = summary.get(r['action'], 0) + 1
-        result = dict(changed=any(r['action'] in ('upgraded', 'entered', 'failed') for r in out) or ironic.writes > 0,
-                      nodes=out, stopped=stopped, verdict=verdict, summary=summary, api_writes=ironic.writes,
-                      elapsed=round(time.monotonic() - start, 3))
-        if self.diff_mode:
-            moved = [r for r in out if r['action'] == 'upgraded']
-            result['diff'] = dict(before=dict((r['name'], r['image']['before']) for r in moved),
-                                  after=dict((r['name'], r['image']['after']) for r in moved))
+            if r['action'] == 'upgraded':
+                tracker.add(r['name'], r['image']['before'], r['image']['after'], changes=['upgraded'])
         if lock is not None:
             lock.close()
-        if failed or stopped:
-            self.fail_json(msg=verdict['msg'] + ''.join('; %s' % r['msg'] for r in out if r['action'] == 'failed'), **result)
-        self.exit_json(**result)
+        # A failed node changed too (it is left in maintenance, its rebuild may have started).
+        self.report_nodes(out, 'rollout', changing=('upgraded', 'entered', 'failed'), tracker=tracker,
+                          changed=any(r['action'] in ('upgraded', 'entered', 'failed') for r in out) or ironic.writes > 0,
+                          fail_msg=(verdict['msg'] + ''.join('; %s' % r['msg'] for r in out if r['action'] == 'failed'))
+                          if failed or stopped else None,
+                          stopped=stopped, verdict=verdict, api_writes=ironic.writes,
+                          elapsed=round(time.monotonic() - start, 3))
 
 
 def main():

@@ -179,6 +179,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    action:
+      description: C(updated) (traits or records changed, or would in check mode), C(unchanged) or C(failed).
+      type: str
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
+    msg:
+      description: Why the node failed, or what happened to it; null when there is nothing to say.
+      type: str
     name:
       description: Node name (its UUID when it has no name).
       type: str
@@ -233,6 +242,11 @@ diff:
   description: Before and after of what changed, per node name.
   returned: when diff mode is on
   type: dict
+summary:
+  description: Number of nodes per RV(nodes[].action).
+  returned: always
+  type: dict
+  sample: {updated: 3, unchanged: 37}
 '''
 
 from ansible.module_utils.basic import missing_required_lib
@@ -385,19 +399,16 @@ class IronicTraitsModule(BaremetalModule):
         for plan in plans:
             entry = plan.result()
             if plan.uuid in failures:
-                entry['error'] = failures[plan.uuid]
+                # the contract's msg; ``error`` stays as its alias (playbooks of 0.x read it)
+                entry.update(action='failed', changed=False, error=failures[plan.uuid], msg=failures[plan.uuid])
+            elif plan.changed:
+                entry.update(action='updated', msg='+%s -%s' % (','.join(plan.traits_added), ','.join(plan.traits_removed)))
+            else:
+                entry['action'] = 'unchanged'
             results.append(entry)
             tracker.add(plan.name, *plan.diff(), changes=plan.changes())
-        changed_nodes = tracker.items()
-        out = dict(changed=tracker.changed, nodes=results, changed_nodes=changed_nodes,
-                   api_writes=adapter.writes, api_reads=adapter.reads)
-        if self.diff_mode:
-            out['diff'] = tracker.diff()
-        if failures:
-            self.fail_json(msg='%d of %d node(s) could not be tagged: %s'
-                           % (len(failures), len(changed_nodes), '; '.join(failures[u] for u in sorted(failures))),
-                           **out)
-        self.exit_json(**out)
+        self.report_nodes(results, 'tagging', changing=('updated',), tracker=tracker,
+                          changed_nodes=tracker.items(), api_writes=adapter.writes, api_reads=adapter.reads)
 
     @staticmethod
     def apply(adapter, plan):

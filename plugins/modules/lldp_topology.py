@@ -147,6 +147,15 @@ nodes:
   type: list
   elements: dict
   contains:
+    uuid:
+      description: Node UUID (null for a node not in Ironic).
+      type: str
+    changed:
+      description: Whether the node changed (or would, in check mode). Part of the per-node result contract.
+      type: bool
+    failed:
+      description: Whether the node failed. Part of the per-node result contract.
+      type: bool
     name:
       description: Node name.
       type: str
@@ -217,6 +226,11 @@ report:
       description: Nodes whose entries were kept from the earlier report (O(report_keep)).
       type: list
       elements: str
+summary:
+  description: Number of nodes per RV(nodes[].action).
+  returned: always
+  type: dict
+  sample: {updated: 40}
 '''
 
 import json
@@ -225,6 +239,7 @@ import os
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import (
     DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, cabling_record, placement_fingerprint, plan_node_writes)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import (
@@ -325,19 +340,25 @@ class LldpTopologyModule(BaremetalModule):
                 if error is not None:
                     # Per node: the others' writes stand and are reported.
                     item[1].update(action='failed', msg=describe(error, 'node %s' % item[1]['name']))
-        changed = any(t['action'] == 'updated' for t in topologies)
-        result = dict(changed=changed, nodes=topologies, findings=findings,
-                      blocked=[t['name'] for t in topologies if t['blocked']], api_writes=adapter.writes,
-                      failed_nodes=[t['name'] for t in topologies if t['action'] == 'failed'])
-        if self.diff_mode and p['apply']:
-            result['diff'] = dict(before=dict((t['name'], plan['before']) for _u, t, plan in plans),
-                                  after=dict((t['name'], plan['after']) for _u, t, plan in plans))
+        tracker = DifferenceTracker()
+        if p['apply']:
+            for _u, topo, plan in plans:
+                tracker.add(topo['name'], plan['before'], plan['after'], changes=['updated'])
+        for topo, (node, _expected) in zip(topologies, requested):
+            topo.setdefault('uuid', node['uuid'])
+        failed_nodes = [t['name'] for t in topologies if t['action'] == 'failed']
+        extra = dict(findings=findings, blocked=[t['name'] for t in topologies if t['blocked']], api_writes=adapter.writes,
+                     failed_nodes=failed_nodes)
         if p['report_dir']:
-            result['report'] = self._report(p['report_dir'], topologies, findings, p['switches'])
-        if result['failed_nodes']:
-            self.fail_json(msg='lldp_topology failed for %s: %s' % (', '.join(result['failed_nodes']), '; '.join(
-                t['msg'] for t in topologies if t['action'] == 'failed')), **result)
-        self.exit_json(**result)
+            extra['report'] = self._report(p['report_dir'], topologies, findings, p['switches'])
+        # A blocked node fails (its host does not go on) without failing the module: only a node
+        # whose data could not be read or written does.
+        self.report_nodes(topologies, 'lldp_topology', changing=('updated',), failing=('failed', 'blocked'),
+                          tracker=tracker if p['apply'] else None,
+                          changed=any(t['action'] == 'updated' for t in topologies),
+                          fail_msg=('lldp_topology failed for %s: %s' % (', '.join(failed_nodes), '; '.join(
+                              t['msg'] for t in topologies if t['action'] == 'failed'))) if failed_nodes else False,
+                          **extra)
 
     def _set_action(self, topo, read_error, writable, pending):
         """Per-node outcome: failed (inspection data unreadable), blocked (blocking findings, not
