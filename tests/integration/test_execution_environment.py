@@ -7,7 +7,7 @@ import tarfile
 
 import yaml
 
-from .lab import REPO, VENV_BIN
+from .lab import REPO
 
 
 def _galaxy_version():

@@ -49,7 +49,7 @@ def _announced(section):
         for entry in (_yaml(os.path.relpath(path, REPO)) or {}).get(section) or []:
             names.add(entry["name"])
     for release in ((_yaml("changelogs/changelog.yaml") or {}).get("releases") or {}).values():
-        kind, _, sub = section.partition(".")
+        kind, sub = section.split(".", 1)
         group = release.get("plugins" if kind == "add plugin" else "objects") or {}
         names.update(e["name"] for e in group.get(sub) or [])
     return names
