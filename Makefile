@@ -5,12 +5,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 LAB := $(PYTHON) lab/labctl.py
 LAB_STATE_DIR ?= $(CURDIR)/.lab/run
+# The collection's version: galaxy.yml is the only place it is written.
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+EE_CONTEXT ?= .lab/ee/context
+EE_TAG ?= spineleaf-baremetal-ee:$(VERSION)
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export OS_CLIENT_CONFIG_FILE ?= $(LAB_STATE_DIR)/clouds.yaml
 export OS_CLOUD ?= spineleaf-lab
 
-.PHONY: awx-collection ee-context chromium help venv demo test test-unit test-integration test-badinput test-faults test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
+.PHONY: awx-collection ee-context ee-build chromium help venv demo test test-unit test-integration test-badinput test-faults test-sanity lint lab-up lab-down lab-status lab-reset bench build clean
 
 help:
 	@echo "make demo        - set up everything, start the lab, run playbooks/site.yml against it"
@@ -91,18 +95,24 @@ test-sanity: venv
 
 lint: venv
 	$(BIN)/ansible-lint --offline -q
+	$(BIN)/antsibull-changelog lint
 
 bench: venv
 	$(LAB) install
 	$(BIN)/python bench/run.py  # each benchmark starts its own fresh lab on ports 16485/19796
 
+# The tarball, also under a name without the version for execution-environment.yml.
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .lab/build
+	cp .lab/build/spineleaf-baremetal-$(VERSION).tar.gz .lab/build/spineleaf-baremetal.tar.gz
 
 # Build context for the execution environment (execution-environment.yml); building the image
-# itself needs podman or docker: ansible-builder build -c .lab/ee/context -t spineleaf-baremetal-ee
+# itself (ee-build) needs podman or docker.
 ee-context: build
-	$(BIN)/ansible-builder create -f execution-environment.yml -c .lab/ee/context --output-filename Containerfile
+	$(BIN)/ansible-builder create -f execution-environment.yml -c $(EE_CONTEXT) --output-filename Containerfile
+
+ee-build: build
+	$(BIN)/ansible-builder build -f execution-environment.yml -c $(EE_CONTEXT) -t $(EE_TAG)
 
 clean:
 	rm -rf .lab/build tests/output .pytest_cache

@@ -46,7 +46,7 @@ class ActionModule(ActionBase):
         while len(done) < len(jobs):
             for i, job in enumerate(jobs):
                 if i not in done:
-                    status = self._status(job['ansible_job_id'], async_dir, local, task_vars)
+                    status = self._status(job, async_dir, local, task_vars)
                     if status.get('finished'):
                         done[i] = status
                         # its last counts once, marked done: every rack's outcome shows in the output,
@@ -77,11 +77,18 @@ class ActionModule(ActionBase):
         item = raw.get(raw.get('ansible_loop_var') or 'item')
         rack = raw.get('rack') or (item if isinstance(item, str) else '-')
         path = raw.get('progress_file') or (os.path.join(progress_dir, '%s.json' % rack) if progress_dir else None)
-        return dict(ansible_job_id=raw['ansible_job_id'], rack=rack, progress_file=path)
+        # results_file: where async_wrapper writes the job's result. It expands the async dir with the
+        # module's $HOME, which need not be the home the passwd entry gives (what expanding '~' here
+        # would give): HOME=/other ansible-playbook, an execution environment's /runner.
+        return dict(ansible_job_id=raw['ansible_job_id'], rack=rack, progress_file=path,
+                    results_file=raw.get('results_file'))
 
-    def _status(self, jid, async_dir, local, task_vars):
+    def _status(self, job, async_dir, local, task_vars):
         """The job's result once finished (``finished: true``), else ``{finished: false}``. A local
         job file is read directly (no process per poll); a remote one through async_status."""
+        jid = job['ansible_job_id']
+        if job.get('results_file'):
+            async_dir = os.path.dirname(job['results_file'])
         if not local:
             return self._execute_module(module_name='ansible.legacy.async_status', task_vars=task_vars,
                                         module_args=dict(jid=jid, _async_dir=async_dir))

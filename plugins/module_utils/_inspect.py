@@ -36,6 +36,16 @@ def _checked(node, fingerprints):
     return 'its last cabling check found a problem'
 
 
+def cabling_checked(node, fingerprints):
+    """Whether Ironic records the node's wanted placement (``fingerprints``) as checked clean on its
+    current inspection data: what lets a run without the introspection step (``--tags deploy``)
+    take the node on to the later steps. False without a fingerprint for the node."""
+    wanted = (fingerprints or {}).get(node.get('name')) or (fingerprints or {}).get(node.get('uuid'))
+    return bool(wanted and node.get('inspection_finished_at')
+                and (node.get('extra') or {}).get('cabling_fingerprint')
+                == cabling_record(wanted, node.get('inspection_finished_at')))
+
+
 def maintenance_msg(node):
     """Why a node in maintenance is skipped, and how to bring it back (Ironic's reason, fault and
     last_error included): maintenance is an operator's (or Ironic's) stop sign, never lifted here."""
@@ -70,7 +80,7 @@ def plan(requested, nodes, skip_inspected=True, fingerprints=None):
     or in ``enroll`` after a failed verify is recovered (managed, then inspected) and its ``msg``
     carries Ironic's ``last_error``.
     ``fingerprints`` (``{node name: placement digest}``): an inspected node whose cabling record
-    does not match is inspected again (see ``_checked``).
+    does not match is inspected again (see ``_checked``); ``cabling_checked`` says whether it matches.
     """
     by_key = node_index(nodes)
     out = []
@@ -87,7 +97,8 @@ def plan(requested, nodes, skip_inspected=True, fingerprints=None):
         seen.add(uuid)
         name = node.get('name') or uuid
         state = node.get('provision_state')
-        item = dict(name=name, uuid=uuid, action='inspect', state=state, msg=None)
+        item = dict(name=name, uuid=uuid, action='inspect', state=state, msg=None,
+                    cabling_checked=cabling_checked(node, fingerprints))
         if node.get('maintenance'):
             item.update(action='maintenance', msg=maintenance_msg(node))
         elif node.get('target_provision_state') and state not in SETTLED_FAILED:

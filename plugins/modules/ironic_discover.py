@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 ---
 module: ironic_discover
 short_description: Name auto-discovered bare-metal machines after the leaf port they are cabled to
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For sites that know where each server is cabled (leaf switch and port) but not its MACs.
     Ironic's auto-discovery enrolls every unknown machine that boots the inspection ramdisk as a

@@ -142,6 +142,14 @@ nodes:
         - Why it was skipped or failed, or what it was recovered from (with Ironic's C(last_error));
           null when simply inspected.
       type: str
+    cabling_checked:
+      description:
+        - Whether Ironic records the placement given in O(fingerprints) as checked clean on the node's
+          current inspection data (C(extra.cabling_fingerprint), written by M(spineleaf.baremetal.lldp_topology)),
+          as found before this run's inspection. V(false) without a fingerprint for the node.
+        - The site playbook reads it in check mode to take nodes on to tagging and deployment when the
+          introspection step is not part of the run (C(--tags deploy)).
+      type: bool
 inspected:
   description: Names of the nodes inspected by this run.
   returned: always
@@ -231,7 +239,7 @@ class IronicInspectModule(BaremetalModule):
         to_inspect = []
         for item in planned:
             entry = dict(name=item['name'], uuid=item['uuid'], provision_state=item['state'],
-                         duration=0.0, attempts=0, msg=item['msg'])
+                         duration=0.0, attempts=0, msg=item['msg'], cabling_checked=item.get('cabling_checked', False))
             if item['action'] == 'skip':
                 entry['result'] = 'skipped'
             elif item['action'] == 'maintenance':

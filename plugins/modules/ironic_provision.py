@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 ---
 module: ironic_provision
 short_description: Deploy, rebuild or undeploy many bare-metal nodes in one task
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Deploys an image to many Ironic nodes at once (O(state=active)), rebuilds the active nodes
     whose image differs from the request, or makes nodes available (O(state=available)), with bounded

@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 ---
 module: ironic_rollout
 short_description: Re-image one rack of active nodes as a sliding window, within a failure budget, resumable
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Rebuilds the given nodes (one rack) with a new image, at most O(max_unavailable) nodes out of
     service at a time, as a sliding window - a node starts as soon as another one finishes.

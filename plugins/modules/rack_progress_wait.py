@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 ---
 module: rack_progress_wait
 short_description: Wait for per-rack asynchronous jobs, printing a progress line per rack
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Waits for the asynchronous jobs (C(async) + C(poll 0)) of per-rack tasks such as
     M(spineleaf.baremetal.ironic_rollout), M(spineleaf.baremetal.ironic_provision) or

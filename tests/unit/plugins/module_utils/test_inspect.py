@@ -98,8 +98,11 @@ def test_plan_reinspects_when_the_cabling_record_does_not_match():
         "clean": "skip", "moved": "inspect", "finding": "inspect", "never": "inspect", "deployed": "skip"}
     assert "placement changed" in out["moved"]["msg"] and "found a problem" in out["finding"]["msg"]
     assert "move it to manageable" in out["deployed"]["msg"]
+    assert dict((k, v["cabling_checked"]) for k, v in out.items()) == {
+        "clean": True, "moved": False, "finding": False, "never": False, "deployed": False}
     # without fingerprints, as before
     assert [p["action"] for p in plan(["moved"], nodes)] == ["skip"]
+    assert [p["cabling_checked"] for p in plan(["clean"], nodes)] == [False]
 
 
 def test_placement_fingerprint_ignores_port_spelling_and_order():
