@@ -8,7 +8,7 @@ DOCUMENTATION = r'''
 name: rack
 type: stdout
 short_description: Output for sites of thousands of nodes - per rack, and one line per failed node
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - "ansible-core's C(default) output, quieter per host: the collection's roles make one bulk call
     per rack (run once) and then one small result task per host. At verbosity 0 this callback
