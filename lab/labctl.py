@@ -261,6 +261,11 @@ endpoint_override = http://{host}:{neutron_port}
 [conductor]
 automated_clean = false
 
+[agent]
+# Ironic checks a bound port is ACTIVE and, if not yet, looks again after this many seconds
+# (default 10); NGS's fake switches answer at once.
+neutron_agent_status_retry_interval = 1
+
 [oslo_concurrency]
 lock_path = {d}/locks
 
