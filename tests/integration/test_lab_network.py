@@ -50,6 +50,7 @@ def netlab(request):
     instance = Lab(int(os.environ.get("TEST_IRONIC_PORT", "16385")) + offset,
                    int(os.environ.get("TEST_NEUTRON_PORT", "19696")) + offset, state)
     instance.env.update(LAB_NETWORK_INTERFACE="neutron", LAB_DEPLOY_DELAY="1")
+    instance.env.setdefault("LAB_START_TIMEOUT", "240")  # a second lab on a loaded machine
     instance.env.pop("LAB_SITE", None)
     with instance.fresh():
         yield instance
