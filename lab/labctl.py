@@ -399,15 +399,15 @@ def _site_dir(site=None):
     return os.path.abspath(site) if site else ""
 
 
-def _lab_network(site=None):
+def _lab_network(site=None, refresh=False):
     """The rehearsed site's leaf switches and provisioning network (lab/ramdisk.py --lab-network),
-    cached in the state dir per site."""
+    cached in the state dir per site (``up`` reads the site again: refresh)."""
     site = _site_dir(site)
     cache = os.path.join(STATE, "lab-network.json")
     try:
         with open(cache) as f:
             cached = json.load(f)
-        if cached.get("site") == site:
+        if cached.get("site") == site and not refresh:
             return cached
     except (OSError, ValueError):
         pass
@@ -882,6 +882,9 @@ def up(site=None):
     os.makedirs(STATE, exist_ok=True)
     clouds = _clouds_yaml()
     site = site if site is not None else os.environ.get("LAB_SITE")
+    # Ironic's provisioning network and Neutron's switches come from the site rehearsed now.
+    os.environ["LAB_SITE"] = _site_dir(site)
+    _lab_network(site, refresh=True)
     if PROFILE == "production":
         production_start_ironic()
     else:
