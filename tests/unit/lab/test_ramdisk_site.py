@@ -111,3 +111,22 @@ def test_a_file_written_during_a_load_is_read_at_the_next_round(tmp_path):
     assert disk.reload_if_changed() is True  # the second edit, written during that load
     assert seen(disk.site, "c1-n01")["eno1"][2] == "Ethernet1/1"
     assert disk.reload_if_changed() is False
+
+
+def test_lab_network_switch_macs_are_what_lldp_topology_writes():
+    """The lab Neutron's NGS devices (labctl.py writes ngs_mac_address from ramdisk.lab_network)
+    carry, per leaf, the switch_id the collection derives from what the lab ramdisk reports over
+    LLDP, also for a switch whose chassis ID is locally assigned (rack r03); physnet per rack."""
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import switch_mac  # pylint: disable=import-outside-toplevel
+    for site_dir in (None, SITE):
+        site = ramdisk.load_inventory_site(site_dir) if site_dir else ramdisk.load_site()
+        net = ramdisk.lab_network(site_dir)
+        assert net["provisioning_network"] == "ctlplane"
+        seen_macs = {}
+        for name in site.nodes:
+            for parsed in neighbours({"inventory": site.inventory(name)})[1].values():
+                seen_macs[parsed["switch_system_name"]] = switch_mac(parsed)
+        assert seen_macs and {leaf: net["switches"][leaf]["chassis_id"] for leaf in seen_macs} == seen_macs
+    lab = ramdisk.lab_network()["switches"]
+    assert lab["leaf-r03-b"] == {"rack": "r03", "chassis_id": "00:1c:73:03:00:0b", "physnet": "leaf3"}
+    assert sorted(lab) == ["leaf-r0%d-%s" % (r, s) for r in (1, 2, 3) for s in "ab"]
