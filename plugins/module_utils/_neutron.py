@@ -192,6 +192,18 @@ class Neutron:
         return [_node_port_dict(p) for p in self._read('ports of network %s' % network_id,
                                                        self.conn.network.ports, network_id=network_id)]
 
+    def baremetal_ports(self):
+        """Every port Ironic bound or attached (``binding:vnic_type=baremetal``), one paginated list,
+        as ``network_ports`` gives them."""
+        return [_node_port_dict(p) for p in self._read('bare-metal ports', self.conn.network.ports,
+                                                       **{'binding:vnic_type': 'baremetal'})]
+
+    def get_port(self, port_id):
+        """One port (as ``network_ports`` gives them), or None when it does not exist."""
+        self.reads += 1
+        port = self._call('port %s' % port_id, self.conn.network.find_port, port_id, ignore_missing=True)
+        return _node_port_dict(port) if port is not None else None
+
     def agents(self, agent_type=None):
         """Neutron agents as ``{id, agent_type, host, alive, configurations}`` (networking-baremetal
         reports one ``Baremetal Node`` agent per Ironic node: host = node UUID,
