@@ -37,14 +37,14 @@ options:
     required: true
   switch_state:
     description:
-      - What the switch driver programmed, per leaf and switch port - C({leaf: {port: [vlan, ...]}}),
-        or per port a dict with C(vlans) (the lab's C(labctl.py switch <leaf> --json)).
+      - "What the switch driver programmed, per leaf and switch port - C({leaf: {port: [vlan, ...]}}),
+        or per port a dict with C(vlans) (the lab's C(labctl.py switch <leaf> --json))."
       - Omitted (a real cloud, where the switches are not read) - the leaf VLANs are not checked;
         the intended VLANs per leaf port are still returned.
     type: dict
   leaf_switches:
     description:
-      - The site's leaf switches (C({name: {chassis_id, rack}})), to name the leaf of an Ironic port
+      - The site's leaf switches (C(name -> chassis_id, rack)), to name the leaf of an Ironic port
         by its C(local_link_connection.switch_id). Without it the port's C(switch_info) is used.
     type: dict
     default: {}
