@@ -42,3 +42,12 @@ def test_bond_standalone_ports_supported_only_when_given():
     assert "standalone_ports_supported" not in node_spec(dict(hv, bonds=[bond]))["port_groups"][0]
     pg = node_spec(dict(hv, bonds=[dict(bond, standalone_ports_supported=False)]))["port_groups"][0]
     assert pg["standalone_ports_supported"] is False and pg["mode"] == "802.3ad"
+
+
+def test_network_interfaces_filter():
+    from ansible_collections.spineleaf.baremetal.plugins.filter.site import network_interfaces
+    nodes = [{"inventory_hostname": "a", "network_interface": "neutron"},
+             {"inventory_hostname": "b", "network_interface": "neutron", "rack_network_interface": "flat"},
+             {"inventory_hostname": "c"}]
+    assert network_interfaces(nodes) == ["flat", "neutron"]
+    assert network_interfaces([{"inventory_hostname": "c"}]) == []
