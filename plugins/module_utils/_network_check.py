@@ -28,17 +28,29 @@ BAREMETAL_AGENT = 'Baremetal Node'
 UNBOUND_VIF_TYPES = frozenset(['unbound', '', None])
 
 
+def _port_vlans(value):
+    """VLANs of one switch port: a list, or a dict with ``vlans``, or with ``vlan`` (access) and
+    ``tagged`` (the lab's ``labctl.py switch <leaf> --json``). Returns ``(sorted ints, lag or None)``."""
+    if not isinstance(value, dict):
+        return sorted(set(int(v) for v in value or [])), None
+    vlans = set(int(v) for v in value.get('vlans') or [])
+    if value.get('vlan') is not None:
+        vlans.add(int(value['vlan']))
+    vlans |= set(int(v) for v in value.get('tagged') or [])
+    return sorted(vlans), value.get('lag')
+
+
 def normalize_switch_state(state):
-    """``{leaf: {port: vlans}}`` from what a switch reports: per port a list of VLANs, or a dict
-    with ``vlans`` (``labctl.py switch <leaf> --json``); VLANs as sorted ints."""
+    """``{leaf: {port: {vlans, lag}}}`` from what switches report, per leaf either ``{port: ...}``
+    or a switch document with ``ports`` (``labctl.py switch <leaf> --json``)."""
     out = {}
     for leaf, ports in (state or {}).items():
         if isinstance(ports, dict) and isinstance(ports.get('ports'), dict):
             ports = ports['ports']
         out[str(leaf)] = {}
         for port, value in (ports or {}).items():
-            vlans = value.get('vlans') if isinstance(value, dict) else value
-            out[str(leaf)][str(port)] = sorted(int(v) for v in (vlans or []))
+            vlans, lag = _port_vlans(value)
+            out[str(leaf)][str(port)] = dict(vlans=vlans, lag=lag)
     return out
 
 
@@ -152,9 +164,10 @@ def vif_findings(name, uuid, physnet, vif_id, port, site):
     return out, segment
 
 
-def _leaf_ports(points, vlans_of_point, site):
-    """``{(leaf, port): {nic, vlans}}`` - every Ironic port of the node with its intended VLANs (the
-    VLANs of the VIFs on it or on its port group)."""
+def _leaf_ports(points, vlans_of_point, site, lag_groups=()):
+    """``{(leaf, port): {nic, vlans, lag}}`` - every Ironic port of the node with its intended VLANs
+    (the VLANs of the VIFs on it or on its port group) and whether it is the member of an 802.3ad
+    bond carrying a VIF (the switch should program a LAG there)."""
     out = {}
     for port, group_uuid in points:
         llc = port.get('local_link_connection') or {}
@@ -162,8 +175,9 @@ def _leaf_ports(points, vlans_of_point, site):
         if not leaf or not switch_port:
             continue
         vlans = set(vlans_of_point.get(port['uuid'], ())) | set(vlans_of_point.get(group_uuid, ()))
-        entry = out.setdefault((leaf, switch_port), dict(nic=port.get('address'), vlans=set()))
+        entry = out.setdefault((leaf, switch_port), dict(nic=port.get('address'), vlans=set(), lag=False))
         entry['vlans'] |= vlans
+        entry['lag'] = entry['lag'] or bool(vlans_of_point.get(group_uuid) and group_uuid in lag_groups)
     return out
 
 
@@ -172,10 +186,12 @@ def switch_findings(name, leaf_ports, switch_state):
     out, rows = [], []
     for (leaf, port), entry in sorted(leaf_ports.items()):
         intended = sorted(entry['vlans'])
-        programmed = None
+        programmed, lag = None, None
         if switch_state is not None and leaf in switch_state:
-            programmed = switch_state[leaf].get(port, [])
-        rows.append(dict(leaf=leaf, port=port, nic=entry['nic'], intended=intended, programmed=programmed))
+            state = switch_state[leaf].get(port) or dict(vlans=[], lag=None)
+            programmed, lag = state['vlans'], state['lag']
+        rows.append(dict(leaf=leaf, port=port, nic=entry['nic'], intended=intended, programmed=programmed,
+                         lag=lag, lag_intended=entry['lag']))
         if switch_state is None:
             continue
         if leaf not in switch_state:
@@ -188,6 +204,10 @@ def switch_findings(name, leaf_ports, switch_state):
             out.append(_finding(name, 'vlan_missing', 'node %s NIC %s: %s %s lacks VLAN %s (programmed: %s)' % (
                 name, entry['nic'], leaf, port, ', '.join(map(str, missing)), ', '.join(map(str, programmed)) or 'none'),
                 nic=entry['nic'], leaf=leaf, port=port, intended=intended, programmed=programmed))
+        if entry['lag'] and intended and lag is False:
+            out.append(_finding(name, 'not_lag', 'node %s NIC %s: %s %s is plugged as a single port, not as a '
+                                'member of the node\'s 802.3ad bond (LAG)' % (name, entry['nic'], leaf, port),
+                                nic=entry['nic'], leaf=leaf, port=port))
         if extra:
             out.append(_finding(name, 'vlan_extra', 'node %s NIC %s: %s %s carries VLAN %s that none of its networks '
                                 'needs (intended: %s)' % (name, entry['nic'], leaf, port, ', '.join(map(str, extra)),
@@ -234,7 +254,8 @@ def check_node(node, site, switch_state=None):
     if not vif_rows and node.get('provision_state') == 'active':
         findings.append(_finding(name, 'no_vif', 'node %s: active without a VIF: attach its port on the provisioning '
                                  'network (spineleaf.baremetal.ironic_provision with network)' % name))
-    found, rows = switch_findings(name, _leaf_ports(points, vlans_of_point, site), switch_state)
+    lag_groups = set(g['uuid'] for g in groups if g.get('mode') == '802.3ad')
+    found, rows = switch_findings(name, _leaf_ports(points, vlans_of_point, site, lag_groups), switch_state)
     findings.extend(found)
     blocking = [f for f in findings if f.get('blocking', True)]
     return dict(result, action='failed' if blocking else 'checked', failed=bool(blocking),

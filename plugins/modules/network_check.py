@@ -105,7 +105,8 @@ nodes:
       description:
         - Every finding - C(no_host_mapping), C(mapping_wrong_physnet), C(agent_down), C(binding_failed),
           C(not_bound), C(wrong_host), C(no_segment), C(no_address), C(wrong_segment), C(vif_port_missing),
-          C(no_vif), C(no_physnet), C(split_rack), C(vlan_missing), C(vlan_extra), C(leaf_not_reported).
+          C(no_vif), C(no_physnet), C(split_rack), C(vlan_missing), C(vlan_extra), C(not_lag) (a bond member
+          plugged as a single port), C(leaf_not_reported).
       type: list
       elements: dict
       sample: [{node: r01-n02, nic: '52:54:00:01:02:01', finding: vlan_missing, blocking: true, leaf: leaf-r01-a,
@@ -116,7 +117,9 @@ nodes:
       elements: dict
       sample: [{vif: 5c1e..., 'on': '52:54:00:01:02:01', vif_type: other, addresses: [10.10.1.12], segment: ctlplane-r01}]
     leaf_ports:
-      description: Per leaf port of the node, the VLANs intended (its VIFs' segments) and programmed (null when unknown).
+      description: >-
+        Per leaf port of the node, the VLANs intended (its VIFs' segments) and programmed (null when unknown),
+        whether the switch programmed it as a LAG member (C(lag), null when unknown) and whether it should (C(lag_intended)).
       type: list
       elements: dict
       sample: [{leaf: leaf-r01-a, port: Ethernet1/2, nic: '52:54:00:01:02:01', intended: [101], programmed: [101]}]

@@ -41,8 +41,10 @@ def test_good_node_passes_with_switch_state():
     [res] = nc.check([NODE], site(), state)
     assert res["action"] == "checked" and not res["failed"] and res["findings"] == []
     assert res["leaf_ports"] == [
-        {"leaf": "leaf-r01-a", "port": "Ethernet1/1", "nic": "52:54:00:01:01:01", "intended": [101], "programmed": [101]},
-        {"leaf": "leaf-r01-b", "port": "Ethernet1/1", "nic": "52:54:00:01:01:02", "intended": [], "programmed": []}]
+        {"leaf": "leaf-r01-a", "port": "Ethernet1/1", "nic": "52:54:00:01:01:01", "intended": [101], "programmed": [101],
+         "lag": None, "lag_intended": False},
+        {"leaf": "leaf-r01-b", "port": "Ethernet1/1", "nic": "52:54:00:01:01:02", "intended": [], "programmed": [],
+         "lag": None, "lag_intended": False}]
     assert res["vifs"][0]["segment"] == "ctlplane-r01"
 
 
@@ -89,7 +91,8 @@ def test_leaf_vlans_missing_extra_and_unreported():
 
 
 def test_bond_vif_on_port_group_needs_vlan_on_both_members():
-    group = {"uuid": "g", "name": "r01-n01-bond0", "node_uuid": "n1", "internal_info": {"tenant_vif_port_id": "vif1"}}
+    group = {"uuid": "g", "name": "r01-n01-bond0", "node_uuid": "n1", "mode": "802.3ad",
+             "internal_info": {"tenant_vif_port_id": "vif1"}}
     ports = [iport("p1", "52:54:00:01:01:01", "00:1c:73:01:00:0a", "Ethernet1/1", pg="g"),
              iport("p2", "52:54:00:01:01:02", "00:1c:73:01:00:0b", "Ethernet1/1", pg="g")]
     res = nc.check([NODE], site(ports=ports, groups=[group]),
@@ -104,3 +107,19 @@ def test_noop_node_is_skipped_and_switch_info_names_a_leaf():
     port["local_link_connection"]["switch_info"] = "leaf-x"
     res = nc.check([NODE], site(ports=[port]), {"leaf-x": {"Ethernet1/1": [101]}})[0]
     assert res["action"] == "checked" and res["leaf_ports"][0]["leaf"] == "leaf-x"
+
+
+def test_labctl_switch_documents_and_lag():
+    group = {"uuid": "g", "name": "r01-n01-bond0", "node_uuid": "n1", "mode": "802.3ad",
+             "internal_info": {"tenant_vif_port_id": "vif1"}}
+    ports = [iport("p1", "52:54:00:01:01:01", "00:1c:73:01:00:0a", "Ethernet1/1", pg="g"),
+             iport("p2", "52:54:00:01:01:02", "00:1c:73:01:00:0b", "Ethernet1/1", pg="g")]
+    lab = {"leaf-r01-a": {"switch": "leaf-r01-a", "ports": {"Ethernet1/1": {"vlan": 101, "tagged": [], "lag": True}}},
+           "leaf-r01-b": {"switch": "leaf-r01-b", "ports": {"Ethernet1/1": {"vlan": 101, "tagged": [], "lag": False}}}}
+    res = nc.check([NODE], site(ports=ports, groups=[group]), lab)[0]
+    assert kinds(res) == ["not_lag"] and res["findings"][0]["leaf"] == "leaf-r01-b"
+    lab["leaf-r01-b"]["ports"]["Ethernet1/1"]["lag"] = True
+    res = nc.check([NODE], site(ports=ports, groups=[group]), lab)[0]
+    assert res["findings"] == [] and [r["lag"] for r in res["leaf_ports"]] == [True, True]
+    tagged = nc.normalize_switch_state({"l": {"ports": {"E1": {"vlan": 5, "tagged": [7, 6]}}}})
+    assert tagged == {"l": {"E1": {"vlans": [5, 6, 7], "lag": None}}}
