@@ -193,10 +193,11 @@ class Neutron:
                                                        self.conn.network.ports, network_id=network_id)]
 
     def baremetal_ports(self):
-        """Every port Ironic bound or attached (``binding:vnic_type=baremetal``), one paginated list,
-        as ``network_ports`` gives them."""
+        """Every port Ironic attached as a VIF (``device_owner=baremetal:none``, which Ironic sets on
+        attach; Neutron does not filter on ``binding:vnic_type``), one paginated list, as
+        ``network_ports`` gives them."""
         return [_node_port_dict(p) for p in self._read('bare-metal ports', self.conn.network.ports,
-                                                       **{'binding:vnic_type': 'baremetal'})]
+                                                       device_owner='baremetal:none')]
 
     def get_port(self, port_id):
         """One port (as ``network_ports`` gives them), or None when it does not exist."""
