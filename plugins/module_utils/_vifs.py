@@ -83,6 +83,32 @@ def _subnet_of(name, point, subnets, network, rack):
     return subnet
 
 
+def _reusable_ports(name, points, node_ports, subnets, network, rack):
+    """``{point MAC: the node's Neutron port it keeps}``: the port with its MAC on the rack's subnet,
+    else another port of the node on that subnet that no point claims - Ironic gives a port a
+    random MAC when it unbinds it (a VIF detached from an active node), and reusing it keeps the
+    node's address (Ironic sets the MAC again on attach). A port on another rack's subnet (the
+    node moved) is not reused."""
+    out, taken = {}, set()
+    by_mac = dict((normalize_mac(p.get('mac_address')), p) for p in node_ports)
+    for point in points:
+        subnet = _subnet_of(name, point, subnets, network, rack)
+        port = by_mac.get(point['mac'])
+        if port is not None and _on_subnet(port, subnet['id']):
+            out[point['mac']] = port
+            taken.add(port['id'])
+    for point in points:
+        if point['mac'] in out:
+            continue
+        subnet = _subnet_of(name, point, subnets, network, rack)
+        spare = [p for p in node_ports if p['id'] not in taken and _on_subnet(p, subnet['id'])
+                 and normalize_mac(p.get('mac_address')) not in [q['mac'] for q in points]]
+        if spare:
+            out[point['mac']] = spare[0]
+            taken.add(spare[0]['id'])
+    return out
+
+
 def plan_node(name, points, node_ports, subnets, network, rack=None, attach=True, attached=()):
     """What a node needs on the provisioning network before deploy.
 
@@ -96,14 +122,12 @@ def plan_node(name, points, node_ports, subnets, network, rack=None, attach=True
     every VIF on the node (``node_vifs``): a port to delete is detached first."""
     if not points:
         raise PlanError('node %s: no PXE-enabled port in Ironic; enroll its NICs first' % name)
-    by_mac = dict((normalize_mac(p.get('mac_address')), p) for p in node_ports)
     ours = set(p['id'] for p in node_ports)
     used, links, detach, delete, changes = set(), [], [], [], []
+    reuse = _reusable_ports(name, points, node_ports, subnets, network, rack)
     for point in points:
         subnet = _subnet_of(name, point, subnets, network, rack)
-        port = by_mac.get(point['mac'])
-        if port is not None and not _on_subnet(port, subnet['id']):
-            port = None  # on another rack's subnet (the node moved): replaced below
+        port = reuse.get(point['mac'])
         if port is not None:
             used.add(port['id'])
         else:

@@ -104,3 +104,15 @@ def test_release_detaches_own_vifs_only():
     plan = vifs.plan_release("n1", ports, [], [nport("np1", "52:54:00:01:01:01")])
     assert plan["detach"] == ["np1"] and plan["delete"] == ["np1"]
     assert vifs.plan_release("n1", [], [], [])["changes"] == []
+
+
+def test_port_whose_mac_ironic_reset_is_reused():
+    """A VIF detached from an active node: Ironic gave its port a random MAC; re-attaching the same
+    port keeps the node's address."""
+    points = vifs.attach_points("r01-n01", "n1", [iport("p1", "52:54:00:01:01:01")], [])
+    plan = vifs.plan_node("r01-n01", points, [nport("np1", "fa:16:3e:00:00:01")], SUBNETS, "ctlplane")
+    assert plan["delete"] == [] and plan["links"][0]["port"]["id"] == "np1"
+    assert plan["changes"] == ["attach VIF np1 to port 52:54:00:01:01:01"]
+    # ... but not a port on another rack's subnet
+    plan = vifs.plan_node("r01-n01", points, [nport("np1", "fa:16:3e:00:00:01", subnet="s3")], SUBNETS, "ctlplane")
+    assert plan["delete"] == ["np1"] and plan["links"][0]["port"] is None
