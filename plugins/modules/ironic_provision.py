@@ -570,7 +570,8 @@ class IronicProvisionModule(BaremetalModule):
             summary[entry['action']] = summary.get(entry['action'], 0) + 1
         failed = [e['name'] for e in ordered if e['action'] == 'failed']
         writes = ironic.writes + (ctx['neutron'].writes if ctx else 0)
-        result = dict(changed=any(e['action'] in prov.CHANGING_ACTIONS for e in ordered) or writes > 0,
+        result = dict(changed=any(e['action'] in prov.CHANGING_ACTIONS or e.get('network_changes') for e in ordered)
+                      or writes > 0,
                       nodes=ordered, summary=summary, failed_nodes=failed, api_writes=writes,
                       elapsed=round(time.monotonic() - start, 3))
         if self.diff_mode:
