@@ -104,8 +104,8 @@ def _switch(netlab, leaf):
     return json.loads(out)
 
 
-def _switch_state(netlab, leaves=LEAVES):
-    return dict((leaf, _switch(netlab, leaf)) for leaf in leaves)
+def _switch_state(netlab):
+    return dict((leaf, _switch(netlab, leaf)) for leaf in LEAVES)
 
 
 def _node_ports(conn, name):
@@ -197,11 +197,12 @@ def test_no_vif_fails_with_ironics_error(netlab, nconn):
     with open(os.path.join(netlab.state_dir, "ironic", "ironic.log")) as f:
         log = f.read()
     assert "No neutron ports or portgroups are associated with node %s" % node.id in log
-    # Attaching its VIF converges it: the failed deploy is tried again, with the same port.
-    port = _node_ports(nconn, "vf-novif")[0]
+    # Attaching its VIF converges it: the failed deploy is tried again. (Ironic's clean-up of the failed
+    # deploy deleted the unattached port on its provisioning network: a new one is made.)
     res, r = run_module(netlab, PROVISION, dict(nodes=["vf-novif"], image=IMG, network=NET, poll_interval=0.5))
     assert not r.get("failed") and r["nodes"][0]["action"] == "deployed", r
-    assert nconn.baremetal.list_node_vifs("vf-novif") == [port.id]
+    assert nconn.baremetal.list_node_vifs("vf-novif") == [p.id for p in _node_ports(nconn, "vf-novif")]
+    assert len(nconn.baremetal.list_node_vifs("vf-novif")) == 1
 
 
 def test_miscabled_node_fails_the_check_alone(netlab, nconn):
