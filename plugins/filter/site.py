@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import discover_spec as _discover_spec
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import is_discovered as _is_discovered
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_spec as _node_spec
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_network_interface as _node_network_interface
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_traits as _node_traits
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import rack_conductor_groups as _rack_conductor_groups
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors as _site_errors
@@ -69,8 +70,16 @@ def rack_conductor_groups(nodes):
     return _rack_conductor_groups([dict(n) for n in nodes])
 
 
+def network_interfaces(nodes):
+    if not isinstance(nodes, list):
+        raise AnsibleFilterError('network_interfaces: expected a list of node hostvars, got %s' % type(nodes).__name__)
+    return sorted(set(_node_network_interface(dict(n)) for n in nodes if isinstance(n, Mapping))
+                  - set([None]))
+
+
 class FilterModule:
     def filters(self):
         return {'site_errors': site_errors, 'trait_name': trait_name, 'enroll_node': enroll_node,
                 'node_traits': node_traits, 'rack_conductor_groups': rack_conductor_groups,
-                'discover_node': discover_node, 'to_discover': to_discover}
+                'discover_node': discover_node, 'to_discover': to_discover,
+                'network_interfaces': network_interfaces}

@@ -484,6 +484,34 @@ class IronicAdapter:
                                retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
                                sleep=self._sleep)
 
+    # ---- VIFs (ironic_provision): Neutron ports attached to a node's ports / port groups
+    def list_node_vifs(self, node_id):
+        """Ids of the VIFs attached to a node (``GET /v1/nodes/<node>/vifs``)."""
+        self._count_read()
+        return sorted(self.api.list_node_vifs(node_id))
+
+    def attach_vif(self, node_id, vif_id, port_uuid=None, portgroup_uuid=None):
+        """Attach a Neutron port to a node as a VIF (``POST /v1/nodes/<node>/vifs``), on the given
+        Ironic port or port group (API 1.67) when named. 409 NodeLocked is retried by the one policy."""
+        kwargs = dict(retry_on_conflict=False)
+        if portgroup_uuid:
+            kwargs['port_group'] = portgroup_uuid
+        elif port_uuid:
+            kwargs['port'] = port_uuid
+        self.write(self.api.attach_vif_to_node, node_id, vif_id, **kwargs)
+
+    def detach_vif(self, node_id, vif_id):
+        """Detach a VIF from a node (a VIF already gone is no error)."""
+        self.write(self.api.detach_vif_from_node, node_id, vif_id, ignore_missing=True)
+
+    def driver_network_interfaces(self):
+        """``{hardware type: {enabled: [...], default: name}}`` of the network interfaces each
+        enabled hardware type offers (``GET /v1/drivers?detail=True``)."""
+        self._count_read()
+        return dict((d.name, dict(enabled=sorted(getattr(d, 'enabled_network_interfaces', None) or []),
+                                  default=getattr(d, 'default_network_interface', None)))
+                    for d in self.api.drivers(details=True))
+
     def node_states(self, node_ids):
         """State of the given nodes: ``{uuid: {provision_state, ...}}`` (``read_nodes``: one list of
         the site, or one GET per node when they are few against the site)."""

@@ -185,6 +185,35 @@ class Neutron:
         return [_node_port_dict(p) for p in self._read('ports of node %s' % name, self.conn.network.ports,
                                                        network_id=network_id, name=name)]
 
+    def network_ports(self, network_id):
+        """Every port on ``network_id`` with MAC, fixed IPs and binding (one paginated list):
+        ``{id, name, mac_address, fixed_ips, status, device_owner, binding_host_id,
+        binding_vif_type, binding_vnic_type, binding_profile}``."""
+        return [_node_port_dict(p) for p in self._read('ports of network %s' % network_id,
+                                                       self.conn.network.ports, network_id=network_id)]
+
+    def baremetal_ports(self):
+        """Every port Ironic attached as a VIF (``device_owner=baremetal:none``, which Ironic sets on
+        attach; Neutron does not filter on ``binding:vnic_type``), one paginated list, as
+        ``network_ports`` gives them."""
+        return [_node_port_dict(p) for p in self._read('bare-metal ports', self.conn.network.ports,
+                                                       device_owner='baremetal:none')]
+
+    def get_port(self, port_id):
+        """One port (as ``network_ports`` gives them), or None when it does not exist."""
+        self.reads += 1
+        port = self._call('port %s' % port_id, self.conn.network.find_port, port_id, ignore_missing=True)
+        return _node_port_dict(port) if port is not None else None
+
+    def agents(self, agent_type=None):
+        """Neutron agents as ``{id, agent_type, host, alive, configurations}`` (networking-baremetal
+        reports one ``Baremetal Node`` agent per Ironic node: host = node UUID,
+        ``configurations.bridge_mappings`` = its physical networks)."""
+        query = dict(agent_type=agent_type) if agent_type else {}
+        return [dict(id=a.id, agent_type=a.agent_type, host=a.host, alive=bool(a.is_alive),
+                     configurations=dict(a.configuration or {}))
+                for a in self._read('agents', self.conn.network.agents, **query)]
+
     def create_node_port(self, network_id, name, mac, subnet_id):
         """A port named after the node, with the NIC's MAC and a fixed IP on the rack's subnet."""
         return _node_port_dict(self._write('port of node %s (%s)' % (name, mac), self.conn.network.create_port,
@@ -198,4 +227,9 @@ class Neutron:
 
 def _node_port_dict(port):
     return dict(id=port.id, name=port.name, network_id=port.network_id, mac_address=port.mac_address,
-                fixed_ips=list(port.fixed_ips or []))
+                fixed_ips=list(port.fixed_ips or []), status=getattr(port, 'status', None),
+                device_owner=getattr(port, 'device_owner', None),
+                binding_host_id=getattr(port, 'binding_host_id', None),
+                binding_vif_type=getattr(port, 'binding_vif_type', None),
+                binding_vnic_type=getattr(port, 'binding_vnic_type', None),
+                binding_profile=dict(getattr(port, 'binding_profile', None) or {}))

@@ -32,7 +32,7 @@ IMAGE_KEYS = (('source', 'image_source'), ('checksum', 'image_checksum'),
               ('os_hash_algo', 'image_os_hash_algo'), ('os_hash_value', 'image_os_hash_value'),
               ('type', 'image_type'), ('kernel', 'kernel'), ('ramdisk', 'ramdisk'))
 
-CHANGING_ACTIONS = frozenset(['deployed', 'rebuilt', 'undeployed', 'provided'])
+CHANGING_ACTIONS = frozenset(['deployed', 'rebuilt', 'undeployed', 'provided', 'updated'])
 
 
 def image_instance_info(image):
@@ -190,17 +190,15 @@ def network_data(links):
     subnet dict (``cidr``, ``gateway_ip``, ``dns_nameservers``, ``host_routes``). Each link gets
     its fixed IP, a default route via the subnet's gateway plus the subnet's host routes (the
     routes to the other racks via the local leaf), and the subnet's DNS servers as services.
+    A link with ``bond: {mode, members: [macs]}`` (a port group) becomes one ``phy`` link per
+    member plus a ``bond`` link over them that carries the address.
     """
     doc = {'links': [], 'networks': [], 'services': []}
     dns = []
     for i, link in enumerate(links):
         subnet = link['subnet']
         netmask, version = _mask(subnet['cidr'])
-        link_id = 'port%d' % i
-        entry = {'id': link_id, 'type': 'phy', 'ethernet_mac_address': link['mac']}
-        if link.get('mtu'):
-            entry['mtu'] = link['mtu']
-        doc['links'].append(entry)
+        link_id = _add_links(doc['links'], i, link)
         routes = []
         gateway = subnet.get('gateway_ip')
         if gateway:
@@ -216,6 +214,30 @@ def network_data(links):
                 dns.append(server)
     doc['services'] = [{'type': 'dns', 'address': server} for server in dns]
     return doc
+
+
+def _add_links(out, i, link):
+    """Append the config-drive links of one address-carrying link; return the id that carries it."""
+    bond = link.get('bond')
+    if not bond:
+        entry = {'id': 'port%d' % i, 'type': 'phy', 'ethernet_mac_address': link['mac']}
+        if link.get('mtu'):
+            entry['mtu'] = link['mtu']
+        out.append(entry)
+        return entry['id']
+    member_ids = []
+    for j, mac in enumerate(bond['members']):
+        member = {'id': 'port%d-%d' % (i, j), 'type': 'phy', 'ethernet_mac_address': mac}
+        if link.get('mtu'):
+            member['mtu'] = link['mtu']
+        out.append(member)
+        member_ids.append(member['id'])
+    entry = {'id': 'bond%d' % i, 'type': 'bond', 'bond_links': member_ids,
+             'bond_mode': bond.get('mode') or 'active-backup', 'ethernet_mac_address': link['mac']}
+    if link.get('mtu'):
+        entry['mtu'] = link['mtu']
+    out.append(entry)
+    return entry['id']
 
 
 def segment_subnets(segments, subnets):

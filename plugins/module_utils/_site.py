@@ -256,6 +256,8 @@ def node_spec(hv):
         pg_name = '%s-%s' % (name, bond['name'])
         members = [n for n in nics if n.get('name') in (bond.get('members') or [])]
         pg = {'name': pg_name, 'mode': bond.get('mode')}
+        if bond.get('standalone_ports_supported') is not None:
+            pg['standalone_ports_supported'] = bool(bond['standalone_ports_supported'])
         if members:
             pg['address'] = normalize_mac(members[0].get('mac'))
         port_groups.append(pg)
@@ -287,7 +289,18 @@ def node_spec(hv):
         spec['owner'] = hv['owner']
     for key, value in (hv.get('bmc_interfaces') or {}).items():
         spec[key] = value
+    if node_network_interface(hv):
+        spec['network_interface'] = node_network_interface(hv)
     return spec
+
+
+def node_network_interface(hv):
+    """Ironic's network interface of a node (``neutron``, ``flat``, ``noop``): its rack's
+    ``rack_network_interface`` when set, else ``network_interface`` (the node's own in host_vars,
+    or the site's). Ansible merges a node's and the site's ``network_interface`` into one value, so
+    a node that differs from a rack override sets ``rack_network_interface`` in its host_vars.
+    None when nothing is set: enrollment leaves the field to Ironic's default."""
+    return hv.get('rack_network_interface') or hv.get('network_interface') or None
 
 
 def discover_spec(hv):

@@ -30,6 +30,14 @@ description:
     host routes (the routes to the other racks via the local leaf). Re-runs reuse the same
     ports; nodes made or found C(available) have them released. A node whose rack has no segment on the network fails
     with a message naming the rack and the network.
+  - VIFs, the way Nova and metalsmith deploy - each of those ports is attached to the node as a VIF
+    (C(POST /v1/nodes/<node>/vifs)) before its deploy, on the Ironic port or port group it belongs to.
+    A bonded node (a port group with a PXE member) gets one port and one VIF on its port group, so the
+    leaf pair programs a LAG, and its C(network_data) carries a bond over the members. VIFs are kept on
+    re-runs and rebuilds (a node keeps its addresses); an active node left as it is gets a missing VIF
+    attached (action V(updated)); nodes made or found C(available) have their VIFs detached and their
+    ports deleted. Nodes on the C(noop) network interface get no VIF (Ironic records none there).
+    O(attach_vifs=false) turns attachment off.
   - Secrets never reach the output - O(config_drive.user_data) is C(no_log), and values of
     C(instance_info) or config-drive keys named like passwords, tokens or keys are masked.
   - The module fails at the end when any node failed, after reporting every node.
@@ -109,6 +117,14 @@ options:
       - Name (or ID) of the routed provisioning network whose rack segments give the nodes their
         addresses. Unset - no Neutron port is made and no C(network_data) generated.
     type: str
+  attach_vifs:
+    description:
+      - Attach each node's ports on O(network) to it as VIFs before deploy (see the description).
+      - V(false) only makes the ports for the config drive, as before VIFs were attached. On a
+        C(flat) or C(neutron) network interface Ironic then fails the deploy with
+        C(No VIFs found for node ...) (a negative control).
+    type: bool
+    default: true
   rebuild:
     description:
       - V(auto) rebuilds an active node whose image (source and checksum) differs from the
@@ -208,9 +224,11 @@ nodes:
       description: Node UUID.
       type: str
     action:
-      description: What happened (in check mode, what would happen).
+      description:
+        - What happened (in check mode, what would happen).
+        - V(updated) - an active node left as it is got its missing VIFs on O(network) attached.
       type: str
-      choices: [deployed, rebuilt, undeployed, provided, unchanged, failed, skipped]
+      choices: [deployed, rebuilt, undeployed, provided, updated, unchanged, failed, skipped]
     provision_state:
       description: The node's provision state at the end.
       type: str
@@ -232,6 +250,23 @@ nodes:
       description: Fixed IPs of the node's ports on O(network) (deploy and rebuild).
       type: list
       elements: str
+    vifs:
+      description:
+        - The node's VIFs on O(network) - one per port group with a PXE member (a bond) and one per
+          PXE port outside any group (deploy, rebuild, and active nodes left as they are).
+        - In check mode a port still to be created has C(port) and C(ip_address) null.
+      type: list
+      elements: dict
+      returned: with O(network)
+      sample: [{mac: '52:54:00:03:01:01', 'on': port group r03-n01-bond0, port: 5c1e..., ip_address: 10.10.3.12, attached: true}]
+    network_changes:
+      description: >-
+        What was done (in check mode, what would be done) on O(network) - ports created or deleted,
+        VIFs attached or detached; empty when the node's network was already as wanted.
+      type: list
+      elements: str
+      returned: with O(network)
+      sample: ['create port 52:54:00:01:01:01 on subnet ctlplane-r01', 'attach VIF (new port) to port 52:54:00:01:01:01']
 summary:
   description: How many nodes ended with each action.
   returned: always
@@ -261,7 +296,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron impor
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _vifs as vifs
 
 IMAGE_SPEC = dict(source=dict(type='str'), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
                   os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),
@@ -279,6 +314,7 @@ class IronicProvisionModule(BaremetalModule):
                                                     user_data=dict(type='raw', no_log=True),
                                                     network_data=dict(type='dict'))),
         network=dict(type='str'),
+        attach_vifs=dict(type='bool', default=True),
         undeploy=dict(type='bool', default=False),
         rebuild=dict(type='str', choices=['auto', 'always', 'never'], default='auto'),
         concurrency=dict(type='int', default=16),
@@ -344,48 +380,96 @@ class IronicProvisionModule(BaremetalModule):
 
     # ------------------------------------------------------------ neutron
     def network_context(self, ironic):
-        """Everything the per-node address work needs, read once: the network, rack subnets by
-        physical network, the nodes' existing ports, and each node's PXE NICs."""
+        """Everything the per-node network work needs, read once in a few list calls: the network,
+        rack subnets by physical network, Ironic's ports and port groups (with the VIFs Ironic
+        recorded on them) and the network's Neutron ports by name (a node's own ports)."""
         neutron = Neutron(self.conn)
         net = neutron.find_network(self.params['network'])
         if net is None:
             raise BaremetalError('network %s: not found in Neutron; create the routed provisioning network first '
                                  '(role spineleaf.baremetal.routed_networks)' % self.params['network'])
         subnets = prov.segment_subnets(neutron.segments(net['id']), neutron.subnets(net['id']))
-        pxe = {}
-        for port in ironic.list_raw('ports'):
-            if port.get('pxe_enabled', True):
-                pxe.setdefault(port['node_uuid'], []).append(port)
-        return dict(neutron=neutron, network=net, subnets=subnets, pxe=pxe)
+        by_name = {}
+        for port in neutron.network_ports(net['id']):
+            by_name.setdefault(port['name'], []).append(port)
+        return dict(neutron=neutron, network=net, subnets=subnets, ports=ironic.list_raw('ports'),
+                    portgroups=ironic.list_raw('portgroups'), by_name=by_name)
 
-    def node_links(self, ctx, item):
-        """The node's Neutron ports on the network (reused when they exist), one per PXE NIC."""
-        neutron, net, name = ctx['neutron'], ctx['network'], item['name']
-        rack = (item['node'].get('extra') or {}).get('rack')
-        nics = sorted(ctx['pxe'].get(item['uuid'], []), key=lambda p: p['address'])
-        if not nics:
-            raise BaremetalError('node %s: no PXE-enabled port in Ironic; enroll its NICs first' % name)
-        existing = dict((normalize_mac(p['mac_address']), p) for p in neutron.node_ports(net['id'], name))
+    def attaches_vifs(self, node):
+        """Whether VIFs are attached to this node: O(attach_vifs), and a network interface that
+        keeps them (C(noop) records none, so attaching there would repeat on every run)."""
+        return self.params['attach_vifs'] and (node.get('network_interface') or 'noop') != 'noop'
+
+    def vif_plan(self, ctx, item):
+        """The node's network plan (``_vifs.plan_node``) from the context's lists."""
+        node = item['node']
+        points = vifs.attach_points(item['name'], item['uuid'], ctx['ports'], ctx['portgroups'])
+        return vifs.plan_node(item['name'], points, ctx['by_name'].get(item['name'], []), ctx['subnets'],
+                              ctx['network']['name'], rack=(node.get('extra') or {}).get('rack'),
+                              attach=self.attaches_vifs(node),
+                              attached=vifs.node_vifs(item['uuid'], ctx['ports'], ctx['portgroups']))
+
+    def apply_vif_plan(self, ironic, ctx, item, plan):
+        """Carry out a node's network plan - detach, delete, create, attach, in that order (a
+        replaced port frees its MAC first) - and return its config-drive links."""
+        neutron, net, name, uuid = ctx['neutron'], ctx['network'], item['name'], item['uuid']
+        for vif in plan['detach']:
+            ironic.detach_vif(uuid, vif)
+        for port_id in plan['delete']:
+            neutron.delete_port(port_id, name)
         links = []
-        for nic in nics:
-            mac = normalize_mac(nic['address'])
-            subnet = ctx['subnets'].get(nic.get('physical_network'))
-            if subnet is None:
-                raise BaremetalError('node %s: rack %s (physical network %s) has no segment with a subnet on network %s: '
-                                     'add the rack to the routed network (role spineleaf.baremetal.routed_networks)'
-                                     % (name, rack or '?', nic.get('physical_network') or 'unset', net['name']))
-            port = existing.get(mac)
-            if port is None or not any(ip.get('subnet_id') == subnet['id'] for ip in port['fixed_ips']):
-                if port is not None:  # on another rack's subnet (the node moved): replace it
-                    neutron.delete_port(port['id'], name)
-                port = neutron.create_node_port(net['id'], name, mac, subnet['id'])
-            ip = [f['ip_address'] for f in port['fixed_ips'] if f.get('subnet_id') == subnet['id']][0]
-            links.append(dict(mac=mac, ip_address=ip, subnet=subnet, network_id=net['id'], mtu=net.get('mtu')))
+        for link in plan['links']:
+            port = link['port']
+            if port is None:
+                port = neutron.create_node_port(net['id'], name, link['point']['mac'], link['subnet']['id'])
+            if link['attach']:
+                point = link['point']
+                ironic.attach_vif(uuid, port['id'], **{'%s_uuid' % point['kind']: point['uuid']})
+            links.append((link, port))
         return links
 
-    def release_ports(self, ctx, item):
-        for port in ctx['neutron'].node_ports(ctx['network']['id'], item['name']):
-            ctx['neutron'].delete_port(port['id'], item['name'])
+    def network_entry(self, plan, links=None):
+        """The per-node result keys of the network work: ``vifs`` and ``network_changes``."""
+        out = []
+        for link, port in links or [(link, link['port']) for link in plan['links']]:
+            ips = [f['ip_address'] for f in (port or {}).get('fixed_ips') or []
+                   if f.get('subnet_id') == link['subnet']['id']]
+            out.append(dict(mac=link['point']['mac'], on=link['point']['label'], port=(port or {}).get('id'),
+                            ip_address=ips[0] if ips else None, attached=link['attach'] or bool(
+                                port and link['point'].get('vif') == port['id'])))
+        return dict(vifs=out, network_changes=list(plan['changes']))
+
+    def release(self, ironic, ctx, item, results):
+        """A node made (or found) available: its VIFs on the network detached, its ports deleted."""
+        plan = vifs.plan_release(item['uuid'], ctx['ports'], ctx['portgroups'], ctx['by_name'].get(item['name'], []))
+        entry = results[item['uuid']]
+        entry['network_changes'] = plan['changes']
+        if self.check_mode or not plan['changes']:
+            return
+        try:
+            for vif in plan['detach']:
+                ironic.detach_vif(item['uuid'], vif)
+            for port_id in plan['delete']:
+                ctx['neutron'].delete_port(port_id, item['name'])
+        except Exception as exc:  # per node: reported, the others go on
+            entry.update(action='failed', msg='node %s: releasing its network ports failed: %s' % (
+                item['name'], getattr(exc, 'details', None) or exc))
+
+    def converge_active(self, ironic, ctx, item, results):
+        """An active node left as it is still gets its VIFs (a node deployed before VIFs were attached,
+        or whose VIF was detached): attaching to an active node binds it, the switch is programmed."""
+        entry = results[item['uuid']]
+        try:
+            plan = self.vif_plan(ctx, item)
+            if not plan['changes']:
+                entry.update(self.network_entry(plan))
+                return
+            links = None if self.check_mode else self.apply_vif_plan(ironic, ctx, item, plan)
+        except Exception as exc:  # per node: reported, the others go on
+            entry.update(action='failed', msg='node %s: %s' % (item['name'], getattr(exc, 'details', None) or exc))
+            return
+        entry.update(self.network_entry(plan, links), action='updated',
+                     msg='VIFs: %s' % '; '.join(plan['changes']))
 
     # ------------------------------------------------------------ run
     def run(self):
@@ -395,7 +479,7 @@ class IronicProvisionModule(BaremetalModule):
         ironic = IronicAdapter(self.conn, concurrency=p['concurrency'])
         planned = prov.plan(requests, ironic.list_raw('nodes'), p['state'], p['rebuild'],
                             p['undeploy'])
-        ctx = self.network_context(ironic) if p['network'] and not self.check_mode else None
+        ctx = self.network_context(ironic) if p['network'] else None
 
         results = {}
         to_run = []
@@ -410,6 +494,8 @@ class IronicProvisionModule(BaremetalModule):
                                     if p['state'] == 'active' and item['op'] not in ('fail', 'unchanged')
                                     else before.get('image_source') if p['state'] == 'active' else None))
             results[item['uuid'] or item['name']] = entry
+            if ctx is not None and item['op'] in ('deploy', 'rebuild') and self.check_mode:
+                self.plan_only(ctx, item, entry)
             if item['op'] in ('fail', 'unchanged') or self.check_mode:
                 continue
             to_run.append(dict(item, result=entry['action']))
@@ -418,7 +504,12 @@ class IronicProvisionModule(BaremetalModule):
             for item in planned:
                 if item['op'] in ('undeploy', 'provide') or (item['op'] == 'unchanged'
                                                              and item['node']['provision_state'] == 'available'):
-                    self._release(ctx, item, results)
+                    self.release(ironic, ctx, item, results)
+        if ctx is not None and p['state'] == 'active':
+            for item in planned:
+                if item['op'] == 'unchanged' and item['node'].get('provision_state') == 'active' \
+                        and self.attaches_vifs(item['node']):
+                    self.converge_active(ironic, ctx, item, results)
 
         progress = self.progress(planned, results)
         if to_run:
@@ -461,16 +552,23 @@ class IronicProvisionModule(BaremetalModule):
             ironic.patch_node(item['uuid'], ops)
         drive = copy.deepcopy(item['request'].get('config_drive')) or {}
         if ctx is not None:
-            links = self.node_links(ctx, item)
-            results[item['uuid']]['addresses'] = [link['ip_address'] for link in links]
-            drive.setdefault('network_data', prov.network_data(links))
+            plan = self.vif_plan(ctx, item)
+            links = self.apply_vif_plan(ironic, ctx, item, plan)
+            records = [vifs.link_record(link, port, ctx['network']) for link, port in links]
+            results[item['uuid']]['addresses'] = [r['ip_address'] for r in records]
+            results[item['uuid']].update(self.network_entry(plan, links))
+            drive.setdefault('network_data', prov.network_data(records))
         return drive or None
 
-    def _release(self, ctx, item, results):
+    def plan_only(self, ctx, item, entry):
+        """Check mode: the network work a deploy or rebuild would do, reported, nothing written."""
         try:
-            self.release_ports(ctx, item)
+            plan = self.vif_plan(ctx, item)
         except BaremetalError as exc:
-            results[item['uuid']].update(action='failed', msg=str(exc))
+            entry.update(action='failed', msg=str(exc))
+            return
+        entry.update(self.network_entry(plan))
+        entry['addresses'] = [v['ip_address'] for v in entry['vifs'] if v['ip_address']]
 
     def report(self, planned, results, ironic, ctx, start):
         ordered = [results[item['uuid'] or item['name']] for item in planned]
@@ -479,9 +577,14 @@ class IronicProvisionModule(BaremetalModule):
         for e in ordered:
             if e['action'] == 'failed' and e.get('last_error') and e['last_error'] not in (e['msg'] or ''):
                 e['msg'] = '%s (last_error: %s)' % (e['msg'] or 'failed', e['last_error'])  # the reason, in one line
-            if e['action'] in prov.CHANGING_ACTIONS:
-                tracker.add(e['name'], dict(image=e['image']['before']), dict(image=e['image']['after'], action=e['action']),
-                            changes=[e['action']])
+            if e['action'] in prov.CHANGING_ACTIONS or e.get('network_changes'):
+                after = dict(image=e['image']['after'], action=e['action'])
+                if e.get('network_changes'):
+                    after['network_changes'] = e['network_changes']
+                    if e['action'] not in ('failed',):
+                        e['changed'] = True  # planned or made network changes alone are a change
+                tracker.add(e['name'], dict(image=e['image']['before']), after,
+                            changes=[e['action']] + (['network'] if e.get('network_changes') else []))
         self.report_nodes(ordered, 'provisioning', changing=prov.CHANGING_ACTIONS, tracker=tracker,
                           changed=tracker.changed or writes > 0,
                           failed_nodes=[e['name'] for e in ordered if e['action'] == 'failed'], api_writes=writes,

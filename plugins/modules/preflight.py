@@ -53,6 +53,21 @@ options:
       - Empty (the default) checks no conductor groups and makes no conductors call.
     type: dict
     default: {}
+  network_interfaces:
+    description:
+      - Ironic network interfaces the site's nodes use (the site model's C(network_interface) /
+        C(rack_network_interface)). When one of them is C(neutron) or C(flat), before any write -
+      - Neutron must offer the C(segment) (routed networks) and C(binding) (port binding) extensions;
+      - every hardware type of O(required_drivers) must have that network interface enabled
+        (C(enabled_network_interfaces) of C(GET /v1/drivers?detail=true));
+      - when Ironic already has nodes on such an interface, networking-baremetal's
+        C(ironic-neutron-agent) must report them (C(Baremetal Node) agents; without them no segment
+        host mapping exists and a routed port cannot bind). Which mechanism driver binds the ports
+        (C(genericswitch) or another) is not visible through the API and is not checked.
+      - Empty (the default) - none of these checks.
+    type: list
+    elements: str
+    default: []
 author:
   - Spineleaf Baremetal Team (@spineleaf)
 '''
@@ -71,6 +86,11 @@ EXAMPLES = r'''
     rack_conductor_groups:
       r01: group-a
       r02: group-b
+
+- name: The site deploys through Ironic's neutron network interface
+  spineleaf.baremetal.preflight:
+    required_drivers: [redfish]
+    network_interfaces: [neutron]
 
 - name: Only Ironic, for a site whose networks are managed elsewhere
   spineleaf.baremetal.preflight:
@@ -97,6 +117,11 @@ baremetal:
       type: list
       elements: str
       sample: [fake-hardware]
+    network_interfaces:
+      description: Per hardware type, the enabled network interfaces and the default one (with O(network_interfaces)).
+      type: dict
+      returned: when O(network_interfaces) is not empty
+      sample: {ipmi: {enabled: [flat, neutron, noop], default: neutron}}
     conductors:
       description: The conductors Ironic lists, when O(rack_conductor_groups) is set.
       type: list
@@ -117,6 +142,10 @@ network:
       type: list
       elements: str
       sample: [segment, provider]
+    baremetal_agents:
+      description: How many C(Baremetal Node) agents (networking-baremetal) Neutron lists, with O(network_interfaces) neutron or flat.
+      type: int
+      returned: when O(network_interfaces) names neutron or flat
 problems:
   description: Every problem found; the module fails when this is not empty.
   returned: always
@@ -130,6 +159,15 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import MICROVERSION, IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import conductor_group_errors
+
+
+# Ironic network interfaces that hand the node's ports to Neutron to bind.
+NEUTRON_INTERFACES = frozenset(['neutron', 'flat'])
+BAREMETAL_AGENT = 'Baremetal Node'
+BINDING_EXTENSIONS = (
+    ('segment', 'routed provider networks need service_plugins = segments'),
+    ('binding', 'port binding comes with the ML2 plugin (core_plugin = ml2)'),
+)
 
 
 def _version_tuple(text, what='min_baremetal_microversion'):
@@ -148,7 +186,12 @@ class PreflightModule(BaremetalModule):
         required_network_extensions=dict(type='list', elements='str', default=['segment']),
         min_baremetal_microversion=dict(type='str', default=MICROVERSION),
         rack_conductor_groups=dict(type='dict', default={}),
+        network_interfaces=dict(type='list', elements='str', default=[]),
     )
+
+    def neutron_backed(self):
+        """The site's network interfaces that need Neutron's binding (``neutron``, ``flat``)."""
+        return sorted(set(i for i in self.params['network_interfaces'] if i in NEUTRON_INTERFACES))
 
     def check_baremetal(self, problems):
         try:
@@ -169,9 +212,49 @@ class PreflightModule(BaremetalModule):
                 problems.append('Ironic hardware type %r is not enabled (enabled: %s): add it to '
                                 'enabled_hardware_types' % (name, ', '.join(drivers) or 'none'))
         out = dict(endpoint=info['endpoint'], max_microversion=max_text, drivers=drivers)
+        if self.params['network_interfaces']:
+            out['network_interfaces'] = self.check_network_interfaces(ironic, drivers, problems)
+            self._ironic = ironic
         if self.params['rack_conductor_groups']:
             out['conductors'] = self.check_conductor_groups(ironic, problems)
         return out
+
+    def check_network_interfaces(self, ironic, drivers, problems):
+        try:
+            offered = ironic.driver_network_interfaces()
+        except Exception as exc:
+            problems.append('Bare Metal API: listing the drivers\' network interfaces: %s' % describe_sdk_error(exc))
+            return None
+        for driver in self.params['required_drivers']:
+            if driver not in drivers:
+                continue  # already a problem of its own
+            enabled = (offered.get(driver) or {}).get('enabled') or []
+            for iface in self.params['network_interfaces']:
+                if iface not in enabled:
+                    problems.append('Ironic network interface %r is not enabled for hardware type %r (enabled: %s): '
+                                    'add it to [DEFAULT]enabled_network_interfaces' % (iface, driver, ', '.join(enabled) or 'none'))
+        return offered
+
+    def check_baremetal_agents(self, neutron, problems):
+        """networking-baremetal: its agent reports every node on a neutron / flat interface."""
+        try:
+            agents = neutron.agents(BAREMETAL_AGENT)
+        except Exception as exc:
+            problems.append('Network API: listing agents: %s' % describe_sdk_error(exc))
+            return None
+        ironic = getattr(self, '_ironic', None)
+        if not agents and ironic is not None:
+            try:
+                nodes = ironic.list_raw('nodes', fields=['uuid', 'network_interface'])
+            except Exception:  # the baremetal check reports Ironic's own problems
+                nodes = []
+            bound = [n for n in nodes if n.get('network_interface') in NEUTRON_INTERFACES]
+            if bound:
+                problems.append('Neutron lists no Baremetal Node agent although %d Ironic node(s) use the %s network '
+                                'interface: run networking-baremetal\'s ironic-neutron-agent and list "baremetal" in '
+                                '[ml2]mechanism_drivers (without it routed segments get no host mapping and ports '
+                                'cannot bind)' % (len(bound), '/'.join(self.neutron_backed())))
+        return len(agents)
 
     def check_conductor_groups(self, ironic, problems):
         try:
@@ -195,7 +278,14 @@ class PreflightModule(BaremetalModule):
             if alias not in extensions:
                 problems.append('Neutron extension %r is missing: enable the service plugin that '
                                 'provides it (routed networks need service_plugins = segments)' % alias)
-        return dict(endpoint=endpoint, extensions=extensions)
+        out = dict(endpoint=endpoint, extensions=extensions)
+        if self.neutron_backed():
+            for alias, fix in BINDING_EXTENSIONS:
+                if alias not in extensions and alias not in self.params['required_network_extensions']:
+                    problems.append('Neutron extension %r is missing, and the %s network interface needs it: %s'
+                                    % (alias, '/'.join(self.neutron_backed()), fix))
+            out['baremetal_agents'] = self.check_baremetal_agents(neutron, problems)
+        return out
 
     def run(self):
         problems = []

@@ -26,3 +26,28 @@ def test_node_traits_are_the_specs_rack_and_role_traits():
     assert node_traits(hv, role=False) == ["CUSTOM_RACK_R01"]
     assert node_traits({"rack": "r01"}, rack=False) == []
     assert set(node_traits(hv)) < set(node_spec(dict(hv, nics=[]))["traits"])
+
+
+def test_network_interface_site_rack_node():
+    base = {"inventory_hostname": "r01-n01", "rack": "r01", "nics": []}
+    assert "network_interface" not in node_spec(base)  # Ironic's default
+    assert node_spec(dict(base, network_interface="neutron"))["network_interface"] == "neutron"
+    assert node_spec(dict(base, network_interface="neutron", rack_network_interface="flat"))["network_interface"] == "flat"
+
+
+def test_bond_standalone_ports_supported_only_when_given():
+    hv = {"inventory_hostname": "r03-n01", "rack": "r03", "nics": [{"name": "eno1", "mac": "52:54:00:03:01:01"},
+                                                                  {"name": "eno2", "mac": "52:54:00:03:01:02"}]}
+    bond = {"name": "bond0", "members": ["eno1", "eno2"], "mode": "802.3ad"}
+    assert "standalone_ports_supported" not in node_spec(dict(hv, bonds=[bond]))["port_groups"][0]
+    pg = node_spec(dict(hv, bonds=[dict(bond, standalone_ports_supported=False)]))["port_groups"][0]
+    assert pg["standalone_ports_supported"] is False and pg["mode"] == "802.3ad"
+
+
+def test_network_interfaces_filter():
+    from ansible_collections.spineleaf.baremetal.plugins.filter.site import network_interfaces
+    nodes = [{"inventory_hostname": "a", "network_interface": "neutron"},
+             {"inventory_hostname": "b", "network_interface": "neutron", "rack_network_interface": "flat"},
+             {"inventory_hostname": "c"}]
+    assert network_interfaces(nodes) == ["flat", "neutron"]
+    assert network_interfaces([{"inventory_hostname": "c"}]) == []
