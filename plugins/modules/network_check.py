@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 ---
 module: network_check
 short_description: Check the network side of bare-metal nodes - host mappings, VIF bindings, leaf VLANs
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Reads Ironic (nodes, ports, port groups, the VIFs recorded on them) and Neutron (Baremetal Node
     agents, segments, subnets, bare-metal ports) and checks, per node -
