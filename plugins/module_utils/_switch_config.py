@@ -10,7 +10,7 @@ switch from a port's ``local_link_information.switch_id``) and its rack's physic
 
 from __future__ import annotations
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import PlanError
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import PlanError
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
 
 SECRET_OPTIONS = ('password', 'secret', 'key_file')
