@@ -79,3 +79,20 @@ def test_discovery_site_machines_get_stable_macs_and_bmc_addresses():
     assert ramdisk.lab_mac("a", "eno1") == ramdisk.lab_mac("a", "eno1") != ramdisk.lab_mac("a", "eno2")
     # the lab site (MACs known) has nothing to discover
     assert ramdisk.load_inventory_site(os.path.join(REPO, "inventory", "lab")).undiscovered == set()
+
+
+def test_no_lldp_nodes_and_racks_post_what_a_ramdisk_without_ipa_collect_lldp_posts(tmp_path):
+    path = str(tmp_path / "site")
+    shutil.copytree(SITE, path)
+    all_yml = os.path.join(path, "group_vars", "all.yml")
+    data = yaml.safe_load(open(all_yml))
+    data["lab_cabling"].update(no_lldp=["c1-n07"], no_lldp_racks=["c2"])
+    with open(all_yml, "w") as f:
+        yaml.safe_dump(data, f)
+    site = ramdisk.load_inventory_site(path)
+    assert site.no_lldp == {"c1-n07"} and site.no_lldp_racks == {"c2"}
+    for name in ("c1-n07", "c2-n01", "c2-n02"):
+        inventory = site.inventory(name)
+        assert inventory["interfaces"] and all(i["lldp"] is None and i["mac_address"] for i in inventory["interfaces"])
+        assert neighbours({"inventory": inventory}) == (None, {})
+    assert neighbours({"inventory": site.inventory("c1-n06")})[0] == "inventory"   # the others keep theirs
