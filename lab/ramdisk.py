@@ -25,7 +25,9 @@ CLI (the lab daemon started by ``labctl.py up``):
 each NIC cabled where its ``nics[].leaf`` / ``port`` say, switches from ``leaf_switches``; an
 optional ``lab_cabling`` variable there (format of inventory/lab/cabling.yml) overrides any of it
 (``links``: a mis-cable, or a NIC's real ``mac`` / reported ``interface`` name; ``silent``: nodes
-the ramdisk ignores, as does ``extra.lab_silent: true`` on an Ironic node; ``twice``: machines to
+the ramdisk ignores, as does ``extra.lab_silent: true`` on an Ironic node; ``no_lldp`` /
+``no_lldp_racks``: nodes / racks whose ramdisk collects no LLDP, as a real one booted without
+ipa-collect-lldp=1, as does ``extra.lab_no_lldp: true`` on an Ironic node; ``twice``: machines to
 discover whose inspection data is posted twice at the same moment, which makes Ironic enroll them
 twice). The site is read
 again when its files change, so new cabling takes effect at the next inspection.
@@ -219,6 +221,8 @@ class Site:
         self.miscabled = list(miscabled)
         self.source = source        # (cabling, hosts) dicts, to derive a mis-cabled variant
         self.silent = set()         # nodes the ramdisk ignores (their inspection times out)
+        self.no_lldp = set()        # nodes whose ramdisk collects no LLDP (booted without ipa-collect-lldp=1)
+        self.no_lldp_racks = set()  # racks whose every node collects no LLDP
         self.twice = set()          # machines to discover whose ramdisk posts twice at once (a duplicate)
         self.undiscovered = set()   # machines without MACs in the inventory: discovery posts them
         self.files = []             # what the site was read from (re-read when one changes)
@@ -236,6 +240,13 @@ class Site:
                 return self.by_mac[mac.lower()]
         return None
 
+    def lldp_off(self, name):
+        """Whether the node's ramdisk collects no LLDP (``no_lldp`` / ``no_lldp_racks``): what a real
+        IPA sends when the ramdisk is booted without ipa-collect-lldp=1 (every ``lldp`` null, no
+        ``lldp_raw``)."""
+        node = self.nodes.get(name) or {}
+        return name in self.no_lldp or str(node.get("rack")) in self.no_lldp_racks
+
     def inventory(self, name, miscabled=False):
         """IPA inventory of one site node; ``miscabled`` forces the deliberate mis-cabling."""
         if miscabled and name not in self.miscabled and self.source:
@@ -243,7 +254,8 @@ class Site:
                 self._variants[name] = build_site(self.source[0], self.source[1], [name])
             return self._variants[name].inventory(name)
         node = self.nodes[name]
-        nics = [dict(nic, lldp=encode_lldp(nic["link"])) for nic in node["nics"]]
+        lldp = not self.lldp_off(name)
+        nics = [dict(nic, lldp=encode_lldp(nic["link"]) if lldp else None) for nic in node["nics"]]
         return make_inventory(name, nics, bmc_address=node.get("bmc_address"),
                               memory_mb=node.get("memory_mb", 65536))
 
@@ -322,8 +334,9 @@ def build_site(cabling, hosts, miscabled=()):
                                                        lag_members.get(nic["name"]))})
             if not nic.get("mac"):
                 undiscovered.add(name)
+        first_leaf = ((hv.get("nics") or [{}])[0] or {}).get("leaf")
         nodes[name] = {"bmc_address": hv.get("bmc_address") or (lab_bmc(name) if name in undiscovered else None),
-                       "nics": nics}
+                       "nics": nics, "rack": hv.get("rack") or switch_rack.get(first_leaf)}
 
     for name, override in overrides.items():
         if name not in nodes:
@@ -346,6 +359,8 @@ def build_site(cabling, hosts, miscabled=()):
                                     cable.get("mtu", default_mtu), nic["link"].get("lag_id"))
     site = Site(nodes, switches, [n for n in overrides if n in nodes], source=(cabling, hosts))
     site.silent = set(cabling.get("silent") or [])
+    site.no_lldp = set(cabling.get("no_lldp") or [])
+    site.no_lldp_racks = set(str(r) for r in cabling.get("no_lldp_racks") or [])
     site.twice = set(cabling.get("twice") or [])
     site.undiscovered = undiscovered
     return site
@@ -478,7 +493,8 @@ def load_inventory_site(site_dir):
     cabling = {"switches": switches, "links": lab.get("links") or {}, "mtu": lab.get("mtu", 9000),
                "rack_vlans": dict(_rack_vlans(nodes), **(lab.get("rack_vlans") or {})),
                "silent": lab.get("silent") or [], "machines": lab.get("machines") or {},
-               "twice": lab.get("twice") or []}
+               "twice": lab.get("twice") or [], "no_lldp": lab.get("no_lldp") or [],
+               "no_lldp_racks": lab.get("no_lldp_racks") or []}
     site = build_site(cabling, {"all": {"hosts": nodes}})
     # The directories too: a file added or replaced (editors rename) changes their mtime.
     site.files = files + [d for d in (site_dir, os.path.join(site_dir, "group_vars"), os.path.join(site_dir, "host_vars"))
@@ -633,6 +649,8 @@ class Ramdisk:
             inventory = self.site.inventory(site_name, miscabled=miscabled)
         else:
             inventory = synthetic_inventory(name, uuid, macs if macs is not None else self._macs(uuid))
+        if str((node.get("extra") or {}).get("lab_no_lldp", "")).lower() in ("1", "true", "yes"):
+            inventory = dict(inventory, interfaces=[dict(i, lldp=None) for i in inventory.get("interfaces") or []])
         post_inspection(self.ironic_url, uuid, inventory)
         return site_name
 

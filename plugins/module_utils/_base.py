@@ -14,6 +14,7 @@ with a message that names the object and the likely fix.
 from __future__ import annotations
 
 import ipaddress
+import os
 import time
 import traceback
 from urllib.parse import urlsplit
@@ -106,6 +107,36 @@ def cloud_secret_values(cloud):
     return secret_values(cloud)
 
 
+def cloud_label(cloud):
+    """How a message names the cloud a module talks to: ``cloud 'prod-east'`` (the option, else
+    ``OS_CLOUD``), or where the connection comes from when no cloud name is given."""
+    if isinstance(cloud, str) and cloud:
+        return "cloud '%s'" % cloud
+    if isinstance(cloud, dict):
+        return "the cloud given as a dict (auth_url %s)" % ((cloud.get('auth') or {}).get('auth_url') or 'not set')
+    if os.environ.get('OS_CLOUD'):
+        return "cloud '%s' (OS_CLOUD)" % os.environ['OS_CLOUD']
+    return 'the cloud of the OS_* environment (no cloud name given: set cloud or OS_CLOUD)'
+
+
+def clouds_yaml_hint(exc):
+    """For a clouds.yaml lookup that failed: which file was read and which clouds it defines
+    (empty for any other error)."""
+    if sdk_exc is None or not isinstance(exc, sdk_exc.ConfigException):
+        return ''
+    try:
+        from openstack import config as sdk_config
+        loader = sdk_config.OpenStackConfig()
+        names = sorted(n for n in loader.cloud_config.get('clouds', {}) if n != 'defaults')
+        where = loader.config_filename
+    except Exception:  # the hint must never hide the error itself
+        return ''
+    if not where:
+        return ('; no clouds.yaml found (OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/clouds.yaml, '
+                '/etc/openstack/clouds.yaml)')
+    return '; %s defines %s' % (where, ', '.join(repr(n) for n in names) if names else 'no cloud')
+
+
 def describe_sdk_error(exc, what=None):
     """Return an operator-facing message for an openstacksdk / keystoneauth exception.
 
@@ -124,7 +155,8 @@ def describe_sdk_error(exc, what=None):
         hint = 'conflict with the current state (locked, in use, or a duplicate)'
     elif status is not None and status >= 500:
         hint = 'the service failed; see its logs'
-    elif ksa_exc is not None and isinstance(exc, (ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout)):
+    elif ksa_exc is not None and isinstance(exc, (ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout,
+                                                  ksa_exc.DiscoveryFailure)):
         hint = 'cannot reach the API endpoint: is the service up and the endpoint right?'
     elif ksa_exc is not None and isinstance(exc, ksa_exc.EndpointNotFound):
         hint = 'no such service in the catalog: check region_name / interface or the endpoint override'
@@ -261,17 +293,27 @@ class BaremetalModule:
         kwargs.setdefault('app_name', 'spineleaf.baremetal')
         return kwargs
 
-    @property
-    def conn(self):
+    def open_conn(self):
+        """The connection, opened once; raises BaremetalError naming the cloud (and, for a cloud
+        name that clouds.yaml lacks, the file read and the clouds it defines) when it cannot be
+        opened."""
         if self._conn is None:
             try:
                 self._conn = connect(self.connection_kwargs())
             except Exception as exc:  # SDK config errors come in several types
-                self.fail_json(msg='cannot open an OpenStack connection: %s' % describe_sdk_error(exc))
+                raise BaremetalError('cannot open an OpenStack connection to %s: %s%s' % (
+                    cloud_label(self.params.get('cloud')), describe_sdk_error(exc), clouds_yaml_hint(exc)))
             for url in plain_http_endpoints(getattr(self._conn.config, 'config', None) or {}):
                 self.warn('endpoint %s is plain http:// on a non-loopback host: tokens and BMC credentials '
                           'cross the network unencrypted; use https://' % url)
         return self._conn
+
+    @property
+    def conn(self):
+        try:
+            return self.open_conn()
+        except BaremetalError as exc:
+            self.fail_json(msg=str(exc))
 
     # ------------------------------------------------------------ reporting
     def fail_json(self, **kwargs):

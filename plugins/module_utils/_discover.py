@@ -22,6 +22,7 @@ import datetime
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._leaf_port import leaf_port
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours, readable_port, switch_mac
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import LLDP_NOT_COLLECTED_FIX
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, normalize_mac
 
 # The collection's own mark on a node it named from its cabling (value: the position, readable).
@@ -245,7 +246,7 @@ def plan(positions, nodes, ports, inspections, now=None, chassis_names=None, pru
         if m.get('name'):
             continue  # claimed before for a position no longer asked for: not ours to judge now
         if not hits:
-            reason = ('reports no LLDP neighbour: it cannot be placed' if not m['links'] else
+            reason = ('reports no LLDP neighbour: it cannot be placed. %s' % LLDP_NOT_COLLECTED_FIX if not m['links'] else
                       'cabled to %s, a port no inventory node claims' % _where(m))
             out['unmatched'].append(dict(_machine_summary(m), reason=reason))
         elif len(hits) > 1:

@@ -28,6 +28,14 @@ FINDINGS = ('no_lldp', 'unknown_switch', 'rack_mismatch', 'split_rack', 'wrong_l
 DEFAULT_BLOCKING = ('no_lldp', 'unknown_switch', 'rack_mismatch', 'split_rack', 'wrong_leaf', 'wrong_port',
                     'not_mlag_pair', 'bond_split', 'mac_not_seen', 'duplicate_switch_port', 'vlan_missing')
 RACK_TRAIT_PREFIX = 'CUSTOM_RACK_'
+# Why an inspection that reached every NIC brings no LLDP at all, and the fix (findings with
+# cause ``lldp_not_collected``): Ironic's agent inspection collects LLDP only when the ramdisk is
+# booted with ipa-collect-lldp=1.
+LLDP_NOT_COLLECTED_FIX = (
+    "Ironic's agent inspection collects LLDP only with ipa-collect-lldp=1 on the ramdisk's kernel command line: "
+    "set [inspector] extra_kernel_params = ipa-collect-lldp=1 in ironic.conf (bifrost and kayobe set it by "
+    "default; kayobe: ipa_collect_lldp: true), or use the redfish inspect interface where the BMCs report LLDP; "
+    "then inspect again (else LLDP is off on the switches)")
 _REGEX_CHARS = re.compile(r'[\^$*+?()\[\]{}|\\]')
 
 
@@ -152,6 +160,7 @@ def _nic_view(nic_name, iface, inv, parsed, switches, matched_by=None):
         physical_network=entry.get('physical_network') if entry else None,
         known=entry is not None,
         matched_by=matched_by,
+        lldp_interface=iface.get('lldp_interface') if iface else None,
         _entry=entry,
     )
 
@@ -236,8 +245,13 @@ def _nic_findings(name, pairs, rest, nics, has_macs):
                                     nic['nic']))
             continue
         if not iface['parsed']:
+            orphans = [o['name'] for o in rest if o['mac'] is None and o['parsed']]
+            why = ('; the inspection has LLDP under %s, which names no inspected interface (out-of-band LLDP names '
+                   'the BMC\'s ports) and reports none of this node\'s intended leaf ports' % ', '.join(orphans)
+                   if orphans else '')
             out.append(_finding(name, 'no_lldp', 'node %s NIC %s (%s): no LLDP neighbour reported (no cable, LLDP off '
-                                'on the switch, or the NIC is down)' % (name, nic['nic'], iface['name']), nic['nic']))
+                                'on the switch, or the NIC is down)%s' % (name, nic['nic'], iface['name'], why),
+                                nic['nic']))
         elif not nic['known']:
             out.append(_unknown(name, nic))
     typo_names = set(inv.get('name') for inv, iface, _h in pairs if iface is None)
@@ -247,8 +261,10 @@ def _nic_findings(name, pairs, rest, nics, has_macs):
             continue
         if iface['carrier'] is False:
             continue
-        out.append(_finding(name, 'unexpected_nic', 'node %s: interface %s (MAC %s) has link to %s but is not in the '
-                            'inventory' % (name, iface['name'], iface['mac'], _where(nic)), iface['name'],
+        what = ('interface %s (MAC %s) has link to' % (iface['name'], iface['mac']) if iface['mac'] else
+                'LLDP entry %s (no inspected interface of that name) reports' % iface['name'])
+        out.append(_finding(name, 'unexpected_nic', 'node %s: %s %s but is not in the inventory' % (
+                            name, what, _where(nic)), iface['name'],
                             blocking=False, observed_leaf=nic['switch'], observed_port=nic['port']))
     return out
 
@@ -256,6 +272,35 @@ def _nic_findings(name, pairs, rest, nics, has_macs):
 def _unknown(name, nic):
     return _finding(name, 'unknown_switch', 'node %s NIC %s: neighbour %s (chassis %s) is not in the switches map' % (
         name, nic['nic'], nic['system_name'], nic['chassis_id']), nic['nic'])
+
+
+def _pair_by_placement(pairs, rest, switches):
+    """Tie LLDP that names no inspected interface to the inventory NIC whose intended leaf and
+    port it reports. Out-of-band (redfish) inspection keys its LLDP by the BMC's port identity
+    (``1``, ``NIC.Integrated.1-1``), which need not be the name of any inspected interface and
+    carries no MAC; such an entry becomes the LLDP of the NIC (found by MAC) that has none and is
+    intended for that switch port. (A swap between two NICs of one node is then not seen.)
+    Returns the interfaces still unmatched."""
+    orphans = [o for o in rest if o['mac'] is None and o['parsed']]
+    if not orphans:
+        return rest
+    used = set()
+    for inv, iface, _how in pairs:
+        if iface is None or iface['parsed'] or not inv.get('leaf'):
+            continue
+        for orphan in orphans:
+            if orphan['name'] in used:
+                continue
+            key, _entry = switches.match(orphan['parsed'])
+            observed_leaf = key or orphan['parsed'].get('switch_system_name')
+            port = readable_port(orphan['parsed'])
+            if observed_leaf == inv.get('leaf') and port is not None and inv.get('port') is not None \
+                    and same_port(inv.get('port'), port):
+                iface['parsed'] = orphan['parsed']
+                iface['lldp_interface'] = orphan['name']
+                used.add(orphan['name'])
+                break
+    return [o for o in rest if o['name'] not in used]
 
 
 def map_node(name, neighbours, interfaces, switches, expected=None, mtu=None):
@@ -274,6 +319,7 @@ def map_node(name, neighbours, interfaces, switches, expected=None, mtu=None):
     nics = []
     if inventory_nics:
         pairs, rest = match_nics(inventory_nics, observed)
+        rest = _pair_by_placement(pairs, rest, switches)
         for inv, iface, how in pairs:
             nics.append(_nic_view(inv['name'], iface, inv, (iface or {}).get('parsed') or {}, switches, how))
         taken = set(n['nic'] for n in nics)
@@ -307,9 +353,19 @@ def map_node(name, neighbours, interfaces, switches, expected=None, mtu=None):
     expected_rack = expected.get('rack') or None
     findings.extend(_placement_findings(name, nics, switches, expected_rack, bool(inventory_nics)))
     findings.extend(_bond_findings(name, expected.get('bonds') or [], nics, switches))
-    if not any(n['system_name'] or n['chassis_id'] for n in nics) and not any(
+    interfaces_seen = [o for o in observed.values() if o['mac'] or o['carrier'] is not None]
+    if interfaces_seen and not any(o['parsed'] for o in observed.values()):
+        # Inspected, but no interface carries LLDP: one finding for the node (the cause is the
+        # inspection, not N cables), instead of one "no LLDP neighbour" per NIC.
+        findings = [f for f in findings if not (f['finding'] == 'no_lldp' and f['nic'])]
+        findings.insert(0, _finding(name, 'no_lldp', 'node %s: none of its %d inspected interfaces carries LLDP (%s): '
+                                    'the inspection collected no LLDP at all. %s' % (
+                                        name, len(interfaces_seen), ', '.join(sorted(o['name'] for o in interfaces_seen)),
+                                        LLDP_NOT_COLLECTED_FIX), cause='lldp_not_collected', fix=LLDP_NOT_COLLECTED_FIX))
+    elif not any(n['system_name'] or n['chassis_id'] for n in nics) and not any(
             f['finding'] in ('no_lldp', 'mac_not_seen') for f in findings):
-        findings.append(_finding(name, 'no_lldp', 'node %s: no LLDP data at all (inspect it first)' % name))
+        findings.append(_finding(name, 'no_lldp', 'node %s: no inspection data (inspect it first)' % name,
+                                 cause='not_inspected'))
     for nic in nics:
         nic.pop('_entry', None)
     return dict(name=name, rack=rack, expected_rack=expected_rack, nics=nics, findings=findings)
@@ -366,6 +422,38 @@ def swapped_cables(topologies):
                 t['findings'].append(swap)
 
 
+def racks_without_lldp(topologies):
+    """When no node of a rack (two or more nodes mapped) has LLDP in its inspection data, say it
+    once for the rack: one ``no_lldp`` finding (``cause: lldp_not_collected``, ``scope: rack``,
+    ``rack``, ``nodes``, ``fix``) listed on every node of the rack (the same dict; in the flat list
+    once), instead of the same advice per node. Each node keeps a short message of its own
+    (``node_msg``) that points to it."""
+    by_rack = {}
+    for topo in topologies:
+        if topo.get('expected_rack'):
+            by_rack.setdefault(str(topo['expected_rack']), []).append(topo)
+    for rack, topos in sorted(by_rack.items()):
+        node_level = [next((f for f in t['findings'] if f.get('cause') == 'lldp_not_collected'), None) for t in topos]
+        if len(topos) < 2 or not all(node_level):
+            continue
+        names = sorted(t['name'] for t in topos)
+        shown = ', '.join(names[:6]) + (' and %d more' % (len(names) - 6) if len(names) > 6 else '')
+        finding = _finding(names[0], 'no_lldp', 'rack %s: none of its %d inspected nodes (%s) has LLDP in its inspection '
+                           'data: the inspection collects none. %s' % (rack, len(names), shown, LLDP_NOT_COLLECTED_FIX),
+                           cause='lldp_not_collected', scope='rack', rack=rack, nodes=names, fix=LLDP_NOT_COLLECTED_FIX)
+        for topo, old in zip(topos, node_level):
+            topo['findings'] = [f if f is not old else finding for f in topo['findings']]
+
+
+def node_message(finding, node):
+    """A finding as one node's message: its own ``msg``, or for a rack-level finding a short line
+    pointing to it (the rack's finding carries the explanation and the fix once)."""
+    if finding.get('scope') == 'rack':
+        return ('node %s: no LLDP in its inspection data, like every node of rack %s (rack finding: the inspection '
+                'collects no LLDP; is ipa-collect-lldp=1 on the ramdisk kernel command line?)' % (node, finding['rack']))
+    return finding['msg']
+
+
 def duplicate_ports(topologies):
     """Add ``duplicate_switch_port`` findings for (switch, port) pairs seen on more than one NIC."""
     seen = {}
@@ -403,6 +491,7 @@ def analyse(nodes, switches, blocking=DEFAULT_BLOCKING, mtu=None):
                            n.get('expected'), mtu) for n in nodes]
     duplicate_ports(topologies)
     swapped_cables(topologies)
+    racks_without_lldp(topologies)
     mark_blocking(topologies, blocking)
     findings, seen = [], set()
     for f in (f for t in topologies for f in t['findings']):

@@ -31,6 +31,16 @@ description:
     inventory MAC that no inspected interface has: usually a typo), C(unexpected_nic) (an interface
     with link and an LLDP neighbour that the inventory does not list), C(unknown_switch),
     C(no_lldp), C(duplicate_switch_port), C(vlan_missing) and C(mtu_mismatch)."
+  - "A node inspected without any LLDP (Ironic's agent inspection collects LLDP only with
+    C(ipa-collect-lldp=1) on the ramdisk's kernel command line) gets one C(no_lldp) finding with
+    C(cause=lldp_not_collected) that names the fix (C([inspector] extra_kernel_params =
+    ipa-collect-lldp=1)), instead of one per NIC; when no node of a rack (two or more nodes) has
+    LLDP, one finding for the rack (C(scope=rack), C(rack), C(nodes), C(fix)) is listed on each of
+    its nodes and once in RV(findings). A node with no inspection data at all gets C(cause=not_inspected)."
+  - "Out-of-band (C(redfish), C(idrac-redfish)) inspection stores the BMC's LLDP in
+    C(plugin_data.parsed_lldp) keyed by the BMC's port identity, which need not be an inspected
+    interface's name: such an entry is tied to the inventory NIC (found by MAC) that has no LLDP and
+    whose intended C(leaf) and C(port) it reports (C(nics[].lldp_interface) names the entry)."
   - "Port names: write C(nics[].port) the way the switch names its ports. Spellings of one port
     are the same port: C(Ethernet1/3), C(Eth1/3) and C(Et1/3); C(xe-0/0/3), C(ge-0/0/3),
     C(et-0/0/3) and C(ge-0/0/3.0) (Junos media prefix and logical unit); case and spaces are
@@ -184,7 +194,8 @@ nodes:
       type: str
     nics:
       description: Per NIC, C(nic) (inventory name), C(interface) (name in the inspection data), C(matched_by)
-        (C(mac), C(name) or null), C(inventory), C(intended_leaf), C(intended_port), C(mac), C(switch),
+        (C(mac), C(name) or null), C(lldp_interface) (the out-of-band LLDP entry tied to the NIC by its
+        intended leaf port, else null), C(inventory), C(intended_leaf), C(intended_port), C(mac), C(switch),
         C(system_name), C(chassis_id), C(switch_mac), C(port), C(port_id), C(port_description),
         C(untagged_vlan), C(vlans), C(mtu), C(lag), C(rack), C(physical_network).
       type: list
@@ -198,7 +209,8 @@ nodes:
       type: dict
 findings:
   description: Every finding, each with C(node), C(nic), C(finding), C(blocking) and C(msg), and where they apply
-    C(intended_leaf), C(intended_port), C(observed_leaf), C(observed_port), C(swapped_with) and C(nodes).
+    C(intended_leaf), C(intended_port), C(observed_leaf), C(observed_port), C(swapped_with), C(nodes), C(cause)
+    (C(lldp_not_collected), C(not_inspected)), C(fix), C(scope) (C(rack) for a finding about a whole rack) and C(rack).
   returned: always
   type: list
   elements: dict
@@ -241,7 +253,8 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import (
-    DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, cabling_record, placement_fingerprint, plan_node_writes)
+    DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, cabling_record, node_message, placement_fingerprint,
+    plan_node_writes)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import (
     merge_report, render_rack_svg, render_report)
 
@@ -363,7 +376,7 @@ class LldpTopologyModule(BaremetalModule):
     def _set_action(self, topo, read_error, writable, pending):
         """Per-node outcome: failed (inspection data unreadable), blocked (blocking findings, not
         written), updated / unchanged (or would_update without apply)."""
-        blocking = [f['msg'] for f in topo['findings'] if f['blocking']]
+        blocking = [node_message(f, topo['name']) for f in topo['findings'] if f['blocking']]
         if read_error:
             topo.update(action='failed', msg=read_error)
         elif not writable:
@@ -375,7 +388,7 @@ class LldpTopologyModule(BaremetalModule):
         else:
             topo.update(action='updated')
         if 'msg' not in topo and topo['findings']:
-            topo['msg'] = '; '.join(f['msg'] for f in topo['findings'])
+            topo['msg'] = '; '.join(node_message(f, topo['name']) for f in topo['findings'])
 
     def _write(self, adapter, node_uuid, plan):
         for change in plan['ports']:

@@ -15,6 +15,10 @@ description:
     versions, the enabled Ironic hardware types and the Neutron extensions.
   - Fails with one message listing every problem found (unreachable API, missing hardware type,
     missing Neutron extension, too old a microversion), so an operator sees all of them at once.
+  - "Site-level problems come first and alone: a cloud that cannot be opened (no such cloud in
+    clouds.yaml) or whose identity service (Keystone) cannot be reached or refuses the credentials
+    is one problem naming the cloud, the C(auth_url) and the fix; the services are then not checked
+    (each would fail the same way). Only a service's own endpoint failing is reported per service."
   - Reads only; never changes anything.
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
@@ -146,6 +150,30 @@ network:
       description: How many C(Baremetal Node) agents (networking-baremetal) Neutron lists, with O(network_interfaces) neutron or flat.
       type: int
       returned: when O(network_interfaces) names neutron or flat
+identity:
+  description: The cloud and its identity service, checked before the services.
+  returned: always
+  type: dict
+  contains:
+    cloud:
+      description: How the cloud was named (the O(cloud) option, C(OS_CLOUD), or the environment).
+      type: str
+      sample: cloud 'prod-east'
+    auth_type:
+      description: The auth plugin of the cloud (C(none) needs no identity service; not checked then).
+      type: str
+      sample: password
+    auth_url:
+      description: The identity endpoint (null without one).
+      type: str
+    ok:
+      description: Whether the cloud could be opened and a token obtained (or none is needed).
+      type: bool
+site_level:
+  description: Whether the failure is about the cloud as a whole (no connection, no identity), not one service.
+  returned: always
+  type: bool
+  sample: false
 problems:
   description: Every problem found; the module fails when this is not empty.
   returned: always
@@ -155,7 +183,7 @@ problems:
 '''
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
-    BaremetalError, BaremetalModule, describe_sdk_error)
+    BaremetalError, BaremetalModule, cloud_label, describe_sdk_error)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import MICROVERSION, IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import conductor_group_errors
@@ -168,6 +196,8 @@ BINDING_EXTENSIONS = (
     ('segment', 'routed provider networks need service_plugins = segments'),
     ('binding', 'port binding comes with the ML2 plugin (core_plugin = ml2)'),
 )
+# Auth plugins that need no identity service (standalone Ironic / Neutron, as in the lab).
+NO_IDENTITY_AUTH = frozenset(['none', 'noauth', 'http_basic'])
 
 
 def _version_tuple(text, what='min_baremetal_microversion'):
@@ -199,7 +229,7 @@ class PreflightModule(BaremetalModule):
             info = ironic.service_info()
             drivers = ironic.driver_names()
         except Exception as exc:
-            problems.append('Bare Metal API: %s' % describe_sdk_error(exc))
+            problems.append('%s: Bare Metal API: %s' % (cloud_label(self.params.get('cloud')), describe_sdk_error(exc)))
             return None
         max_text = info['max_microversion'] or 'unknown'
         want = self.params['min_baremetal_microversion']
@@ -272,7 +302,7 @@ class PreflightModule(BaremetalModule):
             extensions = neutron.extension_aliases()
             endpoint = neutron.endpoint()
         except Exception as exc:
-            problems.append('Network API: %s' % describe_sdk_error(exc))
+            problems.append('%s: Network API: %s' % (cloud_label(self.params.get('cloud')), describe_sdk_error(exc)))
             return None
         for alias in self.params['required_network_extensions']:
             if alias not in extensions:
@@ -287,9 +317,40 @@ class PreflightModule(BaremetalModule):
             out['baremetal_agents'] = self.check_baremetal_agents(neutron, problems)
         return out
 
+    def check_identity(self):
+        """Open the cloud and get a token: ``(identity info, problem or None)``. A problem here is
+        site-level: every service call would fail the same way, so they are not made."""
+        label = cloud_label(self.params.get('cloud'))
+        info = dict(cloud=label, auth_type=None, auth_url=None, ok=False)
+        try:
+            conn = self.open_conn()
+        except BaremetalError as exc:
+            return info, str(exc)
+        config = getattr(conn.config, 'config', None) or {}
+        auth_type = config.get('auth_type') or 'password'
+        auth_url = (config.get('auth') or {}).get('auth_url')
+        info.update(auth_type=auth_type, auth_url=auth_url)
+        if auth_type in NO_IDENTITY_AUTH:
+            info['ok'] = True
+            return info, None
+        try:
+            conn.authorize()
+        except Exception as exc:
+            # the SDK wraps keystoneauth's error; its cause carries the status and the kind
+            cause = exc.__cause__ or exc.__context__ or exc
+            return info, ('%s: the identity service (Keystone, auth_url %s) failed: %s; no service was checked '
+                          '(each needs a token first): fix auth_url / the credentials in clouds.yaml, or start '
+                          'Keystone' % (label, auth_url or 'not set', describe_sdk_error(cause)))
+        info['ok'] = True
+        return info, None
+
     def run(self):
         problems = []
-        result = dict(changed=False)
+        result = dict(changed=False, site_level=False)
+        result['identity'], problem = self.check_identity()
+        if problem:
+            result.update(problems=[problem], site_level=True)
+            self.fail_json(msg='preflight failed: ' + problem, **result)
         if 'baremetal' in self.params['services']:
             result['baremetal'] = self.check_baremetal(problems)
         if 'network' in self.params['services']:

@@ -130,3 +130,20 @@ def test_lab_network_switch_macs_are_what_lldp_topology_writes():
     lab = ramdisk.lab_network()["switches"]
     assert lab["leaf-r03-b"] == {"rack": "r03", "chassis_id": "00:1c:73:03:00:0b", "physnet": "leaf3"}
     assert sorted(lab) == ["leaf-r0%d-%s" % (r, s) for r in (1, 2, 3) for s in "ab"]
+
+
+def test_no_lldp_nodes_and_racks_post_what_a_ramdisk_without_ipa_collect_lldp_posts(tmp_path):
+    path = str(tmp_path / "site")
+    shutil.copytree(SITE, path)
+    all_yml = os.path.join(path, "group_vars", "all.yml")
+    data = yaml.safe_load(open(all_yml))
+    data["lab_cabling"].update(no_lldp=["c1-n07"], no_lldp_racks=["c2"])
+    with open(all_yml, "w") as f:
+        yaml.safe_dump(data, f)
+    site = ramdisk.load_inventory_site(path)
+    assert site.no_lldp == {"c1-n07"} and site.no_lldp_racks == {"c2"}
+    for name in ("c1-n07", "c2-n01", "c2-n02"):
+        inventory = site.inventory(name)
+        assert inventory["interfaces"] and all(i["lldp"] is None and i["mac_address"] for i in inventory["interfaces"])
+        assert neighbours({"inventory": inventory}) == (None, {})
+    assert neighbours({"inventory": site.inventory("c1-n06")})[0] == "inventory"   # the others keep theirs

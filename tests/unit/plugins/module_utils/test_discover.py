@@ -188,3 +188,12 @@ def test_position_index_errors(nics, message):
         assert message in errors
     else:
         assert index == {("l", "1"): ("x", "eno1")}
+
+
+def test_a_machine_inspected_without_lldp_names_ipa_collect_lldp():
+    node, ports, inspection = machine("u-0d", 4)
+    inspection["plugin_data"] = {}  # a ramdisk booted without ipa-collect-lldp=1: interfaces, no LLDP
+    out = run([position("r01-n04", 4)], [(node, ports, inspection)])
+    [stray] = out["unmatched"]
+    assert stray["uuid"] == "u-0d" and stray["reason"].startswith("reports no LLDP neighbour: it cannot be placed")
+    assert "ipa-collect-lldp=1" in stray["reason"] and "[inspector] extra_kernel_params" in stray["reason"]
