@@ -159,4 +159,3 @@ def survey_spec(questions, name, description=''):
                                      % (label, ', '.join(map(str, unknown)), ', '.join(q['choices'])))
         spec.append(q)
     return {'name': name, 'description': description or '', 'spec': spec}
-

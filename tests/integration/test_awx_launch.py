@@ -27,7 +27,8 @@ import pytest
 import yaml
 
 from .lab import REPO, VENV_BIN
-from .test_awx_runner import collection, run_direct, stats  # noqa: F401  (collection is a fixture)
+# collection: the installed-tarball fixture of test_awx_runner, used by name
+from .test_awx_runner import collection, run_direct, stats  # noqa: F401 pylint: disable=unused-import
 
 ansible_runner = pytest.importorskip("ansible_runner")
 
@@ -363,13 +364,13 @@ def test_every_template_launched_as_awx_launches_it(lab, conn, awx, monkeypatch)
     site_templates = [t for t in templates.values() if t["playbook"] == "playbooks/site.yml"]
     assert len(site_templates) == 2
     one, rest = sorted(site_templates, key=lambda t: "rack" not in t["name"])
-    art_stats, given, _ = job(one["name"], "deploy-rack", "rack_r01")
+    art_stats, given, _art = job(one["name"], "deploy-rack", "rack_r01")
     assert given["deploy_image"] == IMAGE % "1.0" and isinstance(given["deploy_image"], str)
     assert art_stats["site_rack_r01"]["ok"] is True and not any(k.startswith("site_rack_r0") and k != "site_rack_r01"
                                                                 for k in art_stats)
     assert set(art_stats["spineleaf_racks"]) == {"r01"}
     assert set(art_stats["spineleaf_findings"]) == {"r01"}
-    art_stats, _, _ = job(rest["name"], "site", "rack_r02:rack_r03")
+    art_stats, _given, _art = job(rest["name"], "site", "rack_r02:rack_r03")
     assert {k for k in art_stats if k.startswith("site_rack_")} == {"site_rack_r02", "site_rack_r03"}
     assert all(art_stats["site_rack_" + r]["ok"] for r in ("r02", "r03"))
     assert set(art_stats["spineleaf_findings"]) == {"r02", "r03"}
@@ -378,7 +379,7 @@ def test_every_template_launched_as_awx_launches_it(lab, conn, awx, monkeypatch)
     assert set(images(conn, RACKS).values()) == {IMAGE % "1.0"}
 
     inspect = next(t for t in templates.values() if t["playbook"] == "playbooks/inspect.yml")
-    art_stats, _, _ = job(inspect["name"], "inspect", "rack_r01")
+    art_stats, _given, _art = job(inspect["name"], "inspect", "rack_r01")
     assert art_stats["inspect_rack_r01"]["ok"] is True and set(art_stats["spineleaf_findings"]) == {"r01"}
 
     # The rolling upgrade template: text racks, an int max_unavailable, a percentage budget as text.
@@ -386,7 +387,7 @@ def test_every_template_launched_as_awx_launches_it(lab, conn, awx, monkeypatch)
     types = {q["variable"]: q["type"] for q in upgrade["survey_spec"]["spec"]}
     assert types == {"rollout_racks": "text", "rollout_image": "text", "rolling_upgrade_max_unavailable": "integer",
                      "rolling_upgrade_failure_budget": "text"}
-    art_stats, given, _ = job(upgrade["name"], "upgrade", "rack_r01", answers={
+    art_stats, given, _art = job(upgrade["name"], "upgrade", "rack_r01", answers={
         "rollout_racks": "r01", "rollout_image": IMAGE % "1.1", "rolling_upgrade_max_unavailable": 2,
         "rolling_upgrade_failure_budget": "25%"})
     assert given["rolling_upgrade_max_unavailable"] == 2 and given["rolling_upgrade_failure_budget"] == "25%"
@@ -413,7 +414,7 @@ def test_every_template_launched_as_awx_launches_it(lab, conn, awx, monkeypatch)
         # AWX: node extra_data < ancestors' set_stats < the workflow's extra vars (its survey)
         runtime = dict(node.get("extra_data") or {}, **artifacts)
         runtime.update(wf_vars)
-        node_stats, given, _ = job(name, "wf-" + current, node.get("limit"), extra=runtime)
+        node_stats, given, _art = job(name, "wf-" + current, node.get("limit"), extra=runtime)
         assert given["rollout_racks"] == current[len("rack_"):] and given["rollout_workflow_racks"] == ["r01", "r03"]
         artifacts.update(node_stats)
         ran.append(current)
@@ -430,7 +431,7 @@ def test_every_template_launched_as_awx_launches_it(lab, conn, awx, monkeypatch)
     runtime.update(wf_vars)
     _stats, _given, art = job(stop["unified_job_template"]["name"], "wf-stopped", None, extra=runtime, expect="failed")
     out = " ".join(stdout(art).split())
-    done = out[out.index("Rollout stopped. Racks done: "):].split(";")[0]
+    done = out[out.index("Rollout stopped. Racks done: "):].split(";", maxsplit=1)[0]
     assert sorted(done.split(": ", 1)[1].split(", ")) == ["rollout_rack_r01", "rollout_rack_r03"], out[-3000:]
     assert "relaunch the workflow" in out
 

@@ -80,7 +80,7 @@ def render(path, inputs):
 
 def test_application_credential_type_writes_a_clouds_yaml_openstacksdk_reads(tmp_path):
     openstack_config = pytest.importorskip("openstack.config.loader")
-    ctype, files, envs, _ = render("awx_openstack_appcred_credential_type.yml", {
+    ctype, files, envs, _extra = render("awx_openstack_appcred_credential_type.yml", {
         "cloud": "devstack", "auth_url": "https://keystone.example:5000/v3", "application_credential_id": "id-1",
         "application_credential_secret": 's3cr"et', "ca_bundle": "-----BEGIN CERTIFICATE-----\n"})
     assert [f["id"] for f in ctype["inputs"]["fields"] if f.get("secret")] == ["application_credential_secret", "token"]
@@ -95,7 +95,7 @@ def test_application_credential_type_writes_a_clouds_yaml_openstacksdk_reads(tmp
 
 
 def test_application_credential_type_token_and_no_ca(tmp_path):
-    _, files, _, _ = render("awx_openstack_appcred_credential_type.yml", {
+    _ctype, files, _envs, _extra = render("awx_openstack_appcred_credential_type.yml", {
         "cloud": "devstack", "auth_url": "https://k:5000/v3", "auth_type": "v3token", "token": "tok", "project_id": "p1"})
     clouds = yaml.safe_load(files["template.clouds_yaml"])["clouds"]["devstack"]
     assert clouds["auth"] == {"auth_url": "https://k:5000/v3", "token": "tok", "project_id": "p1"}
