@@ -20,6 +20,13 @@ def awx_rollout_workflow(racks, job_template, organization, approval=False, appr
         raise AnsibleFilterError('awx_rollout_workflow: %s' % exc)
 
 
+def awx_survey_spec(questions, name, description=''):
+    try:
+        return _awx_workflow.survey_spec(list(questions or []), name, description)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError('awx_survey_spec: %s' % exc)
+
+
 class FilterModule:
     def filters(self):
-        return {'awx_rollout_workflow': awx_rollout_workflow}
+        return {'awx_rollout_workflow': awx_rollout_workflow, 'awx_survey_spec': awx_survey_spec}

@@ -89,3 +89,73 @@ def workflow_nodes(racks, job_template, organization, approval=False, approval_t
             'related': {'success_nodes': [], 'failure_nodes': [], 'always_nodes': []},
         })
     return nodes
+
+
+# Survey questions as AWX's API takes them (awx/api/views JobTemplateSurveySpec) and as AWX turns
+# the answers into extra vars: text-like answers are strings, integer answers ints, float answers
+# numbers, a multiple choice one of its choices (a string), a multiselect a list of its choices.
+SURVEY_TYPES = {
+    'text': (str,), 'textarea': (str,), 'password': (str,), 'multiplechoice': (str,),
+    'multiselect': (list, str), 'integer': (int,), 'float': (float, int),
+}
+
+
+def _choices(question):
+    choices = question.get('choices')
+    if isinstance(choices, str):
+        choices = [c for c in choices.splitlines() if c.strip()]
+    return choices
+
+
+def survey_spec(questions, name, description=''):
+    """A ``survey_spec`` for awx.awx.job_template / workflow_job_template from a list of questions.
+
+    Checks each question the way AWX's API does (type, ``question_name`` / ``variable`` /
+    ``required``, a default of the question's type and among its choices, integer ``min`` / ``max``,
+    no variable asked twice) and raises ValueError naming the question. A required question whose
+    default is empty or None loses its default: AWX would otherwise pass the empty default as the
+    answer of a launch that gave none (and it would override the site's own value); without a
+    default, AWX refuses such a launch and asks for the answer.
+    """
+    spec, seen = [], set()
+    for idx, question in enumerate(questions or []):
+        if not isinstance(question, dict):
+            raise ValueError('survey %r question %d is not a dict' % (name, idx))
+        label = '%r question %d (%s)' % (name, idx, question.get('variable', '?'))
+        q = dict(question)
+        for key in ('type', 'question_name', 'variable'):
+            if not isinstance(q.get(key), str) or not q[key]:
+                raise ValueError('survey %s: %s must be a non-empty string' % (label, key))
+        if not isinstance(q.get('required'), bool):
+            raise ValueError('survey %s: required must be true or false' % label)
+        qtype = q['type']
+        if qtype not in SURVEY_TYPES:
+            raise ValueError('survey %s: type %r is not one of %s' % (label, qtype, ', '.join(sorted(SURVEY_TYPES))))
+        if q['variable'] in seen:
+            raise ValueError('survey %s: variable asked twice' % label)
+        seen.add(q['variable'])
+        for key in ('min', 'max'):
+            if key in q and q[key] is not None and (isinstance(q[key], bool) or not isinstance(q[key], int)):
+                raise ValueError('survey %s: %s must be an integer, got %r' % (label, key, q[key]))
+        default = q.get('default')
+        if default is None or (default in ('', []) and q['required']):
+            q.pop('default', None)
+            default = None
+        if default is not None and default != '':
+            if isinstance(default, bool) or not isinstance(default, SURVEY_TYPES[qtype]):
+                raise ValueError('survey %s: default %r is not of type %s' % (label, default, qtype))
+        if qtype in ('multiplechoice', 'multiselect'):
+            choices = _choices(q)
+            if not choices or not isinstance(choices, list):
+                raise ValueError('survey %s: a %s question needs choices' % (label, qtype))
+            q['choices'] = [str(c) for c in choices]
+            if default not in (None, ''):
+                wanted = default.splitlines() if isinstance(default, str) else list(default)
+                if qtype == 'multiplechoice' and len(wanted) > 1:
+                    raise ValueError('survey %s: a multiple choice has one default, got %r' % (label, default))
+                unknown = [w for w in wanted if w not in q['choices']]
+                if unknown:
+                    raise ValueError('survey %s: default %s not among the choices %s'
+                                     % (label, ', '.join(map(str, unknown)), ', '.join(q['choices'])))
+        spec.append(q)
+    return {'name': name, 'description': description or '', 'spec': spec}
