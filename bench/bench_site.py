@@ -44,6 +44,7 @@ BULK = ("ironic_nodes", "ironic_inspect", "ironic_traits", "ironic_provision", "
         "lldp_topology")
 IMAGE_1 = {"source": "http://images.bench.invalid/site-1.0.qcow2", "checksum": "5f0c1e2d3a4b5c6d7e8f90a1b2c3d4e5"}
 IMAGE_2 = {"source": "http://images.bench.invalid/site-2.0.qcow2", "checksum": "6a1d2e3f4a5b6c7d8e9fa0b1c2d3e4f5"}
+KEEP = os.environ.get("BENCH_SITE_KEEP")  # --keep: a directory for each run's output and task timings
 GOALS = {"site": 1.25, "rerun_s": 180.0, "rollout": 1.2, "limit": 2.0, "rss_mb": 1024.0}
 
 
@@ -142,6 +143,13 @@ def run(lab, cmd, label):
     row = dict(label=label, wall=wall, bulk=bulk, rc=proc.returncode, playbook_mb=sampler.playbook_kb / 1024.0,
                module_mb=sampler.module_kb / 1024.0, lines=output.count("\n"), calls=calls, tasks=tasks,
                load=load_before + " / " + load(), output=output)
+    if KEEP:  # each run as soon as it ends: a run stopped half-way keeps what it measured
+        os.makedirs(KEEP, exist_ok=True)
+        stem = os.path.join(KEEP, "run%d" % len([f for f in os.listdir(KEEP) if f.endswith(".json")]))
+        with open(stem + ".out", "w") as f:
+            f.write("%s\n%s" % (" ".join(cmd), output))
+        with open(stem + ".json", "w") as f:
+            json.dump(dict((k, v) for k, v in row.items() if k != "output"), f)
     print("bench site: %s: %.1f s (bulk %.1f s), rc %d, playbook %.0f MB, module %.0f MB, %d lines, calls %s, load %s"
           % (label, wall, bulk, proc.returncode, row["playbook_mb"], row["module_mb"], row["lines"], calls, row["load"]),
           file=sys.stderr, flush=True)
@@ -222,6 +230,8 @@ def main(argv):  # pylint: disable=too-many-locals,too-many-statements
     parser.add_argument("--max-unavailable", type=int, default=4)
     parser.add_argument("--keep", help="copy the runs' output and timings into this directory")
     args = parser.parse_args(argv)
+    global KEEP  # pylint: disable=global-statement
+    KEEP = args.keep or KEEP
     steps = set(int(s) for s in args.steps.split(","))
     total = args.racks * args.nodes_per_rack
     os.environ["LAB_DEPLOY_DELAY"] = args.deploy_delay
@@ -251,14 +261,6 @@ def main(argv):  # pylint: disable=too-many-locals,too-many-statements
                 image = json.dumps({"deploy_image": IMAGE_2 if 3 in steps else IMAGE_1})
                 rows[4] = playbook(lab, "site.yml", site, "--limit", "rack_" + one, "-e", image)
                 rows["4a"] = playbook(lab, "site.yml", alone, "-e", image)
-    if args.keep:
-        os.makedirs(args.keep, exist_ok=True)
-        for key, row in rows.items():
-            if row:
-                with open(os.path.join(args.keep, "step%s.out" % key), "w") as f:
-                    f.write(row["output"])
-                with open(os.path.join(args.keep, "step%s.json" % key), "w") as f:
-                    json.dump(row["tasks"], f)
     return report(args, total, one, rows)
 
 
