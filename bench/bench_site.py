@@ -23,6 +23,7 @@ The top tasks by time of each run are printed too (where Ansible's share goes).
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,13 @@ def write_site(path, racks, per_rack, bonded_every, only=None):
     return racks_path
 
 
+def child_cpu():
+    """CPU seconds (user + system) of this process's finished children: ansible-playbook and the
+    workers and modules it waited for. Unlike wall time, hardly changed by a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load():
     return "%.1f" % os.getloadavg()[0]
 
@@ -125,6 +133,7 @@ def run(lab, cmd, label):
                    ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, SITE_TIMING_FILE=timing)
         offset = measure.log_offset(lab)
         load_before = load()
+        cpu_before = child_cpu()
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, cwd=common.REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
@@ -132,6 +141,7 @@ def run(lab, cmd, label):
         sampler.start()
         output = proc.communicate()[0]
         wall = time.perf_counter() - start
+        cpu = child_cpu() - cpu_before
         sampler.done.set()
         sampler.join()
         tasks = []
@@ -140,7 +150,7 @@ def run(lab, cmd, label):
                 tasks = json.load(f)["tasks"]
     calls = measure.api_calls(lab, offset)
     bulk = sum(t["seconds"] for t in tasks if t["action"].rsplit(".", 1)[-1] in BULK)
-    row = dict(label=label, wall=wall, bulk=bulk, rc=proc.returncode, playbook_mb=sampler.playbook_kb / 1024.0,
+    row = dict(label=label, wall=wall, cpu=cpu, bulk=bulk, rc=proc.returncode, playbook_mb=sampler.playbook_kb / 1024.0,
                module_mb=sampler.module_kb / 1024.0, lines=output.count("\n"), calls=calls, tasks=tasks,
                load=load_before + " / " + load(), output=output)
     if KEEP:  # each run as soon as it ends: a run stopped half-way keeps what it measured
@@ -150,8 +160,8 @@ def run(lab, cmd, label):
             f.write("%s\n%s" % (" ".join(cmd), output))
         with open(stem + ".json", "w") as f:
             json.dump(dict((k, v) for k, v in row.items() if k != "output"), f)
-    print("bench site: %s: %.1f s (bulk %.1f s), rc %d, playbook %.0f MB, module %.0f MB, %d lines, calls %s, load %s"
-          % (label, wall, bulk, proc.returncode, row["playbook_mb"], row["module_mb"], row["lines"], calls, row["load"]),
+    print("bench site: %s: %.1f s (bulk %.1f s), CPU %.1f s, rc %d, playbook %.0f MB, module %.0f MB, %d lines, calls %s, load %s"
+          % (label, wall, bulk, cpu, proc.returncode, row["playbook_mb"], row["module_mb"], row["lines"], calls, row["load"]),
           file=sys.stderr, flush=True)
     return row
 
@@ -273,19 +283,21 @@ def report(args, total, one, rows):  # pylint: disable=too-many-locals
           "--nodes-per-rack %d --profile %s`)" % (args.racks, args.nodes_per_rack, total, args.profile, args.racks,
                                                  args.nodes_per_rack, args.profile), "",
           "Fake deploy %s s per step; every %s rack bonded. bulk = time in the collection's API module tasks and "
-          "the waits for their rack jobs; Ansible's share = (wall - bulk) / wall. RSS = peak (VmHWM). Calls = "
+          "the waits for their rack jobs; Ansible's share = (wall - bulk) / wall. RSS = peak (VmHWM). Controller CPU = user + system "
+          "seconds of ansible-playbook, its workers and the modules it waited for (not the lab servers, nor the "
+          "background rack jobs: async detaches them). Calls = "
           "Ironic's request log: lists / GETs / writes. Load = 1-min load average before / after." % (
               args.deploy_delay, "%dth" % args.bonded_every if args.bonded_every else "no"), "",
-          "| step | wall | bulk | Ansible's share | changed / failed (recap) | playbook RSS | module RSS | lines | "
-          "lists / GETs / writes | load |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+          "| step | wall | controller CPU | bulk | Ansible's share | changed / failed (recap) | playbook RSS | module RSS | lines | "
+          "lists / GETs / writes | load |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for key in (5, 1, 2, 3, 4, "4a"):
         r = rows.get(key)
         if not r:
             continue
         share = (r["wall"] - r["bulk"]) / r["wall"] if r["wall"] else 0
         rc = recap(r["output"])
-        md.append("| %s | %.1f s | %.1f s | %.0f%% | %s | %.0f MB | %.0f MB | %d | %d / %d / %d | %s |" % (
-            names[key], r["wall"], r["bulk"], 100 * share,
+        md.append("| %s | %.1f s | %.1f s | %.1f s | %.0f%% | %s | %.0f MB | %.0f MB | %d | %d / %d / %d | %s |" % (
+            names[key], r["wall"], r.get("cpu", 0), r["bulk"], 100 * share,
             "%d / %d" % (rc["changed"], rc["failed"]) if rc["hosts"] else ("rc %d" % r["rc"]),
             r["playbook_mb"], r["module_mb"], r["lines"], r["calls"]["lists"], r["calls"]["reads"],
             r["calls"]["writes"], r["load"]))
