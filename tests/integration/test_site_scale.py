@@ -1,0 +1,87 @@
+"""The whole site at scale, as a regression test (not a benchmark): site.yml on a generated site of
+TEST_SITE_SCALE_NODES nodes (default 200: 5 racks x 40, rack r05 bonded; the generator of
+bench/bench_site.py) converges every node to active, and a re-run changes nothing: changed=0 for
+every host in the recap and no write request in Ironic's own request log. A task that starts to
+run per host where it ran once, or a re-run that writes, fails here.
+
+Its own lab (the ramdisk answers the generated site): ports TEST_IRONIC_PORT / TEST_NEUTRON_PORT
++ 60 (xdist workers + 10 * N more), state .lab/test-run-scale. Fake deploys are instant
+(LAB_DEPLOY_DELAY=0): the time measured is the playbook's, not the fake hardware's. Each run's
+wall time is printed (pytest -s) so a slowdown shows before it becomes a timeout.
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .lab import REPO, VENV_BIN, Lab
+
+sys.path.insert(0, os.path.join(REPO, "bench"))
+import bench_site  # noqa: E402 pylint: disable=wrong-import-position,import-error
+
+NODES = int(os.environ.get("TEST_SITE_SCALE_NODES", "200"))
+PER_RACK = min(40, NODES)
+RACKS = max(1, NODES // PER_RACK)
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+WRITE = re.compile(r' - (POST|PATCH|PUT|DELETE) (/v1/[^ ?]*)')
+RAMDISK = "/v1/continue_inspection"  # the lab ramdisk's own posts, not the playbook's
+
+
+@pytest.fixture(scope="module")
+def scale_lab(tmp_path_factory):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    offset = 60 + (10 * int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0)
+    state = os.path.join(REPO, ".lab", "test-run-scale" + ("-" + worker if worker else ""))
+    instance = Lab(int(os.environ.get("TEST_IRONIC_PORT", "16385")) + offset,
+                   int(os.environ.get("TEST_NEUTRON_PORT", "19696")) + offset, state)
+    instance.env.update(LAB_DEPLOY_DELAY="0", LAB_RAMDISK_INTERVAL="0.05", LAB_VLAN_PHYSNETS=str(max(16, RACKS)))
+    site_dir = str(tmp_path_factory.mktemp("scale") / "site")
+    instance.racks_file = bench_site.write_site(site_dir, RACKS, PER_RACK, bonded_every=5)
+    with instance.fresh():
+        instance.ctl("up", "--site", site_dir)
+        yield instance
+
+
+def _site(lab):
+    start = time.perf_counter()
+    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/site.yml", "-i", lab.racks_file],
+                          cwd=REPO, env=lab.ansible_env(), capture_output=True, text=True, timeout=3600, check=False)
+    seconds = time.perf_counter() - start
+    print("site.yml on %d nodes: %.1f s, load %.1f" % (NODES, seconds, os.getloadavg()[0]))
+    return proc
+
+
+def _recap(stdout):
+    return dict((m.group(1), (int(m.group(2)), int(m.group(3)) + int(m.group(4)))) for m in RECAP.finditer(stdout))
+
+
+def _writes(lab, offset):
+    out = []
+    with open(os.path.join(lab.state_dir, "ironic", "ironic.log"), errors="replace") as f:
+        f.seek(offset)
+        for line in f:
+            m = WRITE.search(line)
+            if m and RAMDISK not in line:
+                out.append("%s %s" % m.groups())
+    return out
+
+
+def test_site_converges_at_scale_and_a_rerun_writes_nothing(scale_lab):
+    first = _site(scale_lab)
+    assert first.returncode == 0, first.stdout[-6000:]
+    recap = _recap(first.stdout)
+    nodes = [h for h in recap if h != "localhost"]
+    assert len(nodes) == NODES and all(failed == 0 for _c, failed in recap.values()), recap
+    states = [n.provision_state for n in scale_lab.connect().baremetal.nodes(fields=["provision_state"])]
+    assert len(states) == NODES and set(states) == {"active"}, sorted(set(states))
+
+    offset = os.path.getsize(os.path.join(scale_lab.state_dir, "ironic", "ironic.log"))
+    again = _site(scale_lab)
+    assert again.returncode == 0, again.stdout[-6000:]
+    recap = _recap(again.stdout)
+    assert len(recap) >= NODES and all(r == (0, 0) for r in recap.values()), \
+        dict((h, r) for h, r in recap.items() if r != (0, 0))
+    assert _writes(scale_lab, offset) == []
