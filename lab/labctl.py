@@ -26,11 +26,11 @@ can run their own instance next to the operator's one:
                     LAB_API_WORKERS workers (default 2) and one ironic-conductor per group of
                     LAB_CONDUCTOR_GROUPS (default group-a,group-b) over JSON-RPC on loopback,
                     conductor i listening on LAB_JSON_RPC_PORT + i (default LAB_IRONIC_PORT + 2)
-  LAB_NETWORK_INTERFACE  Ironic's default network interface: neutron, flat or noop. Set, the lab
-                    runs Ironic's own network code: [dhcp] dhcp_provider = neutron, so a deploy
-                    of a node with no VIF fails with "No VIFs found" as in production. Unset:
-                    noop and dhcp_provider = none (deploys need no VIF), until the collection
-                    attaches VIFs
+  LAB_NETWORK_INTERFACE  Ironic's default network interface: neutron (default), flat or noop. The
+                    lab runs Ironic's own network code: [dhcp] dhcp_provider = neutron, so a
+                    deploy of a node with no VIF fails with Ironic's own error as in production.
+                    "off": the old fake (noop, dhcp_provider = none: deploys need no VIF), for
+                    rehearsing without the network side only
   LAB_SWITCH_LOG    (set by labctl for Neutron) where the fake switches' calls are recorded
 
 The lab's nodes use the hardware type ``lab-hardware`` (lab/ironic_lab_driver: fake-hardware
@@ -78,9 +78,9 @@ NEUTRON_PKGS = ["neutron>=29", "gunicorn"]
 NEUTRON_NETWORK_PKGS = ["networking-generic-switch>=10", "networking-baremetal>=8"]
 LAB_DRIVER_SRC = os.path.join(LAB_SRC, "ironic_lab_driver")
 # Ironic's default network interface; unset = noop with dhcp_provider none (deploys need no VIF).
-NETWORK_INTERFACE = os.environ.get("LAB_NETWORK_INTERFACE", "").strip()
-if NETWORK_INTERFACE not in ("", "neutron", "flat", "noop"):
-    sys.exit("labctl: LAB_NETWORK_INTERFACE must be neutron, flat or noop, got %r" % NETWORK_INTERFACE)
+NETWORK_INTERFACE = os.environ.get("LAB_NETWORK_INTERFACE", "").strip() or "neutron"
+if NETWORK_INTERFACE not in ("neutron", "flat", "noop", "off"):
+    sys.exit("labctl: LAB_NETWORK_INTERFACE must be neutron, flat, noop or off, got %r" % NETWORK_INTERFACE)
 
 PROFILE = os.environ.get("LAB_PROFILE", "default")
 # The production profile's extras, installed into the Ironic venv (they add, never replace).
@@ -289,7 +289,8 @@ power_off = false
 enabled = true
 driver = lab-hardware
 """.format(d=d, host=HOST, port=IRONIC_PORT, deploy_delay=DEPLOY_DELAY, neutron_port=NEUTRON_PORT,
-           network_interface=NETWORK_INTERFACE or "noop", dhcp_provider="neutron" if NETWORK_INTERFACE else "none",
+           network_interface="noop" if NETWORK_INTERFACE == "off" else NETWORK_INTERFACE,
+           dhcp_provider="none" if NETWORK_INTERFACE == "off" else "neutron",
            prov_lines=prov_lines))
     return d, conf
 
@@ -937,7 +938,7 @@ def status():
     for name in ("neutron-rpc", "neutron-agent"):
         pid = _read_pid(name)
         out[name] = {"pid": pid, "answers": bool(pid)}
-    out["network_interface"] = NETWORK_INTERFACE or "noop (dhcp_provider none)"
+    out["network_interface"] = "noop (dhcp_provider none)" if NETWORK_INTERFACE == "off" else NETWORK_INTERFACE
     out["state_dir"] = STATE
     if os.path.exists(os.path.join(STATE, "production")):
         return production_status(out)
