@@ -168,7 +168,8 @@ def test_installed_site_and_rolling_upgrade_by_fqcn(installed, operator, lab, co
     recap = _recap(out)
     assert len([h for h in recap if re.match(r"r0\d-n0\d$", h)]) == 12, recap
     assert all(v["failed"] == 0 and v["unreachable"] == 0 for v in recap.values()), recap
-    assert REPO not in out
+    # the interpreter's own packages may warn with their path (the venv lives in the checkout here)
+    assert [line for line in out.splitlines() if REPO in line and os.path.dirname(VENV_BIN) not in line] == []
     nodes = dict((n.name, n) for n in conn.baremetal.nodes(details=True) if re.match(r"r0\d-n0\d$", n.name or ""))
     assert len(nodes) == 12 and all(n.provision_state == "active" for n in nodes.values()), \
         dict((k, n.provision_state) for k, n in nodes.items())

@@ -21,7 +21,8 @@ def _network(lab):
 
 
 def _node(conn, name, physnet, rack, mac):
-    node = conn.baremetal.create_node(name=name, driver="fake-hardware", extra={"rack": rack})
+    # noop: this module test is about provisioning; VIFs are test_vifs.py's (the lab default is neutron)
+    node = conn.baremetal.create_node(name=name, driver="fake-hardware", extra={"rack": rack}, network_interface="noop")
     conn.baremetal.create_port(node_id=node.id, address=mac, physical_network=physnet, pxe_enabled=True)
     conn.baremetal.set_node_provision_state(node.id, "manage", wait=True, timeout=60)
     return node

@@ -73,7 +73,8 @@ def _writes(lab, offset):
 
 def test_site_converges_at_scale_and_a_rerun_writes_nothing(scale_lab):
     first = _site(scale_lab)
-    assert first.returncode == 0, first.stdout[-6000:]
+    assert first.returncode == 0, [line for line in first.stdout.splitlines() if line.startswith("fatal:")][:5] \
+        or first.stdout[-6000:]
     recap = _recap(first.stdout)
     nodes = [h for h in recap if h != "localhost"]
     assert len(nodes) == NODES and all(failed == 0 for _c, failed in recap.values()), recap
