@@ -520,10 +520,17 @@ class IronicProvisionModule(BaremetalModule):
                 results[rec['uuid']].update(action=rec['action'], provision_state=rec['provision_state'],
                                             duration=rec['duration'], msg=rec['msg'], last_error=rec.get('last_error'))
         if progress:
-            failed = sum(1 for e in results.values() if e['action'] == 'failed')
-            progress(dict(done=sum(1 for e in results.values() if e['action'] not in ('failed', 'skipped')),
-                          failed=failed, in_flight=0))
+            progress(self.runner_counts(to_run, results))
         self.report(planned, results, ironic, ctx, start)
+
+    @staticmethod
+    def runner_counts(to_run, results):
+        """The last progress counts, of the nodes the runner ran only: ``progress`` adds the
+        unchanged and refused nodes it never sees (counting them here too made a no-change re-run
+        read "36/18 deployed")."""
+        ran = [results[item['uuid'] or item['name']] for item in to_run]
+        return dict(done=sum(1 for e in ran if e['action'] != 'skipped'),
+                    failed=sum(1 for e in ran if e['action'] == 'failed'), in_flight=0)
 
     def progress(self, planned, results):
         """The Runner's ``progress(counts)`` as a writer of O(progress_file) (rack counts), or None."""
