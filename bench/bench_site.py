@@ -280,8 +280,8 @@ def report(args, total, one, rows):  # pylint: disable=too-many-locals
              4: "4. site.yml --limit rack_%s (full site)" % one, "4a": "4. rack %s as a site of its own" % one,
              5: "5. ansible-inventory --list (racks file)"}
     md = ["## The whole site: %d racks x %d nodes = %d, %s profile (`python bench/bench_site.py --racks %d "
-          "--nodes-per-rack %d --profile %s`)" % (args.racks, args.nodes_per_rack, total, args.profile, args.racks,
-                                                 args.nodes_per_rack, args.profile), "",
+          "--nodes-per-rack %d --profile %s`)" % (
+              args.racks, args.nodes_per_rack, total, args.profile, args.racks, args.nodes_per_rack, args.profile), "",
           "Fake deploy %s s per step; every %s rack bonded. bulk = time in the collection's API module tasks and "
           "the waits for their rack jobs; Ansible's share = (wall - bulk) / wall. RSS = peak (VmHWM). Controller CPU = user + system "
           "seconds of ansible-playbook, its workers and the modules it waited for (not the lab servers, nor the "
@@ -335,8 +335,8 @@ def report(args, total, one, rows):  # pylint: disable=too-many-locals
                    r["wall"] - sum(c.values())), "",
                "| task | action | runs | host results (skipped) | seconds |", "| --- | --- | --- | --- | --- |"]
         for (name, action), a in top_tasks(r["tasks"]):
-            md.append("| %s | %s | %d | %d (%d) | %.1f |" % (name[:90].replace("|", "/"), action, a["runs"], a["hosts"],
-                                                           a["skipped"], a["seconds"]))
+            md.append("| %s | %s | %d | %d (%d) | %.1f |" % (
+                name[:90].replace("|", "/"), action, a["runs"], a["hosts"], a["skipped"], a["seconds"]))
     markdown = "\n".join(md) + "\n"
     common.write_result("site", markdown)
     return markdown

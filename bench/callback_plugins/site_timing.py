@@ -73,8 +73,8 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         self._count(result)
-        if self.current is not None and self.current["action"].endswith(("rack_progress_wait", "ironic_rollout",
-                                                                          "ironic_provision")):
+        bulk = ("rack_progress_wait", "ironic_rollout", "ironic_provision")
+        if self.current is not None and self.current["action"].endswith(bulk):
             # the bulk calls' own time: each rack job's `elapsed` and its nodes' durations
             res = result._result
             racks = res.get("results") if isinstance(res.get("results"), list) else [res]

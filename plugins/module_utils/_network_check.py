@@ -145,8 +145,8 @@ def vif_findings(name, uuid, physnet, vif_id, port, site):
     segment = site.rack_segment(port.get('network_id'), physnet) if physnet else None
     if segment is None:
         out.append(_finding(name, 'no_segment', 'node %s: VIF %s: network %s has no segment on the rack\'s physical '
-                            'network %s: add the rack to the routed network' % (name, vif_id, port.get('network_id'),
-                                                                             physnet or '?'), vif=vif_id))
+                            'network %s: add the rack to the routed network'
+                            % (name, vif_id, port.get('network_id'), physnet or '?'), vif=vif_id))
         return out, None
     rack_subnets = site.subnets_by_segment.get(segment['id'], [])
     addresses = port.get('fixed_ips') or []
@@ -210,8 +210,9 @@ def switch_findings(name, leaf_ports, switch_state):
                                 nic=entry['nic'], leaf=leaf, port=port))
         if extra:
             out.append(_finding(name, 'vlan_extra', 'node %s NIC %s: %s %s carries VLAN %s that none of its networks '
-                                'needs (intended: %s)' % (name, entry['nic'], leaf, port, ', '.join(map(str, extra)),
-                                                         ', '.join(map(str, intended)) or 'none'),
+                                'needs (intended: %s)'
+                                % (name, entry['nic'], leaf, port, ', '.join(map(str, extra)),
+                                   ', '.join(map(str, intended)) or 'none'),
                                 nic=entry['nic'], leaf=leaf, port=port, intended=intended, programmed=programmed))
     return out, rows
 

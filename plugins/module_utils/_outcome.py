@@ -102,7 +102,8 @@ def node_outcome(results, host, budget=None, rack=None, hosts=None, report=None)
     """The host's result from its rack's results (one call result, or a list of steps).
 
     ``hosts``: the rack's hosts (a host without a result counts failed); by default the nodes of
-    the first step (then ``host`` may be any name: ``''`` gives the rack's verdict only). ``report``: a path named in the message of a node that failed its last step.
+    the first step (then ``host`` may be any name: ``''`` gives the rack's verdict only). ``report``:
+    a path named in the message of a node that failed its last step.
     The rack's budget verdict comes from every node of the rack; past it, a node that did not
     fail itself fails with the verdict's message (``stopped``).
     """

@@ -36,8 +36,8 @@ def test_network_interface_site_rack_node():
 
 
 def test_bond_standalone_ports_supported_only_when_given():
-    hv = {"inventory_hostname": "r03-n01", "rack": "r03", "nics": [{"name": "eno1", "mac": "52:54:00:03:01:01"},
-                                                                  {"name": "eno2", "mac": "52:54:00:03:01:02"}]}
+    hv = {"inventory_hostname": "r03-n01", "rack": "r03",
+          "nics": [{"name": "eno1", "mac": "52:54:00:03:01:01"}, {"name": "eno2", "mac": "52:54:00:03:01:02"}]}
     bond = {"name": "bond0", "members": ["eno1", "eno2"], "mode": "802.3ad"}
     assert "standalone_ports_supported" not in node_spec(dict(hv, bonds=[bond]))["port_groups"][0]
     pg = node_spec(dict(hv, bonds=[dict(bond, standalone_ports_supported=False)]))["port_groups"][0]
