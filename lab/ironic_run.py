@@ -8,20 +8,9 @@ behaves like a real database under concurrent clients. Lab only: nothing here sh
 """
 import sys
 
-import sqlalchemy
-from oslo_db.sqlalchemy import engines
+import sqlite_immediate  # lab/, beside this script  # pylint: disable=import-error
 
-
-def _begin_immediate_events(engine, **kw):  # pylint: disable=unused-argument
-    @sqlalchemy.event.listens_for(engine, "before_cursor_execute", retval=True)
-    def _begin_immediate(conn, cursor, statement, parameters, context, executemany):  # pylint: disable=unused-argument
-        if statement == "BEGIN":
-            statement = "BEGIN IMMEDIATE"
-        return statement, parameters
-
-
-# _init_events is a multiple dispatcher: every function registered for sqlite runs, oslo.db's first.
-engines._init_events.dispatch_for("sqlite")(_begin_immediate_events)  # pylint: disable=protected-access
+sqlite_immediate.install()
 
 
 def _bmc_fault(get_power_state):

@@ -31,17 +31,9 @@ def patch_kombu():
 
 
 def begin_immediate():
-    import sqlalchemy  # pylint: disable=import-outside-toplevel
-    from oslo_db.sqlalchemy import engines  # pylint: disable=import-outside-toplevel
-
-    def _events(engine, **kw):  # pylint: disable=unused-argument
-        @sqlalchemy.event.listens_for(engine, "before_cursor_execute", retval=True)
-        def _begin(conn, cursor, statement, parameters, context, executemany):  # pylint: disable=unused-argument
-            if statement == "BEGIN":
-                statement = "BEGIN IMMEDIATE"
-            return statement, parameters
-
-    engines._init_events.dispatch_for("sqlite")(_events)  # pylint: disable=protected-access
+    """The lab's BEGIN IMMEDIATE hook (shared with Ironic's process)."""
+    import sqlite_immediate  # pylint: disable=import-outside-toplevel,import-error
+    sqlite_immediate.install()
 
 
 # Device calls recorded, with the argument that holds the port and the VLAN.
