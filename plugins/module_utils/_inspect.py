@@ -3,15 +3,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # PRIVATE to the spineleaf.baremetal collection.
-"""Bulk inspection planning (pure): which nodes to inspect. The runner that drives them through
-manage -> inspect -> manageable is ``_ironic.InspectionRunner``, next to the adapter it polls with."""
+"""Bulk inspection: planning (pure: which nodes to inspect) and ``InspectionRunner``, the steps
+manage -> inspect -> manageable on the one sliding window (``_window``), I/O through the adapter given."""
 
 from __future__ import annotations
+
+import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import INSPECTABLE, NEEDS_MANAGE, SETTLED_FAILED
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import cabling_record
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
 
 NODE_FIELDS = ['uuid', 'name', 'provision_state', 'target_provision_state', 'maintenance',
                'maintenance_reason', 'fault', 'inspection_finished_at', 'last_error', 'extra']
@@ -121,3 +124,85 @@ def plan(requested, nodes, skip_inspected=True, fingerprints=None):
                             name, state, '; move it to manageable first' if state == 'available' else ''))
         out.append(item)
     return out
+
+
+# ------------------------------------------------------------------ runner
+def _verify_failed(node, rec):  # pylint: disable=unused-argument
+    """"manage" failed its verify (BMC unreachable, wrong credentials): Ironic puts the node back in
+    enroll with last_error; it never gets to manageable by waiting."""
+    return node.get('provision_state') == 'enroll' and not node.get('target_provision_state') \
+        and bool(node.get('last_error'))
+
+
+def _inspected_again(node, rec):
+    """Inspection finished in this attempt: a new ``inspection_finished_at``."""
+    finished_at = node.get('inspection_finished_at')
+    return bool(finished_at) and finished_at != rec['baseline']
+
+
+MANAGE = Step('manage', done=('manageable',), failed_if=_verify_failed, what='inspection',
+              failed_msg='node %(name)s: manage failed: %(error)s')
+# Ironic keeps the target on a failed inspection ("inspect failed -> manageable"); a timed-out one
+# is aborted into "inspect failed": a known state an operator can retry from.
+INSPECT = Step('inspect', done=('manageable',), done_if=_inspected_again, failed=('inspect failed',),
+               moving=('inspecting', 'inspect wait'), abort='abort', aborts_to='inspect failed',
+               what='inspection', failed_msg='node %(name)s: inspection failed: %(error)s')
+
+
+class InspectionRunner(Window):
+    """Drive many nodes through inspection; ``run(items)`` returns per-node records (``result``:
+    inspected or failed, as ``action``).
+
+    Isolation: a node that fails (after ``retries`` extra attempts, each with its own ``timeout``)
+    is reported and left in ``inspect failed`` (a timed-out one is aborted into it); the others go on.
+    """
+
+    what = 'inspection'
+    timeout_from = 'attempt_started'  # each attempt has the whole timeout
+
+    def __init__(self, adapter, concurrency=16, timeout=600, retries=1, poll=0.1,
+                 clock=time.monotonic, sleep=time.sleep):
+        super().__init__(adapter, concurrency=concurrency, timeout=timeout, retries=retries, poll=poll,
+                         clock=clock, sleep=sleep)
+
+    def run(self, items, progress=None):
+        """Inspect ``items`` (plan entries ``{uuid, name, state, inspection_finished_at}``);
+        ``progress(counts)`` as ``Window.run_window`` gives it."""
+        return self.run_window([dict(item, attempts=0, finished_at=item.get('inspection_finished_at'))
+                                for item in items], progress)
+
+    @staticmethod
+    def _steps(state):
+        return [MANAGE, INSPECT] if state in NEEDS_MANAGE else [INSPECT]
+
+    def begin(self, rec, steps):
+        rec['baseline'] = rec.get('finished_at')
+        return super().begin(rec, steps)
+
+    def start(self, rec):
+        rec['started'] = self.clock()
+        rec['attempts'] = 1
+        if self.begin(rec, self._steps(rec['state'])):
+            return True
+        self.finish(rec, 'failed', rec['state'], rec['error'])
+        return False
+
+    def retry(self, rec, node):
+        rec['finished_at'] = node.get('inspection_finished_at', rec.get('finished_at'))
+        return self.begin(rec, self._steps(node.get('provision_state')))
+
+    def call(self, rec, action, **kwargs):
+        self.adapter.set_provision_state(rec['uuid'], action)
+
+    def read(self, ids):
+        # Only the nodes in flight, mostly found in the two lists of inspection's own states.
+        return self.adapter.read_nodes(NODE_FIELDS, ids, moving_states=INSPECT.moving)
+
+    def finish(self, rec, action, state, msg=None, last_error=None):
+        super().finish(rec, 'inspected' if action == 'done' else action, state, msg, last_error)
+        rec['result'] = rec['action']
+        rec.pop('error', None)
+
+    @staticmethod
+    def state_of(rec):
+        return rec['state']

@@ -5,7 +5,7 @@
 # This module_utils is PRIVATE to the spineleaf.baremetal collection.
 """The one Ironic adapter: plain dicts with API field names in and out, bulk reads in few paginated
 calls, bounded concurrency for writes, the one retry policy (409 NodeLocked / 503 with backoff),
-read / write counting, and the one state poller (with the bulk inspection runner built on it)."""
+read / write counting, and the node state poller (``poll_nodes``, on ``_window.poll``)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ except ImportError:  # pragma: no cover - comes with openstacksdk
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
     call_with_retry, describe_sdk_error, is_retryable, is_transient_db_error, status_code)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NODE_FIELDS
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import FAILED_STATES, NEEDS_MANAGE
+# InspectionRunner lives with inspection's planning now; importable from here as it always was.
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import InspectionRunner  # pylint: disable=unused-import
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import FAILED_STATES, NEEDS_MANAGE  # pylint: disable=unused-import
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import poll
 
 # The lowest Bare Metal API microversion the collection's modules need (node inventory, 1.81);
 # preflight checks the server offers it.
@@ -372,19 +374,12 @@ class IronicAdapter:
         those (``read_nodes``, with ``moving_states`` the states they pass through), so a round
         costs what is in flight, not the site. Without it, every node (one paginated list)."""
         fields = list(fields) if 'uuid' in fields else ['uuid'] + list(fields)
-        max_interval = max_interval or interval
-        sleep = sleep or self._sleep
-        if wait_first:
-            sleep(interval)
-        while True:
+
+        def read():
             if watch is not None:
-                nodes = self.read_nodes(fields, watch(), moving_states)
-            else:
-                nodes = dict((n['uuid'], n) for n in self.list_raw('nodes', fields=fields))
-            if settle(nodes):
-                return
-            sleep(interval)
-            interval = min(interval * 1.5, max_interval)
+                return self.read_nodes(fields, watch(), moving_states)
+            return dict((n['uuid'], n) for n in self.list_raw('nodes', fields=fields))
+        poll(read, settle, interval, max_interval=max_interval, wait_first=wait_first, sleep=sleep or self._sleep)
 
     def set_provision_state(self, node_id, action):
         """Start a provision action (``manage``, ``inspect``, ``provide``, ``abort``...): one PUT. The
@@ -564,124 +559,6 @@ class AdaptiveGate:
             if self.limit < self.max:
                 self.limit = min(float(self.max), self.limit + 1.0 / self.limit)
                 self._cond.notify_all()
-
-
-class InspectionRunner:
-    """Drive many nodes through inspection; ``run(items)`` returns per-node results.
-
-    Isolation: a node that fails (after ``retries`` extra attempts) is reported and left in
-    ``inspect failed`` (a timed-out one is aborted into it); the others go on.
-    """
-
-    def __init__(self, adapter, concurrency=16, timeout=600, retries=1, poll=0.1,
-                 clock=time.monotonic, sleep=time.sleep):
-        self.adapter = adapter
-        self.concurrency = max(1, int(concurrency))
-        self.timeout = timeout
-        self.retries = max(0, int(retries))
-        self.poll = poll
-        self.clock = clock
-        self.sleep = sleep
-
-    def _action(self, rec, action):
-        try:
-            self.adapter.set_provision_state(rec['uuid'], action)
-            return True
-        except Exception as exc:  # per node: reported, others go on
-            rec['error'] = 'node %s: %s failed: %s' % (rec['name'], action, getattr(exc, 'details', None) or exc)
-            return False
-
-    def _start_attempt(self, rec, state):
-        rec['attempts'] += 1
-        rec['attempt_started'] = self.clock()
-        rec['baseline'] = rec.get('finished_at')
-        if state in NEEDS_MANAGE:
-            rec['phase'] = 'manage'
-            return self._action(rec, 'manage')
-        rec['phase'] = 'inspect'
-        return self._action(rec, 'inspect')
-
-    def _finish(self, rec, result, state, msg=None):
-        rec.update(result=result, provision_state=state, msg=msg,
-                   duration=round(self.clock() - rec['started'], 3))
-        rec.pop('error', None)
-
-    def _fail_or_retry(self, rec, state, msg):
-        if rec['attempts'] <= self.retries:
-            rec.setdefault('errors', []).append(msg)
-            if self._start_attempt(rec, state):
-                return False
-            msg = rec['error']
-        self._finish(rec, 'failed', state, msg)
-        return True
-
-    def run(self, items, on_progress=None):
-        """Inspect ``items`` (plan entries); ``on_progress(done, in_flight, queued)`` (record lists)
-        is called after every poll round, for callers that show progress while they wait."""
-        queue = [dict(item, attempts=0, started=None) for item in items]
-        queue.reverse()
-        inflight = {}
-        done = []
-
-        def fill():
-            """Start nodes up to the concurrency; True when none is in flight (all done)."""
-            while queue and len(inflight) < self.concurrency:
-                rec = queue.pop()
-                rec['started'] = self.clock()
-                rec['finished_at'] = rec.get('inspection_finished_at')
-                if self._start_attempt(rec, rec['state']):
-                    inflight[rec['uuid']] = rec
-                else:
-                    self._finish(rec, 'failed', rec['state'], rec['error'])
-                    done.append(rec)
-            return not inflight
-
-        def settle(nodes):
-            for uuid, rec in list(inflight.items()):
-                if self._step(rec, nodes.get(uuid)):
-                    done.append(inflight.pop(uuid))
-            finished = fill()
-            if on_progress is not None:
-                on_progress(done, list(inflight.values()), queue)
-            return finished
-
-        if not fill():
-            # Only the nodes in flight, mostly found in the two lists of inspection's own states.
-            self.adapter.poll_nodes(NODE_FIELDS, settle, interval=self.poll, wait_first=True, sleep=self.sleep,
-                                    watch=lambda: list(inflight), moving_states=('inspecting', 'inspect wait'))
-        return done
-
-    def _step(self, rec, node):
-        """Advance one node; True when it is finished (inspected or failed for good)."""
-        if node is None:
-            self._finish(rec, 'failed', None, 'node %s: disappeared during inspection' % rec['name'])
-            return True
-        state, target = node.get('provision_state'), node.get('target_provision_state')
-        finished_at = node.get('inspection_finished_at')
-        if rec['phase'] == 'manage':
-            if state == 'manageable' and not target:
-                rec['phase'] = 'inspect'
-                if not self._action(rec, 'inspect'):
-                    return self._fail_or_retry(rec, state, rec['error'])
-                return False
-            if state == 'enroll' and not target and node.get('last_error'):
-                return self._fail_or_retry(rec, state, 'node %s: manage failed: %s' % (rec['name'], node.get('last_error')))
-        elif state == 'manageable' and not target and finished_at and finished_at != rec['baseline']:
-            self._finish(rec, 'inspected', state)
-            return True
-        elif state == 'inspect failed':  # Ironic keeps the target ("inspect failed -> manageable")
-            rec['finished_at'] = finished_at
-            return self._fail_or_retry(rec, state, 'node %s: inspection failed: %s' % (
-                rec['name'], node.get('last_error') or 'no error recorded'))
-        if self.clock() - rec['attempt_started'] > self.timeout:
-            rec['finished_at'] = finished_at
-            msg = 'node %s: still %s after %ss' % (rec['name'], state, self.timeout)
-            if state in ('inspect wait', 'inspecting'):
-                # Abort moves it to "inspect failed": a known state an operator can retry from.
-                self._action(rec, 'abort')
-                state = 'inspect failed'
-            return self._fail_or_retry(rec, state, msg)
-        return False
 
 
 def describe(exc, what):

@@ -7,9 +7,8 @@
 
 Pure planning (what each node needs: deploy, rebuild, undeploy, provide, wait, unchanged or a
 refusal naming the node), the config-drive ``network_data`` built from Neutron ports and subnets,
-and a runner that drives the planned nodes with bounded concurrency as a sliding window (a node
-starts as soon as another finishes), polling every node in flight with one list call per round.
-I/O happens only through the adapter given to the runner (``_ironic.IronicAdapter``).
+and a runner that drives the planned nodes through their steps on the one sliding window
+(``_window``). I/O happens only through the adapter given to the runner (``_ironic.IronicAdapter``).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import time
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import is_secret_key, secret_values  # pylint: disable=unused-import
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import DEPLOY_STATES, FAILURE_STATES, UNDEPLOY_FROM
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, node_index
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
 
 try:
     import netaddr
@@ -254,128 +254,62 @@ def segment_subnets(segments, subnets):
 
 
 # ------------------------------------------------------------------ runner
-class Runner:
-    """Drive planned nodes through their provision steps; ``run(items)`` returns per-node records.
+def provision_step(action, reach):
+    """The ``Step`` of one planned provision action (``('active', 'active')``...): done when the
+    node rests in ``reach``; failed in a failure state (Ironic keeps the target there). ``action``
+    None: nothing to send, the node is already on its way to ``reach``."""
+    return Step(action, done=(reach,), failed=FAILURE_STATES, what='provisioning')
 
-    Sliding window: at most ``concurrency`` nodes in flight, a new one starts as soon as one
-    finishes. Once more than ``max_failures`` nodes failed no new node starts (nodes in flight
-    finish). A node that lands in ``deploy failed`` is tried again up to ``retries`` times.
-    ``prepare(item)`` runs just before a node's first step (instance_info, network ports) and
-    returns the config drive for its deploy step, or raises to fail that node alone.
-    ``progress(counts)`` is called after every poll round.
+
+class Runner(Window):
+    """Drive planned nodes through their provision steps on the sliding window; ``run(items)``
+    returns per-node records.
+
+    At most ``concurrency`` nodes in flight, a new one starts as soon as one finishes. Once more
+    than ``max_failures`` nodes failed no new node starts (nodes in flight finish). A node that
+    lands in ``deploy failed`` is tried again up to ``retries`` times. ``prepare(item)`` runs just
+    before a node's first step (instance_info, network ports) and returns the config drive for its
+    deploy step, or raises to fail that node alone. ``progress(counts)`` is called after every poll
+    round (``Window.run_window``'s counts). ``timeout`` counts from the node's start.
     """
+
+    what = 'provisioning'
 
     def __init__(self, adapter, concurrency=16, timeout=3600, retries=0, max_failures=None, poll=0.5,
                  prepare=None, progress=None, clock=time.monotonic, sleep=time.sleep):
-        self.adapter = adapter
-        self.concurrency = max(1, int(concurrency))
-        self.timeout = timeout
-        self.retries = max(0, int(retries))
+        super().__init__(adapter, concurrency=concurrency, timeout=timeout, retries=retries, poll=poll,
+                         clock=clock, sleep=sleep)
         self.max_failures = max_failures
-        self.poll = poll
-        self.prepare = prepare or (lambda item: None)
+        self.prepare_node = prepare or (lambda item: None)
         self.progress = progress
-        self.clock = clock
-        self.sleep = sleep
-        self.failures = 0
-
-    def _budget_spent(self):
-        return self.max_failures is not None and self.failures > self.max_failures
-
-    def _finish(self, rec, action, state, msg=None, last_error=None):
-        rec.update(action=action, provision_state=state, msg=msg, last_error=last_error,
-                   duration=round(self.clock() - rec['started'], 3))
-        if action == 'failed':
-            self.failures += 1
-
-    def _do_step(self, rec):
-        action, _reach = rec['steps'][rec['step']]
-        config_drive = rec.get('config_drive') if action in ('active', 'rebuild') else None
-        try:
-            self.adapter.provision(rec['uuid'], action, config_drive=config_drive)
-            rec['step_started'] = self.clock()
-            return True
-        except Exception as exc:  # per node: reported, the others go on
-            rec['error'] = 'node %s: %s failed: %s' % (rec['name'], action, getattr(exc, 'details', None) or exc)
-            return False
-
-    def _start(self, rec):
-        rec['started'] = self.clock()
-        rec['attempts'] = 1
-        rec['step'] = 0
-        try:
-            rec['config_drive'] = self.prepare(rec)
-        except Exception as exc:  # a node whose ports or instance_info cannot be set fails alone
-            self._finish(rec, 'failed', rec['node'].get('provision_state'), str(exc))
-            return False
-        if not rec['steps']:  # resuming a node already on its way
-            return True
-        if not self._do_step(rec):
-            self._finish(rec, 'failed', rec['node'].get('provision_state'), rec['error'])
-            return False
-        return True
 
     def run(self, items):
-        queue = [dict(item) for item in items]
-        queue.reverse()
-        inflight = {}
-        done = []
-        while queue or inflight:
-            while queue and len(inflight) < self.concurrency and not self._budget_spent():
-                rec = queue.pop()
-                if self._start(rec):
-                    inflight[rec['uuid']] = rec
-                else:
-                    done.append(rec)
-            if self._budget_spent():
-                while queue:
-                    rec = queue.pop()
-                    rec.update(action='skipped', provision_state=rec['node'].get('provision_state'), duration=0.0,
-                               last_error=None, msg='node %s: not started: %d node(s) failed, more than max_failures %d'
-                               % (rec['name'], self.failures, self.max_failures))
-                    done.append(rec)
-            if not inflight:
-                break
-            self.sleep(self.poll)
-            current = self.adapter.node_states(list(inflight))
-            for uuid, rec in list(inflight.items()):
-                if self._step(rec, current.get(uuid)):
-                    done.append(inflight.pop(uuid))
-            if self.progress:
-                self.progress(dict(done=len(done), in_flight=len(inflight), queued=len(queue),
-                                   failed=self.failures))
-        return done
+        """``items``: planned dicts (``_provision.plan``) with the ``result`` action of success."""
+        recs = []
+        for item in items:
+            reach = item['request'].get('state', 'active')
+            steps = [provision_step(action, to) for action, to in item['steps']] or [provision_step(None, reach)]
+            recs.append(dict(item, steps=steps))
+        return self.run_window(recs, self.progress)
 
-    def _step(self, rec, node):
-        """Advance one node; True when it is finished."""
-        if node is None:
-            self._finish(rec, 'failed', None, 'node %s: disappeared during provisioning' % rec['name'])
-            return True
-        state, target, last_error = node.get('provision_state'), node.get('target_provision_state'), node.get('last_error')
-        reach = rec['steps'][rec['step']][1] if rec['steps'] else rec['request'].get('state', 'active')
-        if state == reach and not target:
-            rec['step'] += 1
-            if rec['step'] >= len(rec['steps']):
-                self._finish(rec, rec['result'], state)
-                return True
-            if not self._do_step(rec):
-                self._finish(rec, 'failed', state, rec['error'])
-                return True
-            return False
-        if state in FAILURE_STATES:
-            if state == 'deploy failed' and rec['attempts'] <= self.retries and reach == 'active':
-                rec['attempts'] += 1
-                rec['steps'] = [('active', 'active')]
-                rec['step'] = 0
-                if self._do_step(rec):
-                    return False
-                self._finish(rec, 'failed', state, rec['error'], last_error)
-                return True
-            self._finish(rec, 'failed', state, 'node %s: went to %s: %s' % (
-                rec['name'], state, last_error or 'no error recorded'), last_error)
-            return True
-        if self.clock() - rec['started'] > self.timeout:
-            self._finish(rec, 'failed', state, 'node %s: still %s after %ss' % (rec['name'], state, self.timeout),
-                         last_error)
-            return True
-        return False
+    def prepare(self, rec):
+        rec['config_drive'] = self.prepare_node(rec)
+
+    def call(self, rec, action, **kwargs):
+        config_drive = rec.get('config_drive') if action in ('active', 'rebuild') else None
+        self.adapter.provision(rec['uuid'], action, config_drive=config_drive)
+
+    def retryable(self, rec, node):
+        # Only a failed deployment is tried again (once the node rests in "deploy failed").
+        return node.get('provision_state') == 'deploy failed' and 'active' in self.step_of(rec).done
+
+    def retry(self, rec, node):
+        return self.begin(rec, [provision_step('active', 'active')])
+
+    def stopped(self):
+        return self.max_failures is not None and self.failures > self.max_failures
+
+    def skip(self, rec):
+        rec.update(action='skipped', provision_state=rec['node'].get('provision_state'), duration=0.0,
+                   last_error=None, msg='node %s: not started: %d node(s) failed, more than max_failures %d'
+                   % (rec['name'], self.failures, self.max_failures))

@@ -3,13 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # PRIVATE to the spineleaf.baremetal collection.
-"""Rack-by-rack rollouts, pure: the per-rack failure budget (one definition for every role),
-rack ordering and selection, and the sliding-window schedule of a rolling upgrade."""
+"""Rack-by-rack rollouts: the per-rack failure budget (one definition for every role), rack
+ordering and selection, the sliding-window schedule of a rolling upgrade, and one rack's rolling
+upgrade: ``RackPlan`` (pure planning) and ``RackRollout`` (running it on the one sliding window,
+``_window``, I/O only through the adapter given)."""
 
 from __future__ import annotations
 
 import re
-import threading
+import time
+
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
 
 _PERCENT = re.compile(r'^\s*(\d+(?:\.\d+)?)\s*%\s*$')
 
@@ -202,37 +206,77 @@ def _classify_tasks(node, name, mine, ours, tasks):
     return 'upgrade', None
 
 
-class RackRollout:
-    """Roll one rack: a sliding window of at most ``max_unavailable`` nodes out of service (nodes
-    failed in this rollout keep their maintenance and their slot), stop starting nodes once
-    failures pass the budget. Per node: maintenance on with the rollout's reason and a progress
-    record in ``extra``, new image in instance_info, maintenance off and rebuild (Ironic refuses to
-    deploy a node in maintenance), wait for active, record ``done``. A failure puts the node back in
-    maintenance with the reason and records ``failed``. I/O only through ``adapter``.
+class RackPlan:
+    """The planning half of one rack's rolling upgrade (pure): the window's width and the failure
+    budget, which planned nodes need a slot and in which order, when the rack stops, and its
+    progress counts. ``total``: the rack's nodes (set by the running half)."""
+
+    SETTLED_OPS = frozenset(['fail', 'done', 'unchanged', 'finish', 'repair'])
+
+    def __init__(self, rack='-', max_unavailable=1, budget=0):
+        self.rack = rack
+        self.max_unavailable = max(1, int(max_unavailable))
+        self.budget = budget
+        self.total = 0
+
+    def over_budget(self, failures):
+        """Whether ``failures`` nodes failed stop the rack (more than its budget)."""
+        return failures > failure_budget(self.budget, self.total)
+
+    @classmethod
+    def queue(cls, items):
+        """The planned nodes that need a window slot, in order; nodes caught mid-way first (they are
+        out of service already). The others (``SETTLED_OPS``) are settled without one."""
+        queue = [rec for rec in items if rec['op'] not in cls.SETTLED_OPS]
+        queue.sort(key=lambda r: 0 if str(r.get('msg') or '').startswith('resuming') else 1)
+        return queue
+
+    def skip_reason(self, failures):
+        """Why the nodes not started were not: the budget, or every slot held by a failed node."""
+        if self.over_budget(failures):
+            return rack_budget(self.rack, failures, self.total, self.budget)['msg']
+        return 'all %d slots held by failed nodes left in maintenance' % self.max_unavailable
+
+    @staticmethod
+    def counts(items, inflight=0):
+        """Progress of the rack: ``{total, done, failed, in_progress}`` (``done``: upgraded, or
+        finished earlier / already on the image)."""
+        acts = [r.get('action') for r in items]
+        return dict(total=len(items), done=sum(1 for a in acts if a in ('upgraded', 'done', 'unchanged')),
+                    failed=acts.count('failed'), in_progress=inflight)
+
+
+# The rebuild's table: Ironic keeps the target "active" on a node in "deploy failed" or "error".
+REBUILD = Step('rebuild', done=('active',), failed=('deploy failed', 'error'), what='the rolling upgrade',
+               failed_msg='node %(name)s: rebuild went to %(state)s: %(error)s', no_error='-')
+
+
+class RackRollout(Window):
+    """The running half: roll one rack on the sliding window (``_window``) of at most
+    ``max_unavailable`` nodes out of service (nodes failed in this rollout keep their maintenance
+    and their slot), no new start once failures pass the budget (``RackPlan``). Per node:
+    maintenance on with the rollout's reason and a progress record in ``extra``, new image in
+    instance_info, maintenance off and rebuild (Ironic refuses to deploy a node in maintenance),
+    wait for active, record ``done``. A failure puts the node back in maintenance with the reason
+    and records ``failed``. I/O only through ``adapter``.
 
     ``tasks`` (the user's upgrade task file) instead of an image: the role runs those tasks itself,
     a few nodes at a time, between ``enter`` (maintenance on, record ``started``) and ``leave``
     (maintenance off and record ``done``, or the failure)."""
 
+    what = 'the rolling upgrade'
+    parallel_starts = True  # each start is four sequential writes: a slot must not wait for another node's
+
     def __init__(self, adapter, rollout_id, image_info, max_unavailable=1, budget=0, timeout=3600, poll=0.5,
                  clock=None, sleep=None, now=None, rack='-', tasks=None):
-        import time as _time
-        self.rack = rack
-        self.adapter = adapter
+        super().__init__(adapter, concurrency=max_unavailable, timeout=timeout, poll=poll,
+                         clock=clock or time.monotonic, sleep=sleep or time.sleep)
+        self.plan = RackPlan(rack, max_unavailable, budget)
         self.rollout_id = rollout_id
         self.image_info = dict(image_info or {})
         self.tasks = tasks
-        self.max_unavailable = max(1, int(max_unavailable))
-        self.budget = budget
-        self.timeout = timeout
-        self.poll = poll
-        self.clock = clock or _time.monotonic
-        self.sleep = sleep or _time.sleep
-        self.now = now or (lambda: _time.strftime('%Y-%m-%dT%H:%M:%SZ', _time.gmtime()))
-        self.failures = 0
+        self.now = now or (lambda: time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
         self.held = 0  # slots held by failed nodes (they stay in maintenance)
-        self.total = 0
-        self._lock = threading.Lock()
 
     def _record(self, state, **more):
         rec = dict(id=self.rollout_id, state=state, at=self.now())
@@ -258,9 +302,45 @@ class RackRollout:
         except Exception as exc:  # the failure is reported either way
             rec['msg'] = '%s (and recording it failed: %s)' % (msg, exc)
 
-    def _start(self, rec):
+    def _finish_ok(self, rec):
+        try:
+            self.adapter.patch_node(rec['uuid'], [self._record('done')])
+            rec.update(action='upgraded', msg=rec.get('msg'))
+            rec.setdefault('duration', round(self.clock() - rec['started'], 3))
+        except Exception as exc:
+            self.fail(rec, 'node %s: rebuilt but recording it failed: %s' % (rec['name'], exc))
+
+    def _settle_planned(self, items):
+        """Settle the nodes that need no window slot (refused by a gate, finished earlier, to be
+        repaired); returns the queue of the others (``RackPlan.queue``)."""
+        for rec in items:
+            if rec['op'] == 'fail':
+                rec['started'] = self.clock()
+                self.fail(rec, rec['msg'])
+            elif rec['op'] in ('done', 'unchanged'):
+                rec.update(action=rec['op'], duration=0.0)
+            elif rec['op'] == 'finish':
+                rec['started'] = self.clock()
+                self._finish_ok(rec)
+            elif rec['op'] == 'repair':
+                try:
+                    self.adapter.set_maintenance(rec['uuid'], False)
+                    rec.update(action='done', duration=0.0)
+                except Exception as exc:
+                    rec['started'] = self.clock()
+                    self.fail(rec, 'node %s: clearing maintenance failed: %s' % (rec['name'], exc))
+        return self.plan.queue(items)
+
+    def stopped(self):
+        return self.plan.over_budget(self.failures)
+
+    def counts(self, items, inflight=0):
+        return self.plan.counts(items, inflight)
+
+    # ---- the window's hooks
+    def start(self, rec):
         from ansible_collections.spineleaf.baremetal.plugins.module_utils._provision import instance_info_patch
-        rec['started'] = self.clock()
+        rec.update(started=self.clock(), attempts=1, steps=[REBUILD], step=0)
         uuid = rec['uuid']
         try:
             if not rec['node'].get('maintenance'):
@@ -278,116 +358,35 @@ class RackRollout:
             self.fail(rec, 'node %s: could not start the rebuild: %s' % (rec['name'], getattr(exc, 'details', None) or exc))
             return False
 
-    def _finish_ok(self, rec):
-        try:
-            self.adapter.patch_node(rec['uuid'], [self._record('done')])
-            rec.update(action='upgraded', msg=rec.get('msg'))
-            rec.setdefault('duration', round(self.clock() - rec['started'], 3))
-        except Exception as exc:
-            self.fail(rec, 'node %s: rebuilt but recording it failed: %s' % (rec['name'], exc))
+    def capacity(self):
+        return self.plan.max_unavailable - self.held
 
-    def stopped(self):
-        return self.failures > failure_budget(self.budget, self.total)
-
-    def counts(self, items, inflight=0):
-        """Progress of the rack: ``{total, done, failed, in_progress}`` (``done``: upgraded, or
-        finished earlier / already on the image)."""
-        acts = [r.get('action') for r in items]
-        return dict(total=len(items), done=sum(1 for a in acts if a in ('upgraded', 'done', 'unchanged')),
-                    failed=acts.count('failed'), in_progress=inflight)
-
-    def _settle_planned(self, items):
-        """Nodes that need no window slot: refused by a gate, finished earlier, or to be repaired.
-        Returns the queue of the others (nodes caught mid-way first: already out of service)."""
-        queue = []
-        for rec in items:
-            if rec['op'] == 'fail':
-                rec['started'] = self.clock()
-                self.fail(rec, rec['msg'])
-            elif rec['op'] in ('done', 'unchanged'):
-                rec.update(action=rec['op'], duration=0.0)
-            elif rec['op'] == 'finish':
-                rec['started'] = self.clock()
-                self._finish_ok(rec)
-            elif rec['op'] == 'repair':
-                try:
-                    self.adapter.set_maintenance(rec['uuid'], False)
-                    rec.update(action='done', duration=0.0)
-                except Exception as exc:
-                    rec['started'] = self.clock()
-                    self.fail(rec, 'node %s: clearing maintenance failed: %s' % (rec['name'], exc))
-            else:
-                queue.append(rec)
-        queue.sort(key=lambda r: 0 if str(r.get('msg') or '').startswith('resuming') else 1)
-        return queue
-
-    def _skip_rest(self, queue):
-        why = (rack_budget(self.rack, self.failures, self.total, self.budget)['msg'] if self.stopped()
-               else 'all %d slots held by failed nodes left in maintenance' % self.max_unavailable)
-        for rec in queue:
-            rec.update(action='skipped', duration=0.0, msg='not started: %s' % why)
-
-    def _fill(self, queue, inflight):
-        """Start nodes while the window has free slots; several starts go out at once (each is four
-        sequential writes: a slot must not wait for another node's writes)."""
-        starting = []
-        while queue and not self.stopped() and len(inflight) + len(starting) + self.held < self.max_unavailable:
-            starting.append(queue.pop(0))
-        if len(starting) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(len(starting)) as pool:
-                ok = list(pool.map(self._start, starting))
+    def finish(self, rec, action, state, msg=None, last_error=None):
+        if action == 'failed':
+            self.fail(rec, msg, last_error)
         else:
-            ok = [self._start(rec) for rec in starting]
-        for rec, started in zip(starting, ok):
-            if started:
-                inflight[rec['uuid']] = rec
+            super().finish(rec, action, state, msg, last_error)
 
-    def _poll(self, inflight):
-        """One poll of the nodes in flight: the nodes that went active, and the failed ones handled."""
-        current = self.adapter.node_states(list(inflight))
-        finished = []
-        for uuid, rec in list(inflight.items()):
-            node = current.get(uuid) or {}
-            state, target = node.get('provision_state'), node.get('target_provision_state')
-            if state == 'active' and not target:
-                # out of service until now: the slot's time (the done record is written after)
-                rec['duration'] = round(self.clock() - rec['started'], 3)
-                finished.append(rec)
-            elif state in ('deploy failed', 'error'):  # Ironic keeps target 'active' there
-                self.fail(rec, 'node %s: rebuild went to %s: %s' % (rec['name'], state, node.get('last_error') or '-'),
-                          node.get('last_error'))
-            elif self.clock() - rec['started'] > self.timeout:
-                self.fail(rec, 'node %s: still %s after %ss' % (rec['name'], state, self.timeout))
-            else:
-                continue
-            del inflight[uuid]
-        return finished
+    def succeeded(self, rec, state):
+        # out of service until now: the slot's time (the done record is written after)
+        rec['duration'] = round(self.clock() - rec['started'], 3)
+
+    def handed_on(self, rec):
+        # A node that went active is back in service (its maintenance was lifted before the
+        # rebuild): its slot went to the next node first, its ``done`` record is written now.
+        self._finish_ok(rec)
+
+    def skip(self, rec):
+        rec.update(action='skipped', duration=0.0, msg='not started: %s' % self.plan.skip_reason(self.failures))
 
     def run(self, items, progress=None):
         """``items``: planned dicts ``{name, uuid, node, op, msg}`` of one rack, in order. Returns them with
         ``action`` set: upgraded / unchanged / done / failed / skipped. ``progress(counts)`` is
-        called after every poll round (see ``counts``)."""
-        self.total = len(items)
+        called after every poll round (see ``RackPlan.counts``)."""
+        self.plan.total = len(items)
         queue = self._settle_planned(items)
-        inflight = {}
-        while queue or inflight:
-            self._fill(queue, inflight)
-            if (self.stopped() or (not inflight and self.held >= self.max_unavailable)) and queue:
-                self._skip_rest(queue)
-                queue = []
-            if progress:
-                progress(self.counts(items, len(inflight)))
-            if not inflight:
-                break
-            self.sleep(self.poll)
-            finished = self._poll(inflight)
-            # A node that went active is back in service (its maintenance was lifted before the
-            # rebuild): its slot goes to the next node first, its ``done`` record is written after.
-            if finished:
-                self._fill(queue, inflight)
-            for rec in finished:
-                self._finish_ok(rec)
+        report = (lambda counts: progress(self.counts(items, counts['in_flight']))) if progress else None
+        self.run_window(queue, report)
         if progress:
             progress(self.counts(items, 0))
         return items
@@ -397,7 +396,7 @@ class RackRollout:
         """Before the user's upgrade tasks: settle the nodes that need no slot (as ``run`` does), and
         put the others in maintenance with the rollout's reason, recording ``started``; their action
         is ``entered``. Returns ``items``."""
-        self.total = len(items)
+        self.plan.total = len(items)
         for rec in self._settle_planned(items):
             rec['started'] = self.clock()
             try:
@@ -414,7 +413,7 @@ class RackRollout:
         """After the user's upgrade tasks and the post-gate: a node in ``failures`` (name -> why) fails
         (stays in maintenance, records ``failed``); the others leave maintenance and record ``done``
         (action ``upgraded``). Returns ``items``."""
-        self.total = len(items)
+        self.plan.total = len(items)
         for rec in items:
             rec['started'] = self.clock()
             why = failures.get(rec['name']) or failures.get(rec['uuid'])

@@ -191,8 +191,8 @@ summary:
 import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NODE_FIELDS, plan
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, InspectionRunner
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NODE_FIELDS, InspectionRunner, plan
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 
 
@@ -208,16 +208,18 @@ class IronicInspectModule(BaremetalModule):
         progress_file=dict(type='path'),
     )
 
-    def _progress(self, results, done=(), in_flight=(), queued=(), finished=False):
-        """The counts of this call, to progress_file."""
+    def _progress(self, results, window=None, queued=0, finished=False):
+        """The counts of this call, to progress_file; ``window``: the runner's progress counts (the
+        nodes in its hands have no ``result`` in ``results`` yet)."""
+        window = window or dict(done=0, failed=0, in_flight=0, queued=queued)
         counts = dict(total=len(results), inspected=0, failed=0, skipped=0, maintenance=0,
-                      in_progress=len(in_flight) + len(queued), finished=finished)
+                      in_progress=window['in_flight'] + window['queued'], finished=finished)
         for entry in results.values():
             key = entry.get('result') if entry.get('result') in counts else None
             if key:
                 counts[key] += 1
-        for rec in done:
-            counts['inspected' if rec['result'] == 'inspected' else 'failed'] += 1
+        counts['inspected'] += window['done'] - window['failed']
+        counts['failed'] += window['failed']
         counts['done'] = counts['inspected'] + counts['skipped']  # what the rack's progress line counts
         self.write_progress(self.params['progress_file'], counts)
 
@@ -255,13 +257,12 @@ class IronicInspectModule(BaremetalModule):
                 to_inspect.append(dict(item, inspection_finished_at=finished_at.get(item['uuid'])))
             results[item['uuid'] or item['name']] = entry
 
-        self._progress(results, queued=to_inspect)
+        self._progress(results, queued=len(to_inspect))
         if to_inspect:
             runner = InspectionRunner(adapter, concurrency=p['concurrency'], timeout=p['timeout'],
                                       retries=p['retries'], poll=p['poll_interval'])
             # results holds the planned outcome of the nodes in flight too (result not set yet)
-            for rec in runner.run(to_inspect, on_progress=lambda done, inflight, queued: self._progress(
-                    results, done, inflight, queued)):
+            for rec in runner.run(to_inspect, progress=lambda counts: self._progress(results, counts)):
                 results[rec['uuid']].update(result=rec['result'], provision_state=rec['provision_state'],
                                             duration=rec['duration'], attempts=rec['attempts'],
                                             msg=rec['msg'] or results[rec['uuid']]['msg'])
