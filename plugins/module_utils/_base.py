@@ -326,17 +326,15 @@ class BaremetalModule:
         self.ansible.warn(msg)
 
     def write_progress(self, path, counts):
-        """Keep ``counts`` in the file ``path`` while a long call runs (``_rack_progress``: atomic
-        rewrite, only when they change), for a play that started the module with ``async`` to show
-        progress. No path: nothing to do; a file that cannot be written only warns."""
+        """Keep ``counts`` in the file ``path`` while a long call runs (``_rack_progress.progress_writer``,
+        the one progress contract: atomic rewrite, only when they change), for a play that started
+        the module with ``async`` to show progress. No path: nothing to do; a file that cannot be
+        written only warns."""
         if not path:
             return
         if getattr(self, '_progress_path', None) != path:
-            self._progress_path, self._progress_write = path, progress_writer(path)
-        try:
-            self._progress_write(counts)
-        except OSError as exc:
-            self.warn('progress_file %s: cannot write it (%s); the work goes on' % (path, exc))
+            self._progress_path, self._progress_write = path, progress_writer(path, warn=self.warn)
+        self._progress_write(counts)
 
     def report_nodes(self, nodes, what, changing=(), failing=('failed',), summary_keys=(), tracker=None,
                      changed=None, fail_msg=None, **out):

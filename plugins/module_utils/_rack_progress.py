@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 
 def progress_line(counts, verb):
@@ -24,24 +25,36 @@ def progress_line(counts, verb):
     return line
 
 
-def progress_writer(path, **fixed):
-    """A ``progress(counts)`` callback that writes ``counts`` (plus ``fixed``, e.g. ``rack``) to
-    ``path`` when they change, replacing the file atomically (a reader never sees half of it);
-    None when ``path`` is empty."""
+def progress_writer(path, warn=None, **fixed):
+    """The one progress contract: a ``progress(counts)`` callback that writes ``counts`` (plus
+    ``fixed``, e.g. ``rack``) to ``path`` when they change, replacing the file atomically (a reader
+    never sees half of it); None when ``path`` is empty.
+
+    Writing the file never aborts the work it reports on: an error (a full disk, a directory
+    removed, counts that are not JSON) is handed to ``warn(msg)`` (the module's ``warn``; Python's
+    ``warnings.warn`` when none is given), once per distinct error, and the work goes on."""
     if not path:
         return None
     last = {}
+    warned = set()
 
     def write(counts):
         counts = dict(counts, **fixed)
         if counts == last:
             return
+        try:
+            tmp = '%s.tmp' % path
+            with open(tmp, 'w') as handle:
+                json.dump(counts, handle)
+            os.replace(tmp, path)
+        except (OSError, TypeError, ValueError) as exc:
+            msg = 'progress_file %s: cannot write it (%s); the work goes on' % (path, exc)
+            if msg not in warned:
+                warned.add(msg)
+                (warn or warnings.warn)(msg)
+            return
         last.clear()
         last.update(counts)
-        tmp = '%s.tmp' % path
-        with open(tmp, 'w') as handle:
-            json.dump(counts, handle)
-        os.replace(tmp, path)
     return write
 
 

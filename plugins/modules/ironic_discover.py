@@ -217,6 +217,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import B
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._discover import (
     NODE_FIELDS, PORT_FIELDS, is_candidate, plan)
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import poll
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 
 
@@ -258,12 +259,15 @@ class IronicDiscoverModule(BaremetalModule):
                        if isinstance(sw, dict) and sw.get('chassis_id'))
         adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
         deadline = time.monotonic() + p['timeout']
-        planned = self._look(adapter, positions, chassis)
-        while (any(n['action'] == 'missing' for n in planned['nodes']) or planned['pending']) \
-                and time.monotonic() + p['poll_interval'] <= deadline:
-            time.sleep(p['poll_interval'])
-            planned = self._look(adapter, positions, chassis)
-        self._apply(adapter, planned)
+        last = []
+
+        def settle(planned):
+            """Done looking: every position has its machine, or the next look would pass the timeout."""
+            last[:] = [planned]
+            waiting = any(n['action'] == 'missing' for n in planned['nodes']) or planned['pending']
+            return not waiting or time.monotonic() + p['poll_interval'] > deadline
+        poll(lambda: self._look(adapter, positions, chassis), settle, p['poll_interval'])
+        self._apply(adapter, last[0])
 
     def _apply(self, adapter, planned):
         tracker = DifferenceTracker()

@@ -534,7 +534,9 @@ class IronicProvisionModule(BaremetalModule):
 
     def progress(self, planned, results):
         """The Runner's ``progress(counts)`` as a writer of O(progress_file) (rack counts), or None."""
-        write = progress_writer(self.params['progress_file'], rack=self.params['progress_label'])
+        # a write error of the file warns (the module's warn), never aborts the deployments
+        write = progress_writer(self.params['progress_file'], warn=getattr(self, 'warn', None),
+                                rack=self.params['progress_label'])
         if write is None:
             return None
         total = len(planned)

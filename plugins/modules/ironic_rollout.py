@@ -304,7 +304,8 @@ class IronicRolloutModule(BaremetalModule):
             elif p['step'] == 'leave':
                 runner.leave(items, p['gate_failures'])
             else:
-                runner.run(items, progress=progress_writer(p['progress_file'], rack=p['rack']))
+                # a write error of the file warns, never aborts the rack
+                runner.run(items, progress=progress_writer(p['progress_file'], warn=self.warn, rack=p['rack']))
             stopped = runner.stopped() or any(r['action'] == 'skipped' for r in items)
         failed = sum(1 for r in items if r['action'] == 'failed')
         verdict = ro.rack_budget(p['rack'], failed, len(items), p['failure_budget'])
