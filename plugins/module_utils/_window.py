@@ -40,18 +40,23 @@ To add a step (for example servicing, or manual cleaning):
                     moving=('cleaning', 'clean wait'), what='cleaning',
                     args=lambda rec: dict(clean_steps=rec['clean_steps']))
 
-   ``args(rec)`` are the verb's keyword arguments, passed on to ``adapter.provision(uuid, verb,
-   **args)`` (the adapter forwards them to the SDK: ``clean_steps``, ``service_steps``,
-   ``runbook``...). ``done_if`` / ``failed_if`` (``(node, rec) -> bool``) refine the table when a
-   state alone does not tell (inspection: a new ``inspection_finished_at``).
+   ``args(rec)`` are the verb's keyword arguments: the window sends ``adapter.provision(uuid,
+   verb, **args)`` (``Window.call``); a verb the adapter sends with a method of its own overrides
+   ``call`` (inspection: ``set_provision_state``; servicing, say: ``adapter.service(uuid, **args)``).
+   ``done_if`` / ``failed_if`` (``(node, rec) -> bool``) refine the table when a state alone does
+   not tell (inspection: a new ``inspection_finished_at``); ``abort`` / ``aborts_to`` the verb that
+   stops a step at its timeout (inspection: ``abort`` into ``inspect failed``).
 2. Give each item (``{uuid, name, ...}``) its steps, ``steps=[SERVICE]``, and run a window::
 
        done = Window(adapter, concurrency=4, timeout=1800, retries=0, poll=1.0).run_window(items, progress)
 
    or subclass ``Window`` to hook in: ``prepare(rec)`` (writes before the first verb; raising fails
-   that node alone), ``retryable(rec, node)``, ``stopped()`` and ``skip(rec)`` (a failure budget),
-   ``succeeded(rec, state)`` / ``handed_on(rec)`` (writes after success: after the node's slot has
-   gone to the next node), ``read(ids)`` (other fields than ``adapter.node_states`` reads).
+   that node alone), ``retryable(rec, node)`` / ``retry(rec, node)`` (which failures are tried
+   again, and how), ``stopped()`` and ``skip(rec)`` (a failure budget), ``capacity()`` (slots held
+   by failed nodes), ``succeeded(rec, state)`` / ``handed_on(rec)`` (writes after success: after
+   the node's slot has gone to the next node), ``finish`` (writes on failure), ``read(ids)`` (other
+   fields than ``adapter.node_states`` reads: add the step's states to its ``moving_states``).
+   ``_rollout.RackRollout`` is the example of a window with writes around the verb.
 3. Report the records with ``report_nodes`` (``action``, ``msg`` ... are set) and write progress
    with the module's progress writer.
 """
