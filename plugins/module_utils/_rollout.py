@@ -266,6 +266,7 @@ class RackRollout(Window):
 
     what = 'the rolling upgrade'
     parallel_starts = True  # each start is four sequential writes: a slot must not wait for another node's
+    step = REBUILD  # the step a node goes through (a subclass with another verb sets its own table)
 
     def __init__(self, adapter, rollout_id, image_info, max_unavailable=1, budget=0, timeout=3600, poll=0.5,
                  clock=None, sleep=None, now=None, rack='-', tasks=None):
@@ -339,8 +340,14 @@ class RackRollout(Window):
 
     # ---- the window's hooks
     def start(self, rec):
+        rec.update(attempts=1, steps=[self.step], step=0)
+        return self._start(rec)
+
+    def _start(self, rec):
+        """The writes that take a node out of service and send its verb; False (after ``fail``) when
+        one failed."""
         from ansible_collections.spineleaf.baremetal.plugins.module_utils._provision import instance_info_patch
-        rec.update(started=self.clock(), attempts=1, steps=[REBUILD], step=0)
+        rec['started'] = self.clock()
         uuid = rec['uuid']
         try:
             if not rec['node'].get('maintenance'):

@@ -241,3 +241,28 @@ def test_the_module_progress_contract_warns_through_the_module(tmp_path):
     module.write_progress(str(tmp_path / "missing" / "p.json"), dict(total=1))
     module.write_progress(str(tmp_path / "missing" / "p.json"), dict(total=1, done=1))
     assert len(module.warned) == 1
+
+
+def test_a_rollout_with_another_step_is_a_table_and_a_start():
+    """The rolling upgrade's window with servicing instead of a rebuild: the subclass sets its step's
+    table and its start; the window, budget, records and maintenance on failure are the rollout's."""
+    class Serviced(ro.RackRollout):
+        step = Step("service", done=("active",), failed=("service failed", "error"), moving=("servicing",),
+                    failed_msg="node %(name)s: servicing went to %(state)s: %(error)s", no_error="-")
+
+        def _start(self, rec):
+            rec["started"] = self.clock()
+            self.adapter.patch_node(rec["uuid"], [self._record("started")])
+            self.adapter.provision(rec["uuid"], "service", service_steps=[{"step": "x"}])
+            return True
+
+    clock = Clock()
+    ns = [dict(n, extra={}, instance_info={}) for n in nodes(4, state="active")]
+    fake = ServiceFake(ns, clock, bad=("u1",))
+    plan = [dict(name=n["name"], uuid=n["uuid"], node=dict(n), op="upgrade", msg=None) for n in ns]
+    out = Serviced(fake, "s1", None, max_unavailable=2, budget=1, clock=clock, sleep=clock.sleep).run(plan)
+    assert [r["action"] for r in out] == ["upgraded", "failed", "upgraded", "upgraded"]
+    assert out[1]["msg"] == "node n1: servicing went to service failed: step failed"
+    assert fake.nodes["u1"]["maintenance"]  # the rollout's fail(): left in maintenance with the reason
+    assert fake.nodes["u0"]["extra"][ro.RECORD_KEY]["state"] == "done"
+    assert [c[1] for c in fake.calls] == ["service"] * 4
