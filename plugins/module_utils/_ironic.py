@@ -89,15 +89,9 @@ def _is_db_contention(exc):
     return is_retryable(exc) or is_transient_db_error(exc)
 
 
-class IronicAdapter:
-    """Ironic over one openstacksdk connection: plain dicts with API field names in, plain dicts
-    out; counts every read in ``reads`` and every write call (retries included) in ``writes``.
-
-    ``adaptive_writes``: for callers writing many nodes at once with idempotent writes only (a
-    JSON patch of absolute values, a traits PUT): each write also retries a 500 from a transient
-    database lock and the writers narrow their own concurrency on contention (AdaptiveGate), so
-    a database that takes one writer at a time (the lab's sqlite) stops wasting requests.
-    """
+class _IronicBase:
+    """What every part of the adapter shares: the SDK's Bare Metal proxy, the retry policy's
+    settings, the read / write counters and bounded concurrency (``parallel``)."""
 
     def __init__(self, conn, concurrency=16, retries=10, backoff=0.1, max_backoff=2.0,
                  adaptive_writes=False, sleep=time.sleep):
@@ -116,7 +110,34 @@ class IronicAdapter:
         self._site_size = None  # nodes in the site at the last whole-site list (read_nodes)
         _size_connection_pool(conn, self.concurrency)
 
-    # -------------------------------------------------------------- reads
+    def parallel(self, items, fn, concurrency=None):
+        """Run ``fn(item)`` for every item with bounded concurrency.
+
+        Returns a list of ``(item, result, error)`` in input order; an exception in one item
+        never stops the others.
+        """
+        items = list(items)
+        if not items:
+            return []
+
+        def guarded(item):
+            try:
+                return item, fn(item), None
+            except Exception as exc:  # isolated per item by design
+                return item, None, exc
+
+        workers = min(concurrency or self.concurrency, len(items))
+        if workers == 1:
+            return [guarded(i) for i in items]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(guarded, items))
+
+
+class IronicReads(_IronicBase):
+    """Listing and paging: every read of the adapter (``list_raw`` follows ``next`` links;
+    ``read_nodes`` picks the cheapest way to read some nodes), each counted in ``reads`` and
+    retried by the one policy (reads also on a dropped connection)."""
+
     def _count_read(self, n=1):
         with self._lock:
             self.reads += n
@@ -254,7 +275,54 @@ class IronicAdapter:
                 return None
             raise
 
-    # -------------------------------------------------------------- writes
+    def discovery_state(self, node_fields, port_fields, wants_inspection):
+        """What discovery matches against: ``(nodes, ports, {uuid: inspection data})`` - every node
+        and port (one paginated listing each) and the stored inspection data of the nodes
+        ``wants_inspection(node)`` selects (bounded concurrency; None for a node without any)."""
+        # Detailed listing: ``created_at`` (an orphan's age) cannot be asked for with ``fields``.
+        nodes = [dict((k, n.get(k)) for k in node_fields) for n in self.list_raw('nodes')]
+        ports = self.list_raw('ports', fields=port_fields)
+        wanted = [n['uuid'] for n in nodes if wants_inspection(n)]
+        inspections = {}
+        for uuid, data, error in self.parallel(wanted, self.get_inventory):
+            if error is not None:
+                raise error
+            inspections[uuid] = _plain(data)
+        return nodes, ports, inspections
+
+    def list_port_dicts(self):
+        """Every port as ``{uuid, address, node_uuid, local_link_connection, physical_network}``."""
+        return [dict(uuid=p.get('uuid'), address=p.get('address'), node_uuid=p.get('node_uuid'),
+                     local_link_connection=dict(p.get('local_link_connection') or {}),
+                     physical_network=p.get('physical_network'))
+                for p in self.list_raw('ports')]
+
+    def list_node_vifs(self, node_id):
+        """Ids of the VIFs attached to a node (``GET /v1/nodes/<node>/vifs``)."""
+        self._count_read()
+        return sorted(self.api.list_node_vifs(node_id))
+
+    def driver_network_interfaces(self):
+        """``{hardware type: {enabled: [...], default: name}}`` of the network interfaces each
+        enabled hardware type offers (``GET /v1/drivers?detail=True``)."""
+        self._count_read()
+        return dict((d.name, dict(enabled=sorted(getattr(d, 'enabled_network_interfaces', None) or []),
+                                  default=getattr(d, 'default_network_interface', None)))
+                    for d in self.api.drivers(details=True))
+
+    def list_conductors(self):
+        """The conductors Ironic knows (``GET /v1/conductors``, API 1.49), as plain dicts
+        ``{hostname, conductor_group, alive}``; ``conductor_group`` is ``""`` for the default group."""
+        return [dict(hostname=c.get('hostname'), conductor_group=c.get('conductor_group') or '',
+                     alive=bool(c.get('alive')))
+                for c in self.list_raw('conductors', fields=['hostname', 'conductor_group', 'alive'])]
+
+
+class IronicWrites(IronicReads):
+    """Writes: every call that changes Ironic goes through ``write`` (the one retry policy, 409
+    NodeLocked / 503 with backoff, counted in ``writes``; with ``adaptive_writes`` through the
+    AdaptiveGate), or ``provision`` (503 retried while the conductor's deploy slots are busy)."""
+
     def write(self, fn, *args, **kwargs):
         """Call a write method with the one retry policy (409 NodeLocked / 503, exponential
         backoff); every attempt counts in ``writes``. With ``adaptive_writes`` also a transient
@@ -319,50 +387,83 @@ class IronicAdapter:
     def delete_port_group(self, group_id):
         self.write(self.api.delete_port_group, group_id)
 
-    def parallel(self, items, fn, concurrency=None):
-        """Run ``fn(item)`` for every item with bounded concurrency.
-
-        Returns a list of ``(item, result, error)`` in input order; an exception in one item
-        never stops the others.
-        """
-        items = list(items)
-        if not items:
-            return []
-
-        def guarded(item):
-            try:
-                return item, fn(item), None
-            except Exception as exc:  # isolated per item by design
-                return item, None, exc
-
-        workers = min(concurrency or self.concurrency, len(items))
-        if workers == 1:
-            return [guarded(i) for i in items]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(guarded, items))
-
-    # -------------------------------------------------------------- discovery
-    def discovery_state(self, node_fields, port_fields, wants_inspection):
-        """What discovery matches against: ``(nodes, ports, {uuid: inspection data})`` - every node
-        and port (one paginated listing each) and the stored inspection data of the nodes
-        ``wants_inspection(node)`` selects (bounded concurrency; None for a node without any)."""
-        # Detailed listing: ``created_at`` (an orphan's age) cannot be asked for with ``fields``.
-        nodes = [dict((k, n.get(k)) for k in node_fields) for n in self.list_raw('nodes')]
-        ports = self.list_raw('ports', fields=port_fields)
-        wanted = [n['uuid'] for n in nodes if wants_inspection(n)]
-        inspections = {}
-        for uuid, data, error in self.parallel(wanted, self.get_inventory):
-            if error is not None:
-                raise error
-            inspections[uuid] = _plain(data)
-        return nodes, ports, inspections
-
     def claim_node(self, node_id, ops, reset_interfaces=False):
         """Apply a JSON patch to a discovered node; ``reset_interfaces`` when it changes the driver
         (Ironic answers 400 to a driver change that keeps interfaces the new driver lacks)."""
         self.write(self.api.patch_node, node_id, ops, reset_interfaces=True if reset_interfaces else None)
 
-    # -------------------------------------------------------------- provision states
+    def set_provision_state(self, node_id, action):
+        """Start a provision action (``manage``, ``inspect``, ``provide``, ``abort``...): one PUT. The
+        SDK's call also reads the node back, a GET per node and action that nobody here uses (the
+        pollers read the states in bulk)."""
+        def put():
+            response = self.api.put('/nodes/%s/states/provision' % node_id, json={'target': action},
+                                    microversion=self._max_microversion())
+            if sdk_exc is not None:
+                sdk_exc.raise_from_response(response, error_message='%s of node %s failed' % (action, node_id))
+        return self.write(put)
+
+    def update_port_fields(self, port_uuid, fields):
+        """Set top-level port fields (e.g. ``local_link_connection``, ``physical_network``): one
+        idempotent JSON patch, retried on transient errors."""
+        self.patch_port(port_uuid, [dict(op='add', path='/%s' % key, value=value)
+                                    for key, value in sorted(fields.items())])
+
+    def set_node_trait(self, node_uuid, trait, present=True):
+        """Add (or remove) one trait of a node."""
+        fn = self.api.add_node_trait if present else self.api.remove_node_trait
+        return self.write(fn, node_uuid, trait)
+
+    def set_node_extra(self, node_uuid, values):
+        """Set keys of a node's ``extra`` (other keys kept): one JSON patch."""
+        self.patch_node(node_uuid, [dict(op='add', path='/extra/%s' % json_pointer(key), value=value)
+                                    for key, value in sorted(values.items())])
+
+    def provision(self, node_id, action, config_drive=None, max_wait=600.0):
+        """One provision action (``active``, ``rebuild``, ``deleted``, ``provide``...), with the config
+        drive as a dict (``meta_data``, ``user_data``, ``network_data``; Ironic builds the ISO).
+
+        The one retry policy (409 NodeLocked, 503), bounded by ``max_wait`` seconds rather than a
+        count: 503 is what Ironic answers while ``[conductor]max_concurrent_deploy`` deployments are
+        in progress, which lasts as long as those deployments do."""
+        deadline = time.monotonic() + max_wait
+        kwargs = dict(wait=False)
+        if config_drive:
+            kwargs['config_drive'] = config_drive
+        return call_with_retry(lambda: self._counted(self.api.set_node_provision_state, (node_id, action), kwargs),
+                               retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
+                               retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
+                               sleep=self._sleep)
+
+    def attach_vif(self, node_id, vif_id, port_uuid=None, portgroup_uuid=None):
+        """Attach a Neutron port to a node as a VIF (``POST /v1/nodes/<node>/vifs``), on the given
+        Ironic port or port group (API 1.67) when named. 409 NodeLocked is retried by the one policy."""
+        kwargs = dict(retry_on_conflict=False)
+        if portgroup_uuid:
+            kwargs['port_group'] = portgroup_uuid
+        elif port_uuid:
+            kwargs['port'] = port_uuid
+        self.write(self.api.attach_vif_to_node, node_id, vif_id, **kwargs)
+
+    def detach_vif(self, node_id, vif_id):
+        """Detach a VIF from a node (a VIF already gone is no error)."""
+        self.write(self.api.detach_vif_from_node, node_id, vif_id, ignore_missing=True)
+
+
+class IronicPolling(IronicWrites):
+    """Polling node states: ``poll_nodes`` (on ``_window.poll``, the one poller) reads only the
+    nodes in flight each round; ``wait_for_states`` waits for targets; ``node_states`` is the read
+    the provisioning and rollout windows poll with."""
+
+    PROVISION_FIELDS = ('uuid', 'name', 'provision_state', 'target_provision_state', 'last_error',
+                        'provision_updated_at', 'maintenance')
+
+    def node_states(self, node_ids):
+        """State of the given nodes: ``{uuid: {provision_state, ...}}`` (``read_nodes``: one list of
+        the site, or one GET per node when they are few against the site)."""
+        return self.read_nodes(list(self.PROVISION_FIELDS), node_ids,
+                               moving_states=('deploying', 'wait call-back', 'deleting', 'cleaning', 'clean wait'))
+
     def poll_nodes(self, fields, settle, interval=0.1, max_interval=None, wait_first=False, sleep=None,
                    watch=None, moving_states=()):
         """The one state poller: read the nodes' ``fields`` and pass ``{uuid: node}`` to ``settle``
@@ -380,17 +481,6 @@ class IronicAdapter:
                 return self.read_nodes(fields, watch(), moving_states)
             return dict((n['uuid'], n) for n in self.list_raw('nodes', fields=fields))
         poll(read, settle, interval, max_interval=max_interval, wait_first=wait_first, sleep=sleep or self._sleep)
-
-    def set_provision_state(self, node_id, action):
-        """Start a provision action (``manage``, ``inspect``, ``provide``, ``abort``...): one PUT. The
-        SDK's call also reads the node back, a GET per node and action that nobody here uses (the
-        pollers read the states in bulk)."""
-        def put():
-            response = self.api.put('/nodes/%s/states/provision' % node_id, json={'target': action},
-                                    microversion=self._max_microversion())
-            if sdk_exc is not None:
-                sdk_exc.raise_from_response(response, error_message='%s of node %s failed' % (action, node_id))
-        return self.write(put)
 
     def wait_for_states(self, node_ids, targets, timeout=300, poll=0.1, max_poll=1.0):
         """Poll all nodes at once until each is in one of ``targets``: each round reads only the
@@ -435,91 +525,16 @@ class IronicAdapter:
                             interval=poll, max_interval=max_poll, watch=lambda: pending)
         return done
 
-    # ---- topology (lldp_topology)
-    def list_port_dicts(self):
-        """Every port as ``{uuid, address, node_uuid, local_link_connection, physical_network}``."""
-        return [dict(uuid=p.get('uuid'), address=p.get('address'), node_uuid=p.get('node_uuid'),
-                     local_link_connection=dict(p.get('local_link_connection') or {}),
-                     physical_network=p.get('physical_network'))
-                for p in self.list_raw('ports')]
 
-    def update_port_fields(self, port_uuid, fields):
-        """Set top-level port fields (e.g. ``local_link_connection``, ``physical_network``): one
-        idempotent JSON patch, retried on transient errors."""
-        self.patch_port(port_uuid, [dict(op='add', path='/%s' % key, value=value)
-                                    for key, value in sorted(fields.items())])
+class IronicAdapter(IronicPolling):
+    """Ironic over one openstacksdk connection: plain dicts with API field names in, plain dicts
+    out; counts every read in ``reads`` and every write call (retries included) in ``writes``.
 
-    def set_node_trait(self, node_uuid, trait, present=True):
-        """Add (or remove) one trait of a node."""
-        fn = self.api.add_node_trait if present else self.api.remove_node_trait
-        return self.write(fn, node_uuid, trait)
-
-    def set_node_extra(self, node_uuid, values):
-        """Set keys of a node's ``extra`` (other keys kept): one JSON patch."""
-        self.patch_node(node_uuid, [dict(op='add', path='/extra/%s' % json_pointer(key), value=value)
-                                    for key, value in sorted(values.items())])
-
-    # ---- provisioning (ironic_provision)
-    PROVISION_FIELDS = ('uuid', 'name', 'provision_state', 'target_provision_state', 'last_error',
-                        'provision_updated_at', 'maintenance')
-
-    def provision(self, node_id, action, config_drive=None, max_wait=600.0):
-        """One provision action (``active``, ``rebuild``, ``deleted``, ``provide``...), with the config
-        drive as a dict (``meta_data``, ``user_data``, ``network_data``; Ironic builds the ISO).
-
-        The one retry policy (409 NodeLocked, 503), bounded by ``max_wait`` seconds rather than a
-        count: 503 is what Ironic answers while ``[conductor]max_concurrent_deploy`` deployments are
-        in progress, which lasts as long as those deployments do."""
-        deadline = time.monotonic() + max_wait
-        kwargs = dict(wait=False)
-        if config_drive:
-            kwargs['config_drive'] = config_drive
-        return call_with_retry(lambda: self._counted(self.api.set_node_provision_state, (node_id, action), kwargs),
-                               retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
-                               retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
-                               sleep=self._sleep)
-
-    # ---- VIFs (ironic_provision): Neutron ports attached to a node's ports / port groups
-    def list_node_vifs(self, node_id):
-        """Ids of the VIFs attached to a node (``GET /v1/nodes/<node>/vifs``)."""
-        self._count_read()
-        return sorted(self.api.list_node_vifs(node_id))
-
-    def attach_vif(self, node_id, vif_id, port_uuid=None, portgroup_uuid=None):
-        """Attach a Neutron port to a node as a VIF (``POST /v1/nodes/<node>/vifs``), on the given
-        Ironic port or port group (API 1.67) when named. 409 NodeLocked is retried by the one policy."""
-        kwargs = dict(retry_on_conflict=False)
-        if portgroup_uuid:
-            kwargs['port_group'] = portgroup_uuid
-        elif port_uuid:
-            kwargs['port'] = port_uuid
-        self.write(self.api.attach_vif_to_node, node_id, vif_id, **kwargs)
-
-    def detach_vif(self, node_id, vif_id):
-        """Detach a VIF from a node (a VIF already gone is no error)."""
-        self.write(self.api.detach_vif_from_node, node_id, vif_id, ignore_missing=True)
-
-    def driver_network_interfaces(self):
-        """``{hardware type: {enabled: [...], default: name}}`` of the network interfaces each
-        enabled hardware type offers (``GET /v1/drivers?detail=True``)."""
-        self._count_read()
-        return dict((d.name, dict(enabled=sorted(getattr(d, 'enabled_network_interfaces', None) or []),
-                                  default=getattr(d, 'default_network_interface', None)))
-                    for d in self.api.drivers(details=True))
-
-    def node_states(self, node_ids):
-        """State of the given nodes: ``{uuid: {provision_state, ...}}`` (``read_nodes``: one list of
-        the site, or one GET per node when they are few against the site)."""
-        return self.read_nodes(list(self.PROVISION_FIELDS), node_ids,
-                               moving_states=('deploying', 'wait call-back', 'deleting', 'cleaning', 'clean wait'))
-
-    # ---- conductors
-    def list_conductors(self):
-        """The conductors Ironic knows (``GET /v1/conductors``, API 1.49), as plain dicts
-        ``{hostname, conductor_group, alive}``; ``conductor_group`` is ``""`` for the default group."""
-        return [dict(hostname=c.get('hostname'), conductor_group=c.get('conductor_group') or '',
-                     alive=bool(c.get('alive')))
-                for c in self.list_raw('conductors', fields=['hostname', 'conductor_group', 'alive'])]
+    ``adaptive_writes``: for callers writing many nodes at once with idempotent writes only (a
+    JSON patch of absolute values, a traits PUT): each write also retries a 500 from a transient
+    database lock and the writers narrow their own concurrency on contention (AdaptiveGate), so
+    a database that takes one writer at a time (the lab's sqlite) stops wasting requests.
+    """
 
 
 class AdaptiveGate:
