@@ -91,7 +91,7 @@ class Step:
     ``moving``: states the node passes through meanwhile. ``done_if`` / ``failed_if``: extra
     predicates ``(node, rec) -> bool``. ``abort``: verb sent when the step times out in a
     ``moving`` state, after which the node rests in ``aborts_to``. ``what``: the operation, in
-    messages; ``failed_msg``: ``%``-template of the failure (keys ``name``, ``state``, ``error``;
+    messages (else the window's); ``failed_msg``: ``%``-template of the failure (keys ``name``, ``state``, ``error``;
     ``error`` is the node's last_error, else ``no_error``). ``args(rec)``: the verb's keyword
     arguments.
     """
@@ -103,7 +103,7 @@ class Step:
         self.done = frozenset(done)
         self.failed = frozenset(failed)
         self.moving = tuple(moving)
-        self.what = what or action
+        self.what = what
         self.done_if = done_if
         self.failed_if = failed_if
         self.abort = abort
@@ -258,10 +258,11 @@ class Window:
 
     def advance(self, rec, node):
         """One poll round of one node in flight; True when the node is finished."""
-        if node is None:
-            self.finish(rec, 'failed', None, 'node %s: disappeared during %s' % (rec['name'], self.what))
-            return True
         step = self.step_of(rec)
+        if node is None:
+            what = (step.what if step is not None else None) or self.what
+            self.finish(rec, 'failed', None, 'node %s: disappeared during %s' % (rec['name'], what))
+            return True
         verdict = step.verdict(node, rec) if step is not None else DONE
         if verdict == DONE:
             rec['step'] += 1
