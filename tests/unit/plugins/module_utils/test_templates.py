@@ -149,3 +149,18 @@ def test_items_from_params():
     params = dict(name='CUSTOM_X', steps=[RAID], extra=None, public=True, owner=None, disable_ramdisk=None, runbooks=None)
     assert t.items_from_params(params, 'runbooks', t.RUNBOOK) == [dict(name='CUSTOM_X', steps=[RAID], public=True)]
     assert t.items_from_params(dict(params, runbooks=[]), 'runbooks', t.RUNBOOK) == []
+
+
+def test_instance_traits_for_provision():
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
+    assert prov.instance_traits(['CUSTOM_ROLE_STORAGE', 'CUSTOM_B', 'CUSTOM_ROLE_STORAGE']) == (
+        ['CUSTOM_B', 'CUSTOM_ROLE_STORAGE'], [])
+    assert prov.instance_traits([]) == ([], [])
+    traits, problems = prov.instance_traits(['custom_x'])
+    assert 'custom_x' in problems[0]
+    assert prov.instance_traits('CUSTOM_X')[1] == ["instance_traits must be a list of traits, got 'CUSTOM_X'"]
+    # the traits go into instance_info like any key: one patch op, none when they are already there
+    assert prov.instance_info_patch({'image_source': 'x', 'traits': ['CUSTOM_A']},
+                                    {'image_source': 'x', 'traits': ['CUSTOM_B']}) == [
+        {'op': 'add', 'path': '/instance_info/traits', 'value': ['CUSTOM_B']}]
+    assert prov.instance_info_patch({'traits': ['CUSTOM_A']}, {'traits': ['CUSTOM_A']}) == []
