@@ -96,8 +96,8 @@ class LabDeploy(fake.FakeDeploy):
         fake.sleep(CONF.fake.deploy_delay)
 
 
-_BIOS_ARGSINFO = {'settings': {'description': 'List of BIOS settings, each a dict with name and value',
-                                 'required': True}}
+_BIOS_ARGSINFO = {
+    'settings': {'description': 'List of BIOS settings, each a dict with name and value', 'required': True}}
 
 
 class LabBIOS(fake.FakeBIOS):
