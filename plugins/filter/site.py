@@ -14,6 +14,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import n
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_network_interface as _node_network_interface
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_traits as _node_traits
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import rack_conductor_groups as _rack_conductor_groups
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import role_templates as _role_templates
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors as _site_errors
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name as _trait_name
 
@@ -64,6 +65,20 @@ def node_traits(hostvars, rack=True, role=True):
         raise AnsibleFilterError('node_traits: node %s: %s' % (hostvars.get('inventory_hostname'), exc))
 
 
+def deploy_template_traits(hostvars, deploy_templates=None):
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError('deploy_template_traits: expected one node\'s hostvars (a dict), got %s'
+                                 % type(hostvars).__name__)
+    templates = hostvars.get('deploy_templates') if deploy_templates is None else deploy_templates
+    if templates is not None and not isinstance(templates, list):
+        raise AnsibleFilterError('deploy_template_traits: node %s: deploy_templates must be a list of {name, steps, roles}, got %s'
+                                 % (hostvars.get('inventory_hostname'), type(templates).__name__))
+    try:
+        return _role_templates(templates, hostvars.get('node_role'))
+    except ValueError as exc:
+        raise AnsibleFilterError('deploy_template_traits: node %s: %s' % (hostvars.get('inventory_hostname'), exc))
+
+
 def rack_conductor_groups(nodes):
     if not isinstance(nodes, list):
         raise AnsibleFilterError('rack_conductor_groups: expected a list of node hostvars, got %s' % type(nodes).__name__)
@@ -82,4 +97,4 @@ class FilterModule:
         return {'site_errors': site_errors, 'trait_name': trait_name, 'enroll_node': enroll_node,
                 'node_traits': node_traits, 'rack_conductor_groups': rack_conductor_groups,
                 'discover_node': discover_node, 'to_discover': to_discover,
-                'network_interfaces': network_interfaces}
+                'network_interfaces': network_interfaces, 'deploy_template_traits': deploy_template_traits}

@@ -536,6 +536,43 @@ class IronicAdapter(IronicPolling):
     a database that takes one writer at a time (the lab's sqlite) stops wasting requests.
     """
 
+    # ---- deploy templates (1.55) and runbooks (1.92): ``collection`` is deploy_templates / runbooks
+    # Spoken at the version that introduced them (runbook names are traits there; at 1.112 they
+    # are not), through the proxy's session: the SDK's resources pick their own newest version.
+    def list_step_resources(self, collection, microversion):
+        """Every deploy template or runbook, with details, as plain API dicts (paginated)."""
+        path, params, items = '/%s' % collection, dict(detail='True'), []
+        while path:
+            self._count_read()
+            body = self._read_page(path, params, microversion, collection).json()
+            page = body.get(collection) or []
+            items.extend(page)
+            link = body.get('next') if page else None
+            path = '/%s?%s' % (collection, link.split('?', 1)[1]) if link and '?' in link else None
+            params = None
+        return items
+
+    def _step_resource_call(self, method, path, microversion, what, **kwargs):
+        def call():
+            response = getattr(self.api, method)(path, microversion=microversion, **kwargs)
+            if sdk_exc is not None:
+                sdk_exc.raise_from_response(response, error_message='%s failed' % what)
+            return response.json() if response.content else None
+        return self.write(call)
+
+    def create_step_resource(self, collection, microversion, body):
+        """POST a new deploy template or runbook; returns its API dict."""
+        return self._step_resource_call('post', '/%s' % collection, microversion,
+                                        'creating %s %s' % (collection, body.get('name')), json=body)
+
+    def patch_step_resource(self, collection, microversion, ident, ops):
+        return self._step_resource_call('patch', '/%s/%s' % (collection, ident), microversion,
+                                        'updating %s %s' % (collection, ident), json=ops)
+
+    def delete_step_resource(self, collection, microversion, ident):
+        return self._step_resource_call('delete', '/%s/%s' % (collection, ident), microversion,
+                                        'deleting %s %s' % (collection, ident))
+
 
 class AdaptiveGate:
     """A concurrency limit that starts at 2 (a single-writer database, like the lab's sqlite,

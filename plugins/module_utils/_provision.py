@@ -19,6 +19,7 @@ import time
 # rule of _secrets (is_secret_key / secret_values are importable from here, as ironic_provision does).
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import is_secret_key, secret_values  # pylint: disable=unused-import
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import DEPLOY_STATES, FAILURE_STATES, UNDEPLOY_FROM
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, node_index
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
 
@@ -67,6 +68,16 @@ def instance_info_patch(current_info, wanted_info):
             ops.append({'op': 'add', 'path': '/instance_info/%s' % json_pointer(key),
                         'value': wanted_info[key]})
     return ops
+
+
+def instance_traits(traits):
+    """``instance_info.traits`` for a deploy or rebuild: the deploy-template traits the node is
+    deployed with (Ironic runs the steps of the deploy templates so named, and requires each to be
+    a trait of the node too). Returns ``(sorted unique traits, [problems])``."""
+    if not isinstance(traits, list):
+        return [], ['instance_traits must be a list of traits, got %r' % (traits,)]
+    problems = [trait_error(t) for t in traits if trait_error(t)]
+    return sorted(set(t for t in traits if isinstance(t, str))), problems
 
 
 def _refusal(name, node):

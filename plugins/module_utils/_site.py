@@ -209,14 +209,37 @@ BMC_KEYS = {
 }
 
 
+def role_templates(templates, node_role):
+    """Names of the entries of ``templates`` (the site's ``deploy_templates`` or ``runbooks``) that
+    serve a node of role ``node_role``: those whose ``roles`` list the role, and the one named after
+    the role's trait (``CUSTOM_ROLE_STORAGE`` serves ``storage``). Sorted; [] without a role."""
+    if not node_role or not isinstance(templates, list):
+        return []
+    role_trait = trait_name(node_role, 'CUSTOM_ROLE_')
+    names = set()
+    for entry in templates:
+        if not isinstance(entry, dict) or not isinstance(entry.get('name'), str):
+            continue
+        roles = entry.get('roles') or []
+        if entry['name'] == role_trait or str(node_role) in [str(r) for r in roles]:
+            names.add(entry['name'])
+    return sorted(names)
+
+
 def node_traits(hv, rack=True, role=True):
     """The traits the site model gives a node (``hv``: its hostvars): ``CUSTOM_RACK_<RACK>`` from
-    ``rack`` and ``CUSTOM_ROLE_<ROLE>`` from ``node_role``, each only when set (and asked for)."""
+    ``rack`` and ``CUSTOM_ROLE_<ROLE>`` from ``node_role``, each only when set (and asked for), then
+    with the role the names of the site's ``deploy_templates`` and ``runbooks`` that serve it
+    (Ironic runs a deploy template or runbook only on a node that has its name as a trait)."""
     out = []
     if rack and hv.get('rack'):
         out.append(trait_name(hv['rack'], 'CUSTOM_RACK_'))
     if role and hv.get('node_role'):
         out.append(trait_name(hv['node_role'], 'CUSTOM_ROLE_'))
+        for name in role_templates(hv.get('deploy_templates'), hv['node_role']) + \
+                role_templates(hv.get('runbooks'), hv['node_role']):
+            if name not in out:
+                out.append(name)
     return out
 
 

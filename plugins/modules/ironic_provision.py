@@ -48,7 +48,7 @@ options:
   nodes:
     description:
       - Nodes by name or UUID, or dicts with C(name) and per-node overrides of O(image),
-        O(instance_info) (merged over the module's) and O(config_drive).
+        O(instance_info) (merged over the module's), O(instance_traits) and O(config_drive).
     type: list
     elements: raw
     required: true
@@ -92,6 +92,18 @@ options:
         node's. Values of keys named like passwords or tokens are never shown.
     type: dict
     default: {}
+  instance_traits:
+    description:
+      - The deploy-template traits to deploy (and rebuild) with, set as C(instance_info.traits)
+        before the deploy or rebuild starts. Ironic runs the deploy steps of every deploy
+        template (M(spineleaf.baremetal.ironic_deploy_template)) named by one of them; each must
+        also be a trait of the node (the C(tag) role gives a node the templates of its role).
+      - A node given as a dict may carry its own C(instance_traits). An empty list clears them;
+        unset leaves C(instance_info.traits) as it is.
+      - A change of instance traits alone does not rebuild an active node; it takes effect at the
+        next deploy or rebuild.
+    type: list
+    elements: str
   config_drive:
     description:
       - Config drive contents; Ironic builds the ISO. Sent with deploy and rebuild only.
@@ -301,7 +313,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils import _vifs a
 IMAGE_SPEC = dict(source=dict(type='str'), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
                   os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),
                   ramdisk=dict(type='str'))
-NODE_KEYS = frozenset(['name', 'image', 'instance_info', 'config_drive'])
+NODE_KEYS = frozenset(['name', 'image', 'instance_info', 'config_drive', 'instance_traits'])
 
 
 class IronicProvisionModule(BaremetalModule):
@@ -310,6 +322,7 @@ class IronicProvisionModule(BaremetalModule):
         state=dict(type='str', choices=['active', 'available'], default='active'),
         image=dict(type='dict', options=IMAGE_SPEC),
         instance_info=dict(type='dict', default={}),
+        instance_traits=dict(type='list', elements='str'),
         config_drive=dict(type='dict', options=dict(meta_data=dict(type='dict'),
                                                     user_data=dict(type='raw', no_log=True),
                                                     network_data=dict(type='dict'))),
@@ -364,6 +377,10 @@ class IronicProvisionModule(BaremetalModule):
             self._hide(spec.get('config_drive'))
             wanted = dict(p['instance_info'], **(spec.get('instance_info') or {}))
             wanted.update(prov.image_instance_info(image))
+            traits = spec.get('instance_traits', p['instance_traits'])
+            if traits is not None:  # the deploy templates this node is deployed with (#26)
+                wanted['traits'], problems = prov.instance_traits(traits)
+                errors.extend('node %s: instance_traits: %s' % (spec['name'], problem) for problem in problems)
             if p['state'] == 'active' and not wanted.get('image_source'):
                 errors.append('node %s: no image source: set image.source (for all nodes or this one)' % spec['name'])
             out.append(dict(key=str(spec['name']), instance_info=wanted, config_drive=drive or None,

@@ -15,8 +15,17 @@ provider:
 - tear down: power off, ``unconfigure_tenant_networks``, ``remove_provisioning_network``;
 - clean up: ``clean_dhcp``.
 
+Deploy templates (#26): Ironic runs a deploy template's steps in every deployment whose instance
+traits name it, whatever the deploy interface, if an interface of the node offers each step as a
+*deploy* step. fake-hardware's BIOS and RAID interfaces offer their steps for cleaning only, so
+``lab-hardware`` also has a ``lab`` BIOS interface (fake's, whose ``apply_configuration`` - it stores
+the settings, ``GET /v1/nodes/{node}/bios`` shows them - is a deploy step too) and a ``lab`` RAID
+interface (``apply_configuration`` as a deploy step, recording the configuration as the node's
+``raid_config``). Both are off by default (priority 0), as in real drivers: only a template runs them.
+
 Ironic accepts an interface for a node only if the node's hardware type lists its exact class,
-so ``lab-hardware`` is ``fake-hardware`` with ``lab`` as its first (default) deploy interface.
+so ``lab-hardware`` is ``fake-hardware`` with ``lab`` as its first (default) deploy, BIOS and RAID
+interface.
 """
 from ironic.common import dhcp_factory
 from ironic.common import pxe_utils
@@ -87,9 +96,48 @@ class LabDeploy(fake.FakeDeploy):
         fake.sleep(CONF.fake.deploy_delay)
 
 
+_BIOS_ARGSINFO = {
+    'settings': {'description': 'List of BIOS settings, each a dict with name and value', 'required': True}}
+
+
+class LabBIOS(fake.FakeBIOS):
+    """fake's BIOS interface whose apply_configuration (stores the settings) is also a deploy step."""
+
+    @base.deploy_step(priority=0, argsinfo=_BIOS_ARGSINFO)
+    @base.clean_step(priority=0, argsinfo=_BIOS_ARGSINFO)
+    def apply_configuration(self, task, settings):
+        return super().apply_configuration(task, settings)
+
+
+class LabRAID(fake.FakeRAID):
+    """fake's RAID interface with apply_configuration as a deploy step; the configuration applied
+    becomes the node's raid_config (fake's does nothing)."""
+
+    @base.deploy_step(priority=0, argsinfo=base.RAID_APPLY_CONFIGURATION_ARGSINFO)
+    def apply_configuration(self, task, raid_config, create_root_volume=True, create_nonroot_volumes=True,
+                            delete_existing=True):
+        return super().apply_configuration(task, raid_config, create_root_volume=create_root_volume,
+                                           create_nonroot_volumes=create_nonroot_volumes,
+                                           delete_existing=delete_existing)
+
+    def create_configuration(self, task, create_root_volume=True, create_nonroot_volumes=True,
+                             delete_existing=True):
+        node = task.node
+        node.raid_config = {'logical_disks': list((node.target_raid_config or {}).get('logical_disks') or [])}
+        node.save()
+
+
 class LabHardware(fake_hardware.FakeHardware):
-    """fake-hardware whose default deploy interface is ``lab``."""
+    """fake-hardware whose default deploy, BIOS and RAID interfaces are ``lab``."""
 
     @property
     def supported_deploy_interfaces(self):
         return [LabDeploy] + super().supported_deploy_interfaces
+
+    @property
+    def supported_bios_interfaces(self):
+        return [LabBIOS] + super().supported_bios_interfaces
+
+    @property
+    def supported_raid_interfaces(self):
+        return [LabRAID] + super().supported_raid_interfaces
