@@ -124,14 +124,36 @@ def _in_subnet(ip, cidr):
         return False
 
 
-def vif_findings(name, uuid, physnet, vif_id, port, site):
-    """One VIF: bound to this node, on the rack's segment of its network, an address from it."""
+def flat_binding_findings(name, vif_id, port):
+    """``flat``: Ironic binds the VIF with the node as host and no ``local_link_information``, and
+    no switch driver programs anything. Whether Neutron then marks the port bound depends on its
+    mechanism drivers (networking-baremetal 8 binds only ports with link information: the lab's
+    flat VIFs stay ``binding_failed``), so the binding result is a warning there; the host Ironic
+    set is what is checked."""
+    vif_type = port.get('binding_vif_type')
+    if vif_type not in UNBOUND_VIF_TYPES and vif_type != 'binding_failed':
+        return []
+    return [_finding(name, 'flat_not_bound', 'node %s: VIF %s (%s) on the flat network interface is %s in Neutron '
+                     '(no mechanism driver bound it without link information): the leaf port must be configured '
+                     'by hand, nothing programs it' % (name, vif_id, port.get('mac_address'), vif_type or 'unbound'),
+                     vif=vif_id, blocking=False)]
+
+
+def vif_findings(name, uuid, physnet, vif_id, port, site, flat=False):
+    """One VIF: bound to this node, on the rack's segment of its network, an address from it
+    (``flat``: the binding's result is a warning, the binding host must still be the node)."""
     if port is None:
         return [_finding(name, 'vif_port_missing', 'node %s: VIF %s is not a Neutron port: detach it '
                          '(openstack baremetal node vif detach %s %s)' % (name, vif_id, name, vif_id), vif=vif_id)], None
     out = []
     vif_type = port.get('binding_vif_type')
-    if vif_type == 'binding_failed':
+    if flat:
+        out.extend(flat_binding_findings(name, vif_id, port))
+        if not port.get('binding_host_id'):
+            out.append(_finding(name, 'not_bound', 'node %s: VIF %s (%s) has no binding host: Ironic\'s flat '
+                                'interface sets the node as host at deploy' % (name, vif_id, port.get('mac_address')),
+                                vif=vif_id))
+    elif vif_type == 'binding_failed':
         out.append(_finding(name, 'binding_failed', 'node %s: VIF %s (%s) is binding_failed - no mechanism driver '
                             'could bind it on host %s (see neutron-server\'s log; is the link on a leaf of physical '
                             'network %s?)' % (name, vif_id, port.get('mac_address'), port.get('binding_host_id'),
@@ -217,6 +239,15 @@ def switch_findings(name, leaf_ports, switch_state):
     return out, rows
 
 
+def programs_switch(node):
+    """Whether a switch driver programs the node's leaf ports: Ironic's ``neutron`` network interface
+    sends each port's ``local_link_information`` with the binding. ``flat`` binds the VIF with the
+    node as host only (networking-baremetal's driver binds it on the mapped physnet), so nothing is
+    told to the switches: their ports are configured outside Neutron, and the programmed VLANs are
+    not checked (the rows keep the intended ones, ``programmed`` None)."""
+    return (node.get('network_interface') or 'noop') not in ('flat', 'noop')
+
+
 def check_node(node, site, switch_state=None):
     """One node's result ``{name, uuid, action, changed, failed, msg, findings, vifs, leaf_ports}``;
     ``action``: ``checked``, ``failed`` (a blocking finding) or ``not_checked`` (nothing to check: the
@@ -243,7 +274,8 @@ def check_node(node, site, switch_state=None):
         if not vif_id:
             continue
         port = site.vif_ports.get(vif_id)
-        found, segment = vif_findings(name, uuid, physnet, vif_id, port, site)
+        found, segment = vif_findings(name, uuid, physnet, vif_id, port, site,
+                                      flat=node.get('network_interface') == 'flat')
         findings.extend(found)
         if segment is not None and segment.get('network_type') == 'vlan' and segment.get('segmentation_id'):
             vlans_of_point.setdefault(owner['uuid'], set()).add(int(segment['segmentation_id']))
@@ -256,7 +288,8 @@ def check_node(node, site, switch_state=None):
         findings.append(_finding(name, 'no_vif', 'node %s: active without a VIF: attach its port on the provisioning '
                                  'network (spineleaf.baremetal.ironic_provision with network)' % name))
     lag_groups = set(g['uuid'] for g in groups if g.get('mode') == '802.3ad')
-    found, rows = switch_findings(name, _leaf_ports(points, vlans_of_point, site, lag_groups), switch_state)
+    found, rows = switch_findings(name, _leaf_ports(points, vlans_of_point, site, lag_groups),
+                                  switch_state if programs_switch(node) else None)
     findings.extend(found)
     blocking = [f for f in findings if f.get('blocking', True)]
     return dict(result, action='failed' if blocking else 'checked', failed=bool(blocking),

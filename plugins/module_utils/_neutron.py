@@ -10,6 +10,7 @@ errors into ``NeutronError`` naming the object."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 try:
@@ -89,6 +90,7 @@ class Neutron:
         self.conn = conn
         self.reads = 0
         self.writes = 0
+        self._lock = threading.Lock()
         self._sleep = sleep
 
     def _call(self, what, fn, *args, **kwargs):
@@ -104,7 +106,8 @@ class Neutron:
         return self._call(what, lambda: list(fn(*args, **kwargs)))
 
     def _write(self, what, fn, *args, **kwargs):
-        self.writes += 1
+        with self._lock:  # ironic_provision writes from several threads (PrepareAhead)
+            self.writes += 1
         return self._call(what, fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ reads

@@ -305,6 +305,7 @@ import time
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._prepare_ahead import PrepareAhead
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
@@ -530,10 +531,16 @@ class IronicProvisionModule(BaremetalModule):
 
         progress = self.progress(planned, results)
         if to_run:
+            # the next nodes' instance_info, ports and VIF attaches run ahead of the window, in threads
+            ahead = PrepareAhead(lambda item: self.prepare(ironic, ctx, item, results), to_run, p['concurrency'])
             runner = prov.Runner(ironic, concurrency=p['concurrency'], timeout=p['timeout'], retries=p['retries'],
                                  max_failures=p['max_failures'], poll=p['poll_interval'], progress=progress,
-                                 prepare=lambda item: self.prepare(ironic, ctx, item, results))
-            for rec in runner.run(to_run):
+                                 prepare=ahead)
+            try:
+                done = runner.run(to_run)
+            finally:
+                ahead.close()
+            for rec in done:
                 results[rec['uuid']].update(action=rec['action'], provision_state=rec['provision_state'],
                                             duration=rec['duration'], msg=rec['msg'], last_error=rec.get('last_error'))
         if progress:

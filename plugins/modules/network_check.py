@@ -24,6 +24,12 @@ description:
     (C(node), C(nic), C(finding), C(blocking), C(msg)). A node with a blocking finding is C(failed);
     the others are not affected - a role turns each node's entry into its own host's result.
   - Nodes on the C(noop) network interface are C(not_checked) (Ironic binds no port there).
+  - Nodes on the C(flat) network interface - Ironic binds their VIFs with the node as host and no
+    C(local_link_information), so no switch driver programs their leaf ports (those are configured
+    outside Neutron). Checked - the host mapping, each VIF's binding host (the node), segment and
+    address. Not checked - the leaf VLANs (C(leaf_ports) rows keep the intended VLANs with
+    C(programmed) null); Neutron's binding result is a warning (C(flat_not_bound)), since
+    networking-baremetal 8 binds only ports with link information.
   - Reads only; never changes anything.
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack

@@ -123,3 +123,23 @@ def test_labctl_switch_documents_and_lag():
     assert res["findings"] == [] and [r["lag"] for r in res["leaf_ports"]] == [True, True]
     tagged = nc.normalize_switch_state({"l": {"ports": {"E1": {"vlan": 5, "tagged": [7, 6]}}}})
     assert tagged == {"l": {"E1": {"vlans": [5, 6, 7], "lag": None}}}
+
+
+def test_flat_node_gets_every_check_but_the_leaf_vlans():
+    """flat: Ironic sends no local_link_information, no switch driver programs the leaf ports - an
+    empty switch state is no finding there, the binding and the segment still are."""
+    flat = dict(NODE, network_interface="flat")
+    empty = {"leaf-r01-a": {"Ethernet1/1": []}, "leaf-r01-b": {"Ethernet1/1": []}}
+    res = nc.check([flat], site(), empty)[0]
+    assert res["action"] == "checked" and res["findings"] == []
+    assert [(r["leaf"], r["intended"], r["programmed"]) for r in res["leaf_ports"]] == [
+        ("leaf-r01-a", [101], None), ("leaf-r01-b", [], None)]
+    # Ironic's flat interface sends no link information: Neutron may leave the port binding_failed
+    # (networking-baremetal 8 binds only ports with it) - a warning; the host Ironic set is checked.
+    res = nc.check([flat], site(vif_ports=[vport("binding_failed")]), empty)[0]
+    assert kinds(res) == ["flat_not_bound"] and not res["failed"] and res["action"] == "checked"
+    assert kinds(nc.check([flat], site(vif_ports=[vport("unbound", host="")]), empty)[0]) == ["flat_not_bound", "not_bound"]
+    assert kinds(nc.check([flat], site(vif_ports=[vport(host="other")]), empty)[0]) == ["wrong_host"]
+    assert kinds(nc.check([flat], site(vif_ports=[vport(ip="10.10.2.9", subnet="s2")]), empty)[0]) == ["wrong_segment"]
+    assert kinds(nc.check([flat], site(agents=()), empty)[0]) == ["no_host_mapping"]
+    assert kinds(nc.check([NODE], site(), empty)[0]) == ["vlan_missing"]  # neutron: the same state is a finding
