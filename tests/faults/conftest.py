@@ -16,7 +16,7 @@ import time
 import pytest
 import yaml
 
-from ..integration.lab import REPO, VENV_BIN, Lab
+from ..integration.lab import REPO, VENV_BIN, Lab, module_play
 
 NODES = int(os.environ.get("FAULTS_NODES", "40"))
 RACK_NODES = int(os.environ.get("FAULTS_RACK_NODES", "8"))
@@ -147,20 +147,6 @@ def settled(node, state):
 
 
 # ------------------------------------------------------------------ running the collection
-def _module_play(module, args, out):
-    return [{
-        "name": "run %s" % module,
-        "hosts": "localhost",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": os.path.join(VENV_BIN, "python"), "ansible_connection": "local"},
-        "tasks": [
-            {"name": "module under test", module: args, "register": "r", "ignore_errors": True},
-            {"name": "save result", "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": out},
-             "check_mode": False, "diff": False},
-        ],
-    }]
-
-
 class Run:
     """ansible-playbook in the background, in a session of its own (so the test can SIGKILL the
     whole run); ``finish()`` waits for it within a bound and returns (rc, module result or None,
@@ -209,7 +195,7 @@ def start_module(env_of, name, args):
     out = os.path.join(tmp.name, "result.json")
     pb = os.path.join(tmp.name, "play.yml")
     with open(pb, "w") as f:
-        yaml.safe_dump(_module_play(name, args, out), f, sort_keys=False)
+        yaml.safe_dump(module_play(name, args, out), f, sort_keys=False)
     cmd = [os.path.join(VENV_BIN, "ansible-playbook"), pb, "-i", "localhost,"]
     return Run(env_of.ansible_env(), cmd, out, tmp, what=name.split(".")[-1])
 
