@@ -32,7 +32,7 @@ RUNS = []
 def pytest_terminal_summary(terminalreporter):
     if not RUNS:
         return
-    terminalreporter.section("fault injection: ansible-playbook runs (seconds)")
+    terminalreporter.section("fault injection: module and ansible-playbook runs (seconds)")
     for test, what, rc, seconds in RUNS:
         terminalreporter.write_line("%-55s %-40s rc=%s %7.1f" % (test, what, rc, seconds))
 
