@@ -78,8 +78,10 @@ test-unit: venv
 	$(BIN)/python -m pytest -q tests/unit
 
 test-integration: venv
-	# two workers, each with a lab of its own (tests/integration/conftest.py); a module stays on one worker
-	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} --dist loadfile tests/integration
+	# two workers, each with a lab of its own (tests/integration/conftest.py); a module stays on one worker.
+	# --no-loadscope-reorder: files in collection order, the longest first (LONGEST_FIRST in that conftest),
+	# not pytest-xdist's default (most tests first), which left the longest files for the end.
+	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} --dist loadfile --no-loadscope-reorder --durations=15 tests/integration
 
 # Bad-input corpus (#14): its own seeded lab on TEST_*_PORT + 300 (BADINPUT_*_PORT to move it).
 test-badinput: venv

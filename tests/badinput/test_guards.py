@@ -35,14 +35,19 @@ def guarded(lab, conn):
             conn.baremetal.delete_node(node, ignore_missing=True)
 
 
-def _absent(lab, names, check=False, **kw):
-    return run_module(lab, NODES, dict({"state": "absent", "nodes": [{"name": n} for n in names]}, **kw),
-                      check=check)[1]
+@pytest.fixture
+def absent(lab, lab_module):
+    """ironic_nodes state=absent for ``names``: through pytest-ansible, or ansible-playbook --check
+    for check mode (pytest-ansible does not run check mode)."""
+    def run(names, check=False, **kw):
+        args = dict({"state": "absent", "nodes": [{"name": n} for n in names]}, **kw)
+        return run_module(lab, NODES, args, check=True)[1] if check else lab_module(lab, NODES, args)
+    return run
 
 
-def test_empty_list_deletes_nothing(lab, conn, guarded):
+def test_empty_list_deletes_nothing(lab, conn, guarded, absent):
     before = snapshot(conn)
-    r = _absent(lab, [])
+    r = absent([])
     assert not r.get("failed"), r
     assert r["changed"] is False and r["api_writes"] == 0
     assert snapshot(conn) == before
@@ -50,13 +55,13 @@ def test_empty_list_deletes_nothing(lab, conn, guarded):
 
 @pytest.mark.parametrize("kind", ["uuid", "uuid_prefix", "upper_case", "title_case", "wildcard", "glob",
                                   "regex", "sql_like", "trailing_dot"])
-def test_lookalike_names_delete_nothing(lab, conn, guarded, kind):
+def test_lookalike_names_delete_nothing(lab, conn, guarded, absent, kind):
     """Each name only resembles gd-n1: the module refuses it or finds no such node; nothing moves."""
     uuid = guarded["gd-n1"].id
     name = {"uuid": uuid, "uuid_prefix": uuid[:8], "upper_case": "GD-N1", "title_case": "Gd-N1",
             "wildcard": "*", "glob": "gd-n?", "regex": "gd-n.*", "sql_like": "gd-n%", "trailing_dot": "gd-n1."}[kind]
     before = snapshot(conn)
-    r = _absent(lab, [name])
+    r = absent([name])
     if r.get("failed"):
         assert name in r["msg"], r["msg"]  # refused, naming the name it could not take
     else:
@@ -65,32 +70,32 @@ def test_lookalike_names_delete_nothing(lab, conn, guarded, kind):
     assert snapshot(conn) == before
 
 
-def test_check_mode_deletes_nothing(lab, conn, guarded):
+def test_check_mode_deletes_nothing(lab, conn, guarded, absent):
     before = snapshot(conn)
-    r = _absent(lab, ["gd-n2"], check=True)
+    r = absent(["gd-n2"], check=True)
     assert r["changed"] is True and [n["action"] for n in r["nodes"]] == ["deleted"], r
     assert snapshot(conn) == before
 
 
-def test_deployed_node_needs_force(lab, conn, guarded):
+def test_deployed_node_needs_force(lab, conn, guarded, absent):
     before = snapshot(conn)
-    r = _absent(lab, ["gd-act"])
+    r = absent(["gd-act"])
     assert r.get("failed"), r
     assert "node gd-act: is active" in r["msg"] and "force" in r["msg"], r["msg"]
     assert not r.get("changed")
     assert snapshot(conn) == before
     # one deployed node in the list refuses the whole call: its enrolled neighbour is not deleted either
-    r = _absent(lab, ["gd-n2", "gd-act"])
+    r = absent(["gd-n2", "gd-act"])
     assert r.get("failed") and "gd-act" in r["msg"], r
     assert snapshot(conn) == before
 
 
-def test_deletes_exactly_the_named_nodes(lab, conn, guarded):
+def test_deletes_exactly_the_named_nodes(lab, conn, guarded, absent):
     others = {k: v.id for k, v in _nodes(conn).items() if k not in ("gd-n2", "gd-act")}
-    r = _absent(lab, ["gd-n2"])
+    r = absent(["gd-n2"])
     assert not r.get("failed"), r
     assert [(n["name"], n["action"]) for n in r["nodes"]] == [("gd-n2", "deleted")]
-    r = _absent(lab, ["gd-act"], force=True)
+    r = absent(["gd-act"], force=True)
     assert not r.get("failed"), r
     assert [(n["name"], n["action"]) for n in r["nodes"]] == [("gd-act", "deleted")]
     after = {k: v.id for k, v in _nodes(conn).items()}

@@ -16,7 +16,7 @@ import time
 import pytest
 import yaml
 
-from ..integration.lab import REPO, VENV_BIN, Lab
+from ..integration.lab import REPO, VENV_BIN, Lab, module_play
 
 NODES = int(os.environ.get("FAULTS_NODES", "40"))
 RACK_NODES = int(os.environ.get("FAULTS_RACK_NODES", "8"))
@@ -32,7 +32,7 @@ RUNS = []
 def pytest_terminal_summary(terminalreporter):
     if not RUNS:
         return
-    terminalreporter.section("fault injection: ansible-playbook runs (seconds)")
+    terminalreporter.section("fault injection: module and ansible-playbook runs (seconds)")
     for test, what, rc, seconds in RUNS:
         terminalreporter.write_line("%-55s %-40s rc=%s %7.1f" % (test, what, rc, seconds))
 
@@ -147,20 +147,6 @@ def settled(node, state):
 
 
 # ------------------------------------------------------------------ running the collection
-def _module_play(module, args, out):
-    return [{
-        "name": "run %s" % module,
-        "hosts": "localhost",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": os.path.join(VENV_BIN, "python"), "ansible_connection": "local"},
-        "tasks": [
-            {"name": "module under test", module: args, "register": "r", "ignore_errors": True},
-            {"name": "save result", "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": out},
-             "check_mode": False, "diff": False},
-        ],
-    }]
-
-
 class Run:
     """ansible-playbook in the background, in a session of its own (so the test can SIGKILL the
     whole run); ``finish()`` waits for it within a bound and returns (rc, module result or None,
@@ -209,15 +195,29 @@ def start_module(env_of, name, args):
     out = os.path.join(tmp.name, "result.json")
     pb = os.path.join(tmp.name, "play.yml")
     with open(pb, "w") as f:
-        yaml.safe_dump(_module_play(name, args, out), f, sort_keys=False)
+        yaml.safe_dump(module_play(name, args, out), f, sort_keys=False)
     cmd = [os.path.join(VENV_BIN, "ansible-playbook"), pb, "-i", "localhost,"]
     return Run(env_of.ansible_env(), cmd, out, tmp, what=name.split(".")[-1])
 
 
+# module() runs through pytest-ansible (the session's lab_module fixture, tests/conftest.py), in
+# this process; start_module() stays an ansible-playbook of its own, since the tests SIGKILL it or a
+# service under it while it runs.
+_PYTEST_ANSIBLE = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _modules_through_pytest_ansible(lab_module):
+    _PYTEST_ANSIBLE["run"] = lab_module
+
+
 def module(env_of, name, args, timeout=600):
-    """Run one module task to its end; return (result, seconds)."""
-    rc, result, elapsed, output = start_module(env_of, name, args).finish(timeout)
-    assert result is not None, "no result recorded:\n" + output[-4000:]
+    """Run one module task to its end (within ``timeout`` seconds); return (result, seconds)."""
+    started = time.monotonic()
+    result = _PYTEST_ANSIBLE["run"](env_of, name, args, timeout=timeout)
+    elapsed = time.monotonic() - started
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+    RUNS.append((test, name.split(".")[-1] + " (pytest-ansible)", "failed" if result.get("failed") else 0, elapsed))
     return result, elapsed
 
 

@@ -98,23 +98,31 @@ def run_playbook(lab, plays, inventory=None, check=False, diff=False, verbosity=
         return PlaybookResult(proc)
 
 
+def module_play(module, args, out):
+    """A play of one module task on localhost that writes the task's result to the file ``out``.
+
+    For what pytest-ansible (the ``lab_module`` fixture, tests/conftest.py) cannot do: check mode,
+    diff, the console output, a run in the background to be killed, and the benchmarks."""
+    return [{
+        "name": "run %s" % module,
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": os.path.join(VENV_BIN, "python"),
+                 "ansible_connection": "local"},
+        "tasks": [
+            {"name": "module under test", module: args, "register": "r", "ignore_errors": True},
+            {"name": "save result", "ansible.builtin.copy": {
+                "content": "{{ r | to_json }}", "dest": out}, "check_mode": False, "diff": False},
+        ],
+    }]
+
+
 def run_module(lab, module, args, check=False, diff=False, verbosity=0):
-    """Run one module task on localhost; return (PlaybookResult, the registered result dict)."""
+    """Run one module task on localhost with ansible-playbook; return (PlaybookResult, the
+    registered result dict)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "module-result.json")
-        plays = [{
-            "name": "run %s" % module,
-            "hosts": "localhost",
-            "gather_facts": False,
-            "vars": {"ansible_python_interpreter": os.path.join(VENV_BIN, "python"),
-                     "ansible_connection": "local"},
-            "tasks": [
-                {"name": "module under test", module: args, "register": "r", "ignore_errors": True},
-                {"name": "save result", "ansible.builtin.copy": {
-                    "content": "{{ r | to_json }}", "dest": out}, "check_mode": False, "diff": False},
-            ],
-        }]
-        res = run_playbook(lab, plays, check=check, diff=diff, verbosity=verbosity)
+        res = run_playbook(lab, module_play(module, args, out), check=check, diff=diff, verbosity=verbosity)
         result = None
         if os.path.exists(out):
             with open(out) as f:

@@ -27,9 +27,9 @@ def node_ports(conn, name):
                   for p in conn.baremetal.ports(node_id=node.id, details=True))
 
 
-def test_create_rerun_update(lab, conn):
+def test_create_rerun_update(lab, conn, lab_module):
     nodes = [spec("cr-%d" % i, i, prefix=1) for i in range(3)]
-    res, r = run_module(lab, MODULE, {"nodes": nodes})
+    r = lab_module(lab, MODULE, {"nodes": nodes})
     assert not r.get("failed"), r.get("msg")
     assert r["changed"] and r["summary"]["created"] == 3
     assert [n["action"] for n in r["nodes"]] == ["created"] * 3
@@ -41,14 +41,14 @@ def test_create_rerun_update(lab, conn):
     assert node_ports(conn, "cr-1") == [(mac(1, 2), True, "leaf1", None), (mac(1, 3), False, "leaf1", None)]
 
     # Re-run: nothing to do, no write call.
-    res, r = run_module(lab, MODULE, {"nodes": nodes})
+    r = lab_module(lab, MODULE, {"nodes": nodes})
     assert r["changed"] is False and r["api_writes"] == 0, r
     assert {n["action"] for n in r["nodes"]} == {"unchanged"}
 
     # Change one field: only that is written; properties set by others (inspection) survive.
     conn.baremetal.patch_node(node.id, [{"op": "add", "path": "/properties/memory_mb", "value": 4096}])
     nodes[1]["driver_info"]["ipmi_address"] = "10.9.9.9"
-    res, r = run_module(lab, MODULE, {"nodes": nodes})
+    r = lab_module(lab, MODULE, {"nodes": nodes})
     assert r["changed"] and r["summary"] == {"created": 0, "updated": 1, "unchanged": 2, "deleted": 0, "failed": 0}
     assert r["nodes"][1]["changes"] == ["driver_info.ipmi_address"]
     node = conn.baremetal.get_node(node.id)
@@ -56,48 +56,48 @@ def test_create_rerun_update(lab, conn):
     assert node.properties["memory_mb"] == 4096 and node.properties["cpu_arch"] == "x86_64"
 
 
-def test_add_and_remove_port(lab, conn):
+def test_add_and_remove_port(lab, conn, lab_module):
     nodes = [spec("pt-0", 0, prefix=2)]
-    run_module(lab, MODULE, {"nodes": nodes})
+    lab_module(lab, MODULE, {"nodes": nodes})
     nodes[0]["ports"] = [nodes[0]["ports"][0], {"address": mac(2, 9), "pxe_enabled": False, "physical_network": "leaf1"}]
-    res, r = run_module(lab, MODULE, {"nodes": nodes})
+    r = lab_module(lab, MODULE, {"nodes": nodes})
     assert r["changed"]
     assert sorted(r["nodes"][0]["changes"]) == sorted(["port %s created" % mac(2, 9), "port %s removed" % mac(2, 1)])
     assert [p[0] for p in node_ports(conn, "pt-0")] == [mac(2, 0), mac(2, 9)]
     # ports_mode add keeps ports it does not list.
     conn.baremetal.create_port(node_id=conn.baremetal.find_node("pt-0").id, address=mac(2, 20))
-    res, r = run_module(lab, MODULE, {"nodes": nodes, "ports_mode": "add"})
+    r = lab_module(lab, MODULE, {"nodes": nodes, "ports_mode": "add"})
     assert r["changed"] is False
     assert mac(2, 20) in [p[0] for p in node_ports(conn, "pt-0")]
     # A port field change is an update of that port only.
     nodes[0]["ports"][1]["physical_network"] = "leaf2"
-    res, r = run_module(lab, MODULE, {"nodes": nodes, "ports_mode": "add"})
+    r = lab_module(lab, MODULE, {"nodes": nodes, "ports_mode": "add"})
     assert r["nodes"][0]["changes"] == ["port %s physical_network" % mac(2, 9)]
 
 
-def test_bond_of_two_ports(lab, conn):
+def test_bond_of_two_ports(lab, conn, lab_module):
     n = spec("bd-0", 0, prefix=3, port_groups=[{"name": "bd-0-bond0", "address": mac(3, 0), "mode": "802.3ad"}])
     for p in n["ports"]:
         p["port_group"] = "bd-0-bond0"
-    res, r = run_module(lab, MODULE, {"nodes": [n]})
+    r = lab_module(lab, MODULE, {"nodes": [n]})
     assert not r.get("failed"), r.get("msg")
     group = conn.baremetal.find_port_group("bd-0-bond0")
     assert group.mode == "802.3ad" and group.address == mac(3, 0)
     assert {p[3] for p in node_ports(conn, "bd-0")} == {group.id}
-    res, r = run_module(lab, MODULE, {"nodes": [n]})
+    r = lab_module(lab, MODULE, {"nodes": [n]})
     assert r["changed"] is False and r["api_writes"] == 0
 
 
-def test_traits_add_and_exact(lab, conn):
+def test_traits_add_and_exact(lab, conn, lab_module):
     n = spec("tr-0", 0, prefix=4, traits=["CUSTOM_RACK_R01"])
-    run_module(lab, MODULE, {"nodes": [n]})
+    lab_module(lab, MODULE, {"nodes": [n]})
     node = conn.baremetal.find_node("tr-0")
     conn.baremetal.add_node_trait(node.id, "CUSTOM_FROM_INSPECTION")
-    res, r = run_module(lab, MODULE, {"nodes": [n]})  # default traits_mode add
+    r = lab_module(lab, MODULE, {"nodes": [n]})  # default traits_mode add
     assert r["changed"] is False
     assert set(conn.baremetal.get_node(node.id).traits) == {"CUSTOM_RACK_R01", "CUSTOM_FROM_INSPECTION"}
     n["traits"] = ["CUSTOM_RACK_R01", "CUSTOM_ROLE_COMPUTE"]
-    res, r = run_module(lab, MODULE, {"nodes": [n], "traits_mode": "exact"})
+    r = lab_module(lab, MODULE, {"nodes": [n], "traits_mode": "exact"})
     assert r["nodes"][0]["changes"] == ["traits +CUSTOM_ROLE_COMPUTE -CUSTOM_FROM_INSPECTION", "owner record"]
     assert set(conn.baremetal.get_node(node.id).traits) == {"CUSTOM_RACK_R01", "CUSTOM_ROLE_COMPUTE"}
 
@@ -132,27 +132,27 @@ def test_secrets_never_shown(lab, conn):
     # The role path (-vvv on a playbook with the password from inventory vars) is covered in test_enroll_role.
 
 
-def test_absent_refuses_deployed_unless_forced(lab, conn):
+def test_absent_refuses_deployed_unless_forced(lab, conn, lab_module):
     nodes = [spec("ab-0", 0, prefix=7), spec("ab-1", 1, prefix=7)]
-    run_module(lab, MODULE, {"nodes": nodes, "target_state": "available"})
+    lab_module(lab, MODULE, {"nodes": nodes, "target_state": "available"})
     active = conn.baremetal.find_node("ab-1")
     conn.baremetal.set_node_provision_state(active.id, "active", wait=True, timeout=60)
-    res, r = run_module(lab, MODULE, {"nodes": [{"name": "ab-0"}, {"name": "ab-1"}], "state": "absent"})
+    r = lab_module(lab, MODULE, {"nodes": [{"name": "ab-0"}, {"name": "ab-1"}], "state": "absent"})
     assert r["failed"] and "node ab-1" in r["msg"] and "force" in r["msg"]
     assert conn.baremetal.find_node("ab-0") is not None  # nothing half-done
-    res, r = run_module(lab, MODULE, {"nodes": [{"name": "ab-0"}], "state": "absent"})
+    r = lab_module(lab, MODULE, {"nodes": [{"name": "ab-0"}], "state": "absent"})
     assert r["changed"] and r["nodes"][0]["action"] == "deleted"
     assert conn.baremetal.find_node("ab-0") is None
     assert conn.baremetal.find_node("ab-1") is not None
-    res, r = run_module(lab, MODULE, {"nodes": [{"name": "ab-0"}], "state": "absent"})
+    r = lab_module(lab, MODULE, {"nodes": [{"name": "ab-0"}], "state": "absent"})
     assert r["changed"] is False
-    res, r = run_module(lab, MODULE, {"nodes": [{"name": "ab-1"}], "state": "absent", "force": True})
+    r = lab_module(lab, MODULE, {"nodes": [{"name": "ab-1"}], "state": "absent", "force": True})
     assert r["changed"] and conn.baremetal.find_node("ab-1") is None
 
 
-def test_one_bad_node_does_not_stop_the_others(lab, conn):
+def test_one_bad_node_does_not_stop_the_others(lab, conn, lab_module):
     nodes = [spec("fi-0", 0, prefix=8), spec("fi-1", 1, prefix=8, deploy_interface="no-such-interface")]
-    res, r = run_module(lab, MODULE, {"nodes": nodes})
+    r = lab_module(lab, MODULE, {"nodes": nodes})
     assert r["failed"]
     assert "fi-1" in r["msg"] and "1 of 2 nodes failed" in r["msg"]
     assert [n["action"] for n in r["nodes"]] == ["created", "failed"]
@@ -175,8 +175,8 @@ OTHER = spec("vx-owner", 0, prefix=9)
     ([spec("vd-g", 1, prefix=9, traits=["CUSTOM_lower"])], "node vd-g: traits: trait 'CUSTOM_lower'"),
     ([spec("vd-h", 1, prefix=9, driver=None)], "node vd-h: driver is required"),
 ])
-def test_validation_errors_write_nothing(lab, conn, bad, expect):
-    run_module(lab, MODULE, {"nodes": [OTHER]})
+def test_validation_errors_write_nothing(lab, conn, bad, expect, lab_module):
+    lab_module(lab, MODULE, {"nodes": [OTHER]})
     good = spec("vd-good", 3, prefix=9)
     res, r = run_module(lab, MODULE, {"nodes": [good] + bad})
     assert r["failed"]
@@ -204,9 +204,9 @@ def test_enroll_role_on_lab_inventory(lab, conn):
     assert res.rc == 0 and "changed=1" not in res.output, res.output[-3000:]
 
 
-def test_fail_fast_skips_nodes_not_started(lab, conn):
+def test_fail_fast_skips_nodes_not_started(lab, conn, lab_module):
     nodes = [spec("ff-0", 0, prefix=10, deploy_interface="no-such-interface"), spec("ff-1", 1, prefix=10)]
-    res, r = run_module(lab, MODULE, {"nodes": nodes, "fail_fast": True, "concurrency": 1})
+    r = lab_module(lab, MODULE, {"nodes": nodes, "fail_fast": True, "concurrency": 1})
     assert r["failed"] and [n["action"] for n in r["nodes"]] == ["failed", "failed"]
     assert "fail_fast" in r["nodes"][1]["error"]
     assert conn.baremetal.find_node("ff-1") is None

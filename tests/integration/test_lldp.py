@@ -57,8 +57,8 @@ def rack_nodes(conn):
         _delete(conn, name)
 
 
-def test_inspect_rack_end_to_end(lab, conn, rack_nodes):
-    res, r = run_module(lab, "spineleaf.baremetal.ironic_inspect", {"nodes": rack_nodes, "concurrency": 4, "timeout": 120})
+def test_inspect_rack_end_to_end(lab, conn, rack_nodes, lab_module):
+    r = lab_module(lab, "spineleaf.baremetal.ironic_inspect", {"nodes": rack_nodes, "concurrency": 4, "timeout": 120})
     assert not r.get("failed"), r.get("msg")
     assert r["changed"] is True
     assert sorted(r["inspected"]) == sorted(rack_nodes)
@@ -66,12 +66,12 @@ def test_inspect_rack_end_to_end(lab, conn, rack_nodes):
     inventory = conn.baremetal.get_node_inventory(conn.baremetal.find_node("r02-n01").id)
     assert inventory["plugin_data"]["parsed_lldp"]["eno1"]["switch_system_name"] == "leaf-r02-a"
     # second run: everything already inspected, no write
-    res, r = run_module(lab, "spineleaf.baremetal.ironic_inspect", {"nodes": rack_nodes})
+    r = lab_module(lab, "spineleaf.baremetal.ironic_inspect", {"nodes": rack_nodes})
     assert r["changed"] is False and r["api_writes"] == 0 and sorted(r["skipped_nodes"]) == sorted(rack_nodes)
 
 
-def test_inspect_isolates_failures(lab, conn, rack_nodes):
-    res, r = run_module(lab, "spineleaf.baremetal.ironic_inspect", {"nodes": ["r02-n01", "no-such-node"], "skip_inspected": True})
+def test_inspect_isolates_failures(lab, conn, rack_nodes, lab_module):
+    r = lab_module(lab, "spineleaf.baremetal.ironic_inspect", {"nodes": ["r02-n01", "no-such-node"], "skip_inspected": True})
     assert r["failed"] and "no-such-node" in r["msg"]
     assert r["failed_nodes"] == ["no-such-node"] and r["skipped_nodes"] == ["r02-n01"]
 
@@ -95,7 +95,7 @@ def test_miscabled_node_caught_before_apply(lab, conn, rack_nodes, tmp_path):
     assert eno1["vlans"] == [102, 202] and eno1["mtu"] == 9000 and eno1["rack"] == RACK
 
 
-def test_apply_is_idempotent_and_visible_in_api(lab, conn, rack_nodes):
+def test_apply_is_idempotent_and_visible_in_api(lab, conn, rack_nodes, lab_module):
     args = {"nodes": expected_nodes(RACK), "switches": switches(), "apply": True}
     res, r = run_module(lab, "spineleaf.baremetal.lldp_topology", args, diff=True)
     assert not r.get("failed"), r.get("msg")
@@ -111,7 +111,7 @@ def test_apply_is_idempotent_and_visible_in_api(lab, conn, rack_nodes):
     bad = conn.baremetal.get_node(conn.baremetal.find_node("r02-n03").id)
     assert not any(t.startswith("CUSTOM_RACK_") for t in bad.traits or []) and "rack" not in (bad.extra or {})
     # second run: no change, no write
-    res, r = run_module(lab, "spineleaf.baremetal.lldp_topology", args)
+    r = lab_module(lab, "spineleaf.baremetal.lldp_topology", args)
     assert r["changed"] is False and r["api_writes"] == 0
 
 

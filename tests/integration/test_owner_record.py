@@ -24,15 +24,15 @@ def hostvars(name, rack, role, n, **kw):
     return hv
 
 
-def site_pass(lab, hosts, enroll_mode, tag_mode, site="own"):
+def site_pass(lab_module, lab, hosts, enroll_mode, tag_mode, site="own"):
     """Enrollment then tagging, as site.yml runs them (module calls, one per step)."""
     specs = [node_spec(hv) for hv in hosts]
-    res, enrolled = run_module(lab, NODES, {"nodes": specs, "traits_mode": enroll_mode, "site": site})
+    enrolled = lab_module(lab, NODES, {"nodes": specs, "traits_mode": enroll_mode, "site": site})
     assert not enrolled.get("failed"), enrolled.get("msg")
     assign = dict((hv["inventory_hostname"], {"traits": ["CUSTOM_RACK_" + hv["rack"].upper(),
                                                          "CUSTOM_ROLE_" + hv["node_role"].upper()]})
                   for hv in hosts)
-    res, tagged = run_module(lab, TRAITS, {"nodes": [hv["inventory_hostname"] for hv in hosts], "rules": RULES,
+    tagged = lab_module(lab, TRAITS, {"nodes": [hv["inventory_hostname"] for hv in hosts], "rules": RULES,
                                            "assign": assign, "mode": tag_mode})
     assert not tagged.get("failed"), tagged.get("msg")
     return enrolled, tagged
@@ -43,19 +43,19 @@ def traits(conn, name):
 
 
 @pytest.mark.parametrize("enroll_mode, tag_mode", [("add", "add"), ("add", "exact"), ("exact", "add"), ("exact", "exact")])
-def test_role_and_rack_change_converge_in_one_pass_then_zero_writes(lab, conn, enroll_mode, tag_mode):
+def test_role_and_rack_change_converge_in_one_pass_then_zero_writes(lab, conn, enroll_mode, tag_mode, lab_module):
     a, b = "ow-%s%s-a" % (enroll_mode[0], tag_mode[0]), "ow-%s%s-b" % (enroll_mode[0], tag_mode[0])
     n = {"aa": 10, "ae": 20, "ea": 30, "ee": 40}[enroll_mode[0] + tag_mode[0]]
     first = [hostvars(a, "r01", "compute", n + 1, extra={"team": "blue", "asset": 7}),
              hostvars(b, "r01", "compute", n + 2)]
-    site_pass(lab, first, enroll_mode, tag_mode)
+    site_pass(lab_module, lab, first, enroll_mode, tag_mode)
     # somebody else adds a trait and an extra key
     conn.baremetal.add_node_trait(conn.baremetal.find_node(b).id, "CUSTOM_OTHER_TOOL")
     conn.baremetal.patch_node(conn.baremetal.find_node(b).id, [{"op": "add", "path": "/extra/foreign", "value": 1}])
 
     # a changes role and rack, and its inventory drops extra.team
     second = [hostvars(a, "r02", "storage", n + 1, extra={"asset": 7}), first[1]]
-    enrolled, tagged = site_pass(lab, second, enroll_mode, tag_mode)
+    enrolled, tagged = site_pass(lab_module, lab, second, enroll_mode, tag_mode)
     assert traits(conn, a) == {"CUSTOM_RACK_R02", "CUSTOM_ROLE_STORAGE", "CUSTOM_OWN_RULE"}
     extra = conn.baremetal.find_node(a).extra
     assert "team" not in extra and extra["asset"] == 7 and extra["role"] == "storage"
@@ -67,13 +67,13 @@ def test_role_and_rack_change_converge_in_one_pass_then_zero_writes(lab, conn, e
     assert traits(conn, b) == b_traits
     assert conn.baremetal.find_node(b).extra["foreign"] == 1  # keys of others are never removed
 
-    enrolled, tagged = site_pass(lab, second, enroll_mode, tag_mode)
+    enrolled, tagged = site_pass(lab_module, lab, second, enroll_mode, tag_mode)
     assert enrolled["changed"] is False and enrolled["api_writes"] == 0, enrolled["nodes"]
     assert tagged["changed"] is False and tagged["api_writes"] == 0, tagged["nodes"]
     assert traits(conn, a) == {"CUSTOM_RACK_R02", "CUSTOM_ROLE_STORAGE", "CUSTOM_OWN_RULE"}
 
 
-def test_records_of_older_releases_are_read_and_migrated(lab, conn):
+def test_records_of_older_releases_are_read_and_migrated(lab, conn, lab_module):
     """A node enrolled and tagged (exact) before the owner record: extra.rack / extra.role and
     extra.spineleaf_traits. A role change removes the old role trait and the old key goes."""
     hv = hostvars("ow-legacy", "r01", "compute", 50)
@@ -83,20 +83,20 @@ def test_records_of_older_releases_are_read_and_migrated(lab, conn):
                                       extra={"rack": "r01", "role": "compute", "spineleaf_traits": ["CUSTOM_OWN_RULE"]})
     conn.baremetal.set_node_traits(node.id, ["CUSTOM_RACK_R01", "CUSTOM_ROLE_COMPUTE", "CUSTOM_OWN_RULE", "CUSTOM_KEEP"])
     moved = [hostvars("ow-legacy", "r01", "storage", 50)]
-    site_pass(lab, moved, "add", "exact")
+    site_pass(lab_module, lab, moved, "add", "exact")
     node = conn.baremetal.find_node("ow-legacy")
     assert set(node.traits) == {"CUSTOM_RACK_R01", "CUSTOM_ROLE_STORAGE", "CUSTOM_OWN_RULE", "CUSTOM_KEEP"}
     assert "spineleaf_traits" not in node.extra
     assert node.extra["spineleaf"]["tag"]["traits"] == ["CUSTOM_OWN_RULE", "CUSTOM_RACK_R01", "CUSTOM_ROLE_STORAGE"]
-    enrolled, tagged = site_pass(lab, moved, "add", "exact")
+    enrolled, tagged = site_pass(lab_module, lab, moved, "add", "exact")
     assert enrolled["api_writes"] == 0 and tagged["api_writes"] == 0
 
 
-def test_orphans_listed_pruned_and_guarded(lab, conn):
+def test_orphans_listed_pruned_and_guarded(lab, conn, lab_module):
     site = [hostvars("op-%d" % i, "r01", "compute", 60 + i) for i in range(4)]
-    run_module(lab, NODES, {"nodes": [node_spec(hv) for hv in site], "site": "orphan-site", "target_state": "available"})
+    lab_module(lab, NODES, {"nodes": [node_spec(hv) for hv in site], "site": "orphan-site", "target_state": "available"})
     # another site's node and a node nobody recorded: never orphans
-    res, other = run_module(lab, NODES, {"nodes": [node_spec(hostvars("op-other", "r09", "compute", 70))],
+    other = lab_module(lab, NODES, {"nodes": [node_spec(hostvars("op-other", "r09", "compute", 70))],
                                          "site": "elsewhere"})
     conn.baremetal.create_node(name="op-nobody", driver="fake-hardware")
     active = conn.baremetal.find_node("op-3")
@@ -104,7 +104,7 @@ def test_orphans_listed_pruned_and_guarded(lab, conn):
 
     kept = ["op-0"]  # op-1, op-2 (available) and op-3 (active) left the inventory
     args = {"nodes": [], "site": "orphan-site", "site_nodes": kept}
-    res, r = run_module(lab, NODES, args)
+    r = lab_module(lab, NODES, args)
     assert not r.get("failed"), r.get("msg")
     assert [(o["name"], o["action"]) for o in r["orphans"]] == [("op-1", "orphan"), ("op-2", "orphan"), ("op-3", "orphan")]
     assert r["changed"] is False and r["api_writes"] == 0
@@ -114,7 +114,7 @@ def test_orphans_listed_pruned_and_guarded(lab, conn):
     assert r["changed"] is True and r["api_writes"] == 0 and "op-1" in r["diff"]["before"]
     assert conn.baremetal.find_node("op-1") is not None
 
-    res, r = run_module(lab, NODES, dict(args, prune=True))
+    r = lab_module(lab, NODES, dict(args, prune=True))
     assert not r.get("failed"), r.get("msg")
     refused = [o for o in r["orphans"] if o["action"] == "refused"]
     assert [o["name"] for o in refused] == ["op-3"] and "active" in refused[0]["msg"] and "force" in refused[0]["msg"]
@@ -125,10 +125,10 @@ def test_orphans_listed_pruned_and_guarded(lab, conn):
     for name in ("op-0", "op-other", "op-nobody"):
         assert conn.baremetal.find_node(name) is not None, name
 
-    res, r = run_module(lab, NODES, dict(args, prune=True, force=True))
+    r = lab_module(lab, NODES, dict(args, prune=True, force=True))
     assert [(o["name"], o["action"]) for o in r["orphans"]] == [("op-3", "deleted")]
     assert conn.baremetal.find_node("op-3") is None
-    res, r = run_module(lab, NODES, dict(args, prune=True))
+    r = lab_module(lab, NODES, dict(args, prune=True))
     assert r["orphans"] == [] and r["changed"] is False
 
 

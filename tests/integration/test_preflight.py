@@ -6,11 +6,11 @@ import subprocess
 import yaml
 
 from ..recap import changed_hosts
-from .lab import REPO, VENV_BIN, run_module
+from .lab import REPO, VENV_BIN
 
 
-def test_preflight_reports_both_apis(lab):
-    res, r = run_module(lab, "spineleaf.baremetal.preflight", {"required_drivers": ["fake-hardware"]})
+def test_preflight_reports_both_apis(lab, lab_module):
+    r = lab_module(lab, "spineleaf.baremetal.preflight", {"required_drivers": ["fake-hardware"]})
     assert not r.get("failed"), r
     assert r["changed"] is False
     assert "fake-hardware" in r["baremetal"]["drivers"]  # the lab also has lab-hardware (its network-aware deploy)
@@ -18,8 +18,8 @@ def test_preflight_reports_both_apis(lab):
     assert r["problems"] == []
 
 
-def test_preflight_lists_every_problem(lab):
-    res, r = run_module(lab, "spineleaf.baremetal.preflight", {
+def test_preflight_lists_every_problem(lab, lab_module):
+    r = lab_module(lab, "spineleaf.baremetal.preflight", {
         "required_drivers": ["redfish", "ipmi"], "required_network_extensions": ["segment", "no-such-ext"]})
     assert r["failed"]
     assert "'redfish' is not enabled" in r["msg"]
@@ -27,8 +27,8 @@ def test_preflight_lists_every_problem(lab):
     assert "'no-such-ext' is missing" in r["msg"]
 
 
-def test_preflight_unreachable_api_is_a_clear_error(lab):
-    res, r = run_module(lab, "spineleaf.baremetal.preflight", {
+def test_preflight_unreachable_api_is_a_clear_error(lab, lab_module):
+    r = lab_module(lab, "spineleaf.baremetal.preflight", {
         "cloud": {"auth_type": "none", "baremetal_endpoint_override": "http://127.0.0.1:9",
                   "network_endpoint_override": "http://127.0.0.1:9/"}})
     assert r["failed"]

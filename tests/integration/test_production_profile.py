@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ..recap import changed_hosts
-from .lab import REPO, Lab, run_module, run_playbook
+from .lab import REPO, Lab, run_playbook
 
 pytestmark = pytest.mark.production_lab
 
@@ -74,23 +74,23 @@ def test_status_shows_every_process_and_the_conductor_groups(prod_lab):
     assert len(children) == 3, children
 
 
-def test_preflight_checks_the_inventorys_groups(prod_lab, site):
-    res, r = run_module(prod_lab, "spineleaf.baremetal.preflight", {
+def test_preflight_checks_the_inventorys_groups(prod_lab, site, lab_module):
+    r = lab_module(prod_lab, "spineleaf.baremetal.preflight", {
         "services": ["baremetal"], "required_drivers": ["fake-hardware"], "rack_conductor_groups": GROUPS})
     assert not r.get("failed"), r.get("msg")
-    res, r = run_module(prod_lab, "spineleaf.baremetal.preflight", {
+    r = lab_module(prod_lab, "spineleaf.baremetal.preflight", {
         "services": ["baremetal"], "rack_conductor_groups": dict(GROUPS, r04="group-c")})
     assert r["failed"] and "rack r04: conductor group 'group-c' is served by no live conductor" in r["msg"]
     assert "groups served: 'group-a', 'group-b'" in r["msg"]
 
 
-def test_concurrent_enrollment_spreads_over_both_conductors(prod_lab, prod_conn):
+def test_concurrent_enrollment_spreads_over_both_conductors(prod_lab, prod_conn, lab_module):
     nodes = [{"name": "prod-n%02d" % i, "driver": "fake-hardware", "conductor_group": "group-" + "ab"[i % 2],
               "driver_info": {"ipmi_address": "10.9.0.%d" % i},
               "ports": [{"address": "52:54:00:9a:%02x:%02x" % (i, p), "pxe_enabled": p == 0} for p in range(2)]}
              for i in range(24)]
     args = {"nodes": nodes, "target_state": "available", "concurrency": 8}
-    res, r = run_module(prod_lab, "spineleaf.baremetal.ironic_nodes", args)
+    r = lab_module(prod_lab, "spineleaf.baremetal.ironic_nodes", args)
     assert not r.get("failed"), r.get("msg")
     assert r["summary"]["created"] == 24
     assert all(n["provision_state"] == "available" for n in r["nodes"])
@@ -100,7 +100,7 @@ def test_concurrent_enrollment_spreads_over_both_conductors(prod_lab, prod_conn)
             by_group.setdefault(node.conductor_group, set()).add(node.conductor)
     assert by_group == {"group-a": {"127.0.0.1:%d" % prod_lab.json_rpc_ports[0]},
                         "group-b": {"127.0.0.1:%d" % prod_lab.json_rpc_ports[1]}}
-    res, r = run_module(prod_lab, "spineleaf.baremetal.ironic_nodes", args)
+    r = lab_module(prod_lab, "spineleaf.baremetal.ironic_nodes", args)
     assert r["changed"] is False and r["api_writes"] == 0, [(n["name"], n.get("action"), n.get("msg"), n.get("diff"))
                                                             for n in r["nodes"] if n.get("action") != "unchanged"]
 

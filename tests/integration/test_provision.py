@@ -10,13 +10,13 @@ SECRET_UD = "#cloud-config\npassword: ud-s3cret-Zq\n"
 SECRET_II = "ii-pw-Kx81"
 
 
-def _network(lab):
+def _network(lab_module, lab):
     segs = []
     for i in (1, 2):  # rack 3 (leaf3) deliberately has no segment
         segs.append(dict(name="%s-r%02d" % (NET, i), physical_network="leaf%d" % i, segmentation_id=3900 + i,
                          subnets=[dict(name="%s-r%02d" % (NET, i), cidr="10.39.%d.0/24" % i, gateway_ip="10.39.%d.1" % i,
                                        dns_nameservers=["10.39.0.53"])]))
-    res, r = run_module(lab, "spineleaf.baremetal.routed_network", dict(name=NET, segments=segs))
+    r = lab_module(lab, "spineleaf.baremetal.routed_network", dict(name=NET, segments=segs))
     assert not r.get("failed"), r
 
 
@@ -37,8 +37,8 @@ def _stamp(conn, name):
     return conn.baremetal.get("/nodes/%s" % name, microversion="1.81").json()["provision_updated_at"]
 
 
-def test_deploy_rebuild_undeploy(lab, conn):
-    _network(lab)
+def test_deploy_rebuild_undeploy(lab, conn, lab_module):
+    _network(lab_module, lab)
     for name, physnet, rack, mac in (("pv-a", "leaf1", "r01", "52:54:00:39:01:01"), ("pv-b", "leaf1", "r01", "52:54:00:39:01:02"),
                                      ("pv-c", "leaf2", "r02", "52:54:00:39:02:01"), ("pv-d", "leaf3", "r03", "52:54:00:39:03:01")):
         _node(conn, name, physnet, rack, mac)
@@ -67,7 +67,7 @@ def test_deploy_rebuild_undeploy(lab, conn):
 
     # Same request again: nothing to do, no write, the same ports.
     args["nodes"] = args["nodes"][:3]
-    res, r = run_module(lab, MODULE, args)
+    r = lab_module(lab, MODULE, args)
     assert not r.get("failed") and r["changed"] is False and r["api_writes"] == 0, r
     assert r["summary"] == {"unchanged": 3}
 
@@ -81,7 +81,7 @@ def test_deploy_rebuild_undeploy(lab, conn):
     # A node in maintenance and a protected node are refused; the others are rebuilt.
     conn.baremetal.set_node_maintenance("pv-b", reason="fan swap")
     conn.baremetal.patch_node("pv-c", [{"op": "add", "path": "/protected", "value": True}])
-    res, r = run_module(lab, MODULE, dict(args, image=IMG_B))
+    r = lab_module(lab, MODULE, dict(args, image=IMG_B))
     by = dict((n["name"], n) for n in r["nodes"])
     assert r["failed"] and by["pv-a"]["action"] == "rebuilt"
     assert by["pv-b"]["action"] == "failed" and "maintenance" in by["pv-b"]["msg"] and "fan swap" in by["pv-b"]["msg"]
@@ -94,18 +94,18 @@ def test_deploy_rebuild_undeploy(lab, conn):
     conn.baremetal.patch_node("pv-c", [{"op": "remove", "path": "/protected"}])
 
     # Undeploy: available again, the node's address released.
-    res, r = run_module(lab, MODULE, dict(nodes=["pv-a"], state="available", network=NET))
+    r = lab_module(lab, MODULE, dict(nodes=["pv-a"], state="available", network=NET))
     assert r["changed"] is False and r["nodes"][0]["action"] == "unchanged", r  # undeploy is opt-in
-    res, r = run_module(lab, MODULE, dict(nodes=["pv-a"], state="available", undeploy=True, network=NET, poll_interval=0.2))
+    r = lab_module(lab, MODULE, dict(nodes=["pv-a"], state="available", undeploy=True, network=NET, poll_interval=0.2))
     assert not r.get("failed") and r["nodes"][0]["action"] == "undeployed", r
     assert _state(conn, "pv-a").provision_state == "available"
     assert list(conn.network.ports(network_id=conn.network.find_network(NET).id, name="pv-a")) == []
-    res, r = run_module(lab, MODULE, dict(nodes=["pv-a"], state="available", undeploy=True, network=NET))
+    r = lab_module(lab, MODULE, dict(nodes=["pv-a"], state="available", undeploy=True, network=NET))
     assert r["changed"] is False and r["api_writes"] == 0
 
 
-def test_bad_request_fails_before_any_write(lab, conn):
-    res, r = run_module(lab, MODULE, dict(nodes=["x1", {"name": "x2", "flavor": "big"}, {"image": {}}], concurrency=0))
+def test_bad_request_fails_before_any_write(lab, conn, lab_module):
+    r = lab_module(lab, MODULE, dict(nodes=["x1", {"name": "x2", "flavor": "big"}, {"image": {}}], concurrency=0))
     assert r["failed"] and "nothing was changed" in r["msg"]
     for text in ("node x1: no image source", "node x2: unknown keys flavor", "nodes[2]: a node given as a dict needs a name",
                  "concurrency must be at least 1"):

@@ -39,13 +39,13 @@ def routes(subnet):
     return {(r["destination"], r["nexthop"]) for r in subnet.host_routes}
 
 
-def ok(res, r):
-    assert not r.get("failed"), r.get("msg") or res.output[-3000:]
+def ok(r):
+    assert not r.get("failed"), r.get("msg") or r
     return r
 
 
-def test_three_racks_rerun_and_a_rack_added(lab, conn):
-    r = ok(*run_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3], 31))))
+def test_three_racks_rerun_and_a_rack_added(lab, conn, lab_module):
+    r = ok(lab_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3], 31))))
     assert r["changed"] and r["network"]["action"] == "created"
     assert [s["action"] for s in r["segments"]] == ["adopted", "created", "created"]
     segs, subs = state(conn, "rn-grow")
@@ -55,85 +55,85 @@ def test_three_racks_rerun_and_a_rack_added(lab, conn):
         assert subs["g-r%02d" % i].segment_id == segs["g-r%02d" % i].id
     assert routes(subs["g-r02"]) == {("10.31.1.0/24", "10.31.2.1"), ("10.31.3.0/24", "10.31.2.1")}
 
-    r = ok(*run_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3], 31))))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3], 31))))
     assert not r["changed"] and r["api_writes"] == 0 and r["actions"] == []
 
     # check mode: reports the change, writes nothing
-    r = ok(*run_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3, 4], 31)), check=True, diff=True))
+    r = ok(run_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3, 4], 31)), check=True, diff=True)[1])
     assert r["changed"] and r["api_writes"] == 0
     assert r["actions"] == ["create segment g-r04", "create subnet g-r04"]
     assert len(r["diff"]["after"]["segments"]) == 4 and len(r["diff"]["before"]["segments"]) == 3
     assert "g-r04" not in state(conn, "rn-grow")[0]
 
-    r = ok(*run_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3, 4], 31))))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3, 4], 31))))
     assert r["changed"] and r["api_writes"] == 2
     segs, subs = state(conn, "rn-grow")
     assert len(segs) == 4 and ("10.31.4.0/24", "10.31.1.1") in routes(subs["g-r01"])
-    r = ok(*run_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3, 4], 31))))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-grow", segments=segments("g", [1, 2, 3, 4], 31))))
     assert not r["changed"] and r["api_writes"] == 0
 
 
-def test_extra_host_routes_converge(lab, conn):
+def test_extra_host_routes_converge(lab, conn, lab_module):
     extra = {1: [dict(destination="192.168.0.0/16", nexthop="10.32.1.254")],
              2: [dict(destination="10.32.1.0/24", nexthop="10.32.2.254")]}  # replaces Neutron's route to rack 1
     args = dict(name="rn-routes", segments=segments("h", [1, 2, 3], 32, extra=extra))
-    ok(*run_module(lab, MODULE, args))
+    ok(lab_module(lab, MODULE, args))
     subs = state(conn, "rn-routes")[1]
     assert routes(subs["h-r01"]) == {("10.32.2.0/24", "10.32.1.1"), ("10.32.3.0/24", "10.32.1.1"),
                                      ("192.168.0.0/16", "10.32.1.254")}
     assert routes(subs["h-r02"]) == {("10.32.1.0/24", "10.32.2.254"), ("10.32.3.0/24", "10.32.2.1")}
     for dummy in range(2):
-        r = ok(*run_module(lab, MODULE, args))
+        r = ok(lab_module(lab, MODULE, args))
         assert not r["changed"] and r["api_writes"] == 0
     # drop the extra routes: back to Neutron's own
-    r = ok(*run_module(lab, MODULE, dict(name="rn-routes", segments=segments("h", [1, 2, 3], 32))))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-routes", segments=segments("h", [1, 2, 3], 32))))
     assert r["changed"]
     subs = state(conn, "rn-routes")[1]
     assert routes(subs["h-r01"]) == {("10.32.2.0/24", "10.32.1.1"), ("10.32.3.0/24", "10.32.1.1")}
     assert routes(subs["h-r02"]) == {("10.32.1.0/24", "10.32.2.1"), ("10.32.3.0/24", "10.32.2.1")}
-    r = ok(*run_module(lab, MODULE, dict(name="rn-routes", segments=segments("h", [1, 2, 3], 32))))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-routes", segments=segments("h", [1, 2, 3], 32))))
     assert not r["changed"]
 
 
-def test_forbidden_segment_change_then_replace(lab, conn):
-    ok(*run_module(lab, MODULE, dict(name="rn-forbid", segments=segments("f", [1, 2], 33))))
+def test_forbidden_segment_change_then_replace(lab, conn, lab_module):
+    ok(lab_module(lab, MODULE, dict(name="rn-forbid", segments=segments("f", [1, 2], 33))))
     changed = segments("f", [1, 2], 33)
     changed[1]["segmentation_id"] = 3350
-    r = run_module(lab, MODULE, dict(name="rn-forbid", segments=changed))[1]
+    r = lab_module(lab, MODULE, dict(name="rn-forbid", segments=changed))
     assert r["failed"]
     assert "segment f-r02: segmentation_id 3302 -> 3350 cannot change" in r["msg"]
     assert "replace_segments" in r["msg"]
     segs = state(conn, "rn-forbid")[0]
     assert segs["f-r02"].segmentation_id == 3302
-    r = ok(*run_module(lab, MODULE, dict(name="rn-forbid", segments=changed, replace_segments=True)))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-forbid", segments=changed, replace_segments=True)))
     assert r["changed"]
     segs, subs = state(conn, "rn-forbid")
     assert segs["f-r02"].segmentation_id == 3350 and subs["f-r02"].segment_id == segs["f-r02"].id
-    r = ok(*run_module(lab, MODULE, dict(name="rn-forbid", segments=changed, replace_segments=True)))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-forbid", segments=changed, replace_segments=True)))
     assert not r["changed"]
 
 
-def test_unknown_segments_reported_then_purged(lab, conn):
-    ok(*run_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2, 3], 34))))
-    r = ok(*run_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2], 34))))
+def test_unknown_segments_reported_then_purged(lab, conn, lab_module):
+    ok(lab_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2, 3], 34))))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2], 34))))
     assert not r["changed"] and r["api_writes"] == 0
     assert {(u["kind"], u["name"]) for u in r["unmanaged"]} == {("segment", "p-r03"), ("subnet", "p-r03")}
     assert any("segment p-r03 (" in w and "subnet p-r03 (10.34.3.0/24)" in w for w in r.get("warnings", [])), r.get("warnings")
     assert "p-r03" in state(conn, "rn-purge")[0]
-    r = ok(*run_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2], 34), purge_segments=True)))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2], 34), purge_segments=True)))
     assert r["changed"] and r["actions"][:2] == ["delete subnet p-r03", "delete segment p-r03"]
     segs, subs = state(conn, "rn-purge")
     assert sorted(segs) == ["p-r01", "p-r02"] and sorted(subs) == ["p-r01", "p-r02"]
     assert routes(subs["p-r01"]) == {("10.34.2.0/24", "10.34.1.1")}
-    r = ok(*run_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2], 34), purge_segments=True)))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-purge", segments=segments("p", [1, 2], 34), purge_segments=True)))
     assert not r["changed"]
 
 
-def test_absent(lab, conn):
-    ok(*run_module(lab, MODULE, dict(name="rn-absent", segments=segments("a", [1, 2], 35))))
-    r = ok(*run_module(lab, MODULE, dict(name="rn-absent", state="absent"), check=True))
+def test_absent(lab, conn, lab_module):
+    ok(lab_module(lab, MODULE, dict(name="rn-absent", segments=segments("a", [1, 2], 35))))
+    r = ok(run_module(lab, MODULE, dict(name="rn-absent", state="absent"), check=True)[1])
     assert r["changed"] and conn.network.find_network("rn-absent") is not None
-    r = ok(*run_module(lab, MODULE, dict(name="rn-absent", state="absent")))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-absent", state="absent")))
     assert r["changed"]
     # the subnets first, then the segments, then the network (Neutron lists each kind in its own order)
     actions = r["actions"]
@@ -142,18 +142,18 @@ def test_absent(lab, conn):
     assert actions[4:] == ["delete network rn-absent"], actions
     assert conn.network.find_network("rn-absent") is None
     assert not [s for s in conn.network.subnets() if s.name in ("a-r01", "a-r02")]
-    r = ok(*run_module(lab, MODULE, dict(name="rn-absent", state="absent")))
+    r = ok(lab_module(lab, MODULE, dict(name="rn-absent", state="absent")))
     assert not r["changed"] and r["api_writes"] == 0
 
 
-def test_ipv6_subnets(lab, conn):
+def test_ipv6_subnets(lab, conn, lab_module):
     args = dict(name="rn-v6", segments=segments("v", [1, 2], 36, v6=True))
-    r = ok(*run_module(lab, MODULE, args))
+    r = ok(lab_module(lab, MODULE, args))
     assert r["changed"]
     subs = state(conn, "rn-v6")[1]
     assert subs["v-r01"].ip_version == 6 and subs["v-r01"].ipv6_address_mode == "slaac"
     assert routes(subs["v-r01"]) == {("fd00:36:2::/64", "fd00:36:1::")}
-    r = ok(*run_module(lab, MODULE, args))
+    r = ok(lab_module(lab, MODULE, args))
     assert not r["changed"] and r["api_writes"] == 0
 
 
@@ -192,10 +192,10 @@ INVALID = {
 
 
 @pytest.mark.parametrize("case", sorted(INVALID))
-def test_validation_error_writes_nothing(lab, conn, case):
+def test_validation_error_writes_nothing(lab, conn, case, lab_module):
     segs, message = INVALID[case]
     before = len(list(conn.network.networks())), len(list(conn.network.segments())), len(list(conn.network.subnets()))
-    r = run_module(lab, MODULE, dict(name="rn-invalid", segments=segs))[1]
+    r = lab_module(lab, MODULE, dict(name="rn-invalid", segments=segs))
     assert r["failed"] and message in r["msg"], r.get("msg")
     assert "nothing was changed" in r["msg"]
     assert conn.network.find_network("rn-invalid") is None
@@ -203,22 +203,22 @@ def test_validation_error_writes_nothing(lab, conn, case):
     assert before == after
 
 
-def test_overlap_with_existing_subnet_writes_nothing(lab, conn):
-    ok(*run_module(lab, MODULE, dict(name="rn-overlap", segments=segments("o", [1, 2], 37))))
+def test_overlap_with_existing_subnet_writes_nothing(lab, conn, lab_module):
+    ok(lab_module(lab, MODULE, dict(name="rn-overlap", segments=segments("o", [1, 2], 37))))
     before = state(conn, "rn-overlap")[1]
     spec = segments("o", [1], 37) + [dict(name="o-new", physical_network="leaf5", segmentation_id=3705,
                                           subnets=[_sub("o-new", "10.37.2.128/25")])]
-    r = run_module(lab, MODULE, dict(name="rn-overlap", segments=spec))[1]
+    r = lab_module(lab, MODULE, dict(name="rn-overlap", segments=spec))
     assert r["failed"] and "subnet o-new (segment o-new): 10.37.2.128/25 overlaps existing subnet o-r02" in r["msg"]
     segs, after = state(conn, "rn-overlap")
     assert sorted(segs) == ["o-r01", "o-r02"] and sorted(after) == sorted(before)
 
 
-def test_vlan_used_by_another_network_is_refused_before_any_write(lab, conn):
-    ok(*run_module(lab, MODULE, dict(name="rn-vlan-a", segments=segments("va", [1, 2], 38))))
+def test_vlan_used_by_another_network_is_refused_before_any_write(lab, conn, lab_module):
+    ok(lab_module(lab, MODULE, dict(name="rn-vlan-a", segments=segments("va", [1, 2], 38))))
     clash = segments("vb", [3, 4], 39)
     clash[1]["physical_network"], clash[1]["segmentation_id"] = "leaf2", 3802
-    r = run_module(lab, MODULE, dict(name="rn-vlan-b", segments=clash))[1]
+    r = lab_module(lab, MODULE, dict(name="rn-vlan-b", segments=clash))
     assert r["failed"] and "segment vb-r04: vlan leaf2 VLAN 3802 is already used by segment va-r02 of network rn-vlan-a" in r["msg"]
     assert conn.network.find_network("rn-vlan-b") is None
 
@@ -242,8 +242,8 @@ def test_role_over_the_lab_inventory(lab, conn):
     assert changed_hosts(res.stdout) == [], res.output[-3000:]
 
 
-def test_ironic_ports_cross_check(lab, conn):
-    ok(*run_module(lab, MODULE, dict(name="rn-check", segments=segments("c", [1, 2], 40))))
+def test_ironic_ports_cross_check(lab, conn, lab_module):
+    ok(lab_module(lab, MODULE, dict(name="rn-check", segments=segments("c", [1, 2], 40))))
     node = conn.baremetal.create_node(name="rn-check-n1", driver="fake-hardware")
     try:
         conn.baremetal.create_port(node_id=node.id, address="52:54:00:41:01:01", physical_network="leaf1")
@@ -251,7 +251,7 @@ def test_ironic_ports_cross_check(lab, conn):
         args = dict(network="rn-check", racks=[dict(rack="r01", physical_network="leaf1"),
                                                dict(rack="r02", physical_network="leaf2")],
                     node_racks={"rn-check-n1": "r01"}, nodes=["rn-check-n1"])
-        r = run_module(lab, "spineleaf.baremetal.routed_network_check", args)[1]
+        r = lab_module(lab, "spineleaf.baremetal.routed_network_check", args)
         assert r["failed"] and not r["changed"]
         msgs = [p["message"] for p in r["problems"]]
         assert ("node rn-check-n1 (rack r01), port 52:54:00:41:01:02: physical_network leaf7 has no segment on network "

@@ -109,9 +109,9 @@ def test_keystone_down_is_one_identity_problem(lab, clouds):
     assert "Bare Metal API" not in proc.stdout and "Network API" not in proc.stdout
 
 
-def test_service_endpoint_down_is_per_service(lab, clouds):
+def test_service_endpoint_down_is_per_service(lab, clouds, lab_module):
     """Only a service's own endpoint failing is reported per service (the identity is fine)."""
-    res, r = run_module(_EnvLab(lab, clouds), "spineleaf.baremetal.preflight", {"cloud": "lab-wrong-port"})
+    r = lab_module(_EnvLab(lab, clouds), "spineleaf.baremetal.preflight", {"cloud": "lab-wrong-port"})
     assert r["failed"] and r["identity"]["ok"] is True, r
     assert len(r["problems"]) == 2, r["problems"]
     assert "Bare Metal API" in r["msg"] and "Network API" in r["msg"]

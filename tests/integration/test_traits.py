@@ -161,7 +161,7 @@ def inspected(lab, conn):
 
 
 # ---------------------------------------------------------------- rules over inspection data
-def test_rules_over_inspection_data_then_rerun_unchanged(lab, conn, inspected):
+def test_rules_over_inspection_data_then_rerun_unchanged(lab, conn, inspected, lab_module):
     names = [n.name for n in inspected.values()]
     res, r = run_module(lab, MODULE, {'rules': HW_RULES, 'nodes': names}, diff=True)
     assert not r.get('failed'), r.get('msg')
@@ -181,7 +181,7 @@ def test_rules_over_inspection_data_then_rerun_unchanged(lab, conn, inspected):
     assert r['diff']['after'][inspected['big'].name]['traits'] == big.traits and 'extra' in r['diff']['after'][inspected['big'].name]
 
     before = dict((k, state_of(conn, n)) for k, n in inspected.items())
-    res, r2 = run_module(lab, MODULE, {'rules': HW_RULES, 'nodes': names})
+    r2 = lab_module(lab, MODULE, {'rules': HW_RULES, 'nodes': names})
     assert not r2.get('failed'), r2.get('msg')
     assert r2['changed'] is False and r2['api_writes'] == 0
     assert r2['changed_nodes'] == []
@@ -201,14 +201,14 @@ def test_check_mode_writes_nothing(lab, conn, inspected):
     assert state_of(conn, node) == before
 
 
-def test_ports_and_facts_in_rules(lab, conn):
+def test_ports_and_facts_in_rules(lab, conn, lab_module):
     node = create_node(conn, 'tr-port')
     retry_locked(conn.baremetal.create_port, node_id=node.id, address=random_mac(), physical_network='leaf2')
     rules = [{'name': 'on-leaf2', 'when': "length(ports[?physical_network == 'leaf2']) > `0`",
               'traits_add': ['CUSTOM_PHYSNET_LEAF2']},
              {'name': 'storage', 'when': "facts.node_role == 'storage'", 'traits_add': ['CUSTOM_STORAGE'],
               'resource_class': 'bm-storage'}]
-    res, r = run_module(lab, MODULE, {'rules': rules, 'nodes': [node.name],
+    r = lab_module(lab, MODULE, {'rules': rules, 'nodes': [node.name],
                                       'facts': {node.name: {'node_role': 'storage'}}})
     assert not r.get('failed'), r.get('msg')
     assert traits_of(conn, node) == ['CUSTOM_PHYSNET_LEAF2', 'CUSTOM_STORAGE']
@@ -218,25 +218,25 @@ def test_ports_and_facts_in_rules(lab, conn):
 
 
 # ---------------------------------------------------------------- rack / role and exact mode
-def test_rack_and_role_assignment(lab, conn):
+def test_rack_and_role_assignment(lab, conn, lab_module):
     a, b = create_node(conn, 'tr-rack'), create_node(conn, 'tr-rack')
     assign = {a.name: {'traits': ['CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE']},
               b.name: {'traits': ['CUSTOM_RACK_R02', 'CUSTOM_ROLE_CONTROLLER'], 'extra': {'rack': 'r02'}}}
-    res, r = run_module(lab, MODULE, {'assign': assign})
+    r = lab_module(lab, MODULE, {'assign': assign})
     assert not r.get('failed'), r.get('msg')
     assert sorted(r['changed_nodes']) == sorted([a.name, b.name])
     assert traits_of(conn, a) == ['CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE']
     assert traits_of(conn, b) == ['CUSTOM_RACK_R02', 'CUSTOM_ROLE_CONTROLLER']
     assert conn.baremetal.get_node(b.id).extra['rack'] == 'r02'
-    res, r = run_module(lab, MODULE, {'assign': assign})
+    r = lab_module(lab, MODULE, {'assign': assign})
     assert r['changed'] is False and r['api_writes'] == 0
 
 
-def test_exact_mode_leaves_foreign_traits_alone(lab, conn):
+def test_exact_mode_leaves_foreign_traits_alone(lab, conn, lab_module):
     node = create_node(conn, 'tr-exact')
     retry_locked(conn.baremetal.set_node_traits, node.id, ['CUSTOM_FOREIGN', 'HW_CPU_X86_AVX2', 'CUSTOM_SHARED'])
     first = {node.name: {'traits': ['CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE', 'CUSTOM_SHARED']}}
-    res, r = run_module(lab, MODULE, {'assign': first, 'mode': 'exact'})
+    r = lab_module(lab, MODULE, {'assign': first, 'mode': 'exact'})
     assert not r.get('failed'), r.get('msg')
     assert traits_of(conn, node) == ['CUSTOM_FOREIGN', 'CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE', 'CUSTOM_SHARED',
                                      'HW_CPU_X86_AVX2']
@@ -245,32 +245,32 @@ def test_exact_mode_leaves_foreign_traits_alone(lab, conn):
 
     # the node moves to rack r02 and the role is dropped: exact removes only what it owns
     second = {node.name: {'traits': ['CUSTOM_RACK_R02']}}
-    res, r = run_module(lab, MODULE, {'assign': second, 'mode': 'exact'})
+    r = lab_module(lab, MODULE, {'assign': second, 'mode': 'exact'})
     assert not r.get('failed'), r.get('msg')
     assert r['nodes'][0]['traits_removed'] == ['CUSTOM_RACK_R01', 'CUSTOM_ROLE_COMPUTE']
     assert traits_of(conn, node) == ['CUSTOM_FOREIGN', 'CUSTOM_RACK_R02', 'CUSTOM_SHARED', 'HW_CPU_X86_AVX2']
     assert owned(conn, node) == ['CUSTOM_RACK_R02']
-    res, r = run_module(lab, MODULE, {'assign': second, 'mode': 'exact'})
+    r = lab_module(lab, MODULE, {'assign': second, 'mode': 'exact'})
     assert r['changed'] is False and r['api_writes'] == 0
 
     # add mode never removes, even what exact mode owns; it records what it adds (traits PUT + PATCH)
-    res, r = run_module(lab, MODULE, {'assign': {node.name: {'traits': ['CUSTOM_X']}}})
+    r = lab_module(lab, MODULE, {'assign': {node.name: {'traits': ['CUSTOM_X']}}})
     assert 'CUSTOM_RACK_R02' in traits_of(conn, node) and 'CUSTOM_X' in traits_of(conn, node)
     assert owned(conn, node) == ['CUSTOM_RACK_R02', 'CUSTOM_X']
     assert r['api_writes'] == 2
 
 
-def test_selector_picks_nodes(lab, conn):
+def test_selector_picks_nodes(lab, conn, lab_module):
     prefix = unique('tr-sel')
     picked = [conn.baremetal.create_node(name='%s-a%d' % (prefix, i), driver='fake-hardware') for i in range(2)]
     other = conn.baremetal.create_node(name='%s-b0' % prefix, driver='fake-hardware')
     rule = [{'name': 'mark', 'traits_add': ['CUSTOM_PICKED']}]
-    res, r = run_module(lab, MODULE, {'rules': rule, 'selector': "[?starts_with(name, '%s-a')]" % prefix})
+    r = lab_module(lab, MODULE, {'rules': rule, 'selector': "[?starts_with(name, '%s-a')]" % prefix})
     assert not r.get('failed'), r.get('msg')
     assert sorted(n['name'] for n in r['nodes']) == sorted(n.name for n in picked)
     assert all(traits_of(conn, n) == ['CUSTOM_PICKED'] for n in picked)
     assert traits_of(conn, other) == []
-    res, r = run_module(lab, MODULE, {'rules': rule, 'selector': "starts_with(name, '%s-b')" % prefix})
+    r = lab_module(lab, MODULE, {'rules': rule, 'selector': "starts_with(name, '%s-b')" % prefix})
     assert [n['name'] for n in r['nodes']] == [other.name]
 
 
@@ -283,33 +283,33 @@ def test_selector_picks_nodes(lab, conn):
     ({'name': 'bad-trait-2', 'traits_add': ['CUSTOM_A-B']}, "rule 'bad-trait-2', traits_add"),
     ({'name': 'too-long', 'traits_add': ['CUSTOM_' + 'X' * 250]}, 'longer than 255'),
 ])
-def test_bad_rules_rejected_with_zero_writes(lab, conn, bad_rule, message):
+def test_bad_rules_rejected_with_zero_writes(lab, conn, bad_rule, message, lab_module):
     node = create_node(conn, 'tr-bad', extra={'keep': 1})
     before = state_of(conn, node)
     good = {'name': 'good', 'traits_add': ['CUSTOM_GOOD'], 'extra': {'x': 1}}
-    res, r = run_module(lab, MODULE, {'rules': [good, bad_rule], 'nodes': [node.name]})
+    r = lab_module(lab, MODULE, {'rules': [good, bad_rule], 'nodes': [node.name]})
     assert r['failed']
     assert message in r['msg'], r['msg']
     assert 'Traceback' not in r['msg']
     assert state_of(conn, node) == before
 
 
-def test_bad_assignment_and_missing_node_rejected(lab, conn):
+def test_bad_assignment_and_missing_node_rejected(lab, conn, lab_module):
     node = create_node(conn, 'tr-bad')
     before = state_of(conn, node)
-    res, r = run_module(lab, MODULE, {'assign': {node.name: {'traits': ['CUSTOM_OK', 'rack r01']}}})
+    r = lab_module(lab, MODULE, {'assign': {node.name: {'traits': ['CUSTOM_OK', 'rack r01']}}})
     assert r['failed'] and 'assign[%s], traits' % node.name in r['msg']
-    res, r = run_module(lab, MODULE, {'assign': {node.name: ['CUSTOM_OK'], 'no-such-node-xyz': ['CUSTOM_OK']}})
+    r = lab_module(lab, MODULE, {'assign': {node.name: ['CUSTOM_OK'], 'no-such-node-xyz': ['CUSTOM_OK']}})
     assert r['failed'] and 'no-such-node-xyz' in r['msg']
     assert state_of(conn, node) == before
 
 
-def test_evaluation_error_names_rule_and_node_and_writes_nothing(lab, conn):
+def test_evaluation_error_names_rule_and_node_and_writes_nothing(lab, conn, lab_module):
     node = create_node(conn, 'tr-noinv')  # never inspected: inventory is null
     before = state_of(conn, node)
     rules = [{'name': 'ok', 'traits_add': ['CUSTOM_OK']},
              {'name': 'nic-speed', 'when': 'max(inventory.interfaces[].speed_mbps) >= `1`', 'traits_add': ['CUSTOM_X']}]
-    res, r = run_module(lab, MODULE, {'rules': rules, 'nodes': [node.name]})
+    r = lab_module(lab, MODULE, {'rules': rules, 'nodes': [node.name]})
     assert r['failed'] and "rule 'nic-speed' on node %s" % node.name in r['msg']
     assert state_of(conn, node) == before
 

@@ -56,11 +56,11 @@ def nconn(netlab):
     return netlab.connect()
 
 
-def _network(netlab):
+def _network(lab_module, netlab):
     segs = [dict(name="%s-r%02d" % (NET, i), physical_network="leaf%d" % i, segmentation_id=100 + i,
                  subnets=[dict(name="%s-r%02d" % (NET, i), cidr="10.10.%d.0/24" % i, gateway_ip="10.10.%d.1" % i)])
             for i in (1, 2, 3)]
-    res, r = run_module(netlab, "spineleaf.baremetal.routed_network", dict(name=NET, segments=segs))
+    r = lab_module(netlab, "spineleaf.baremetal.routed_network", dict(name=NET, segments=segs))
     assert not r.get("failed"), r
 
 
@@ -112,8 +112,8 @@ def _node_ports(conn, name):
     return list(conn.network.ports(network_id=conn.network.find_network(NET).id, name=name))
 
 
-def test_vifs_bound_on_the_rack_segment_rerun_check_undeploy(netlab, nconn):
-    _network_once(netlab, nconn)
+def test_vifs_bound_on_the_rack_segment_rerun_check_undeploy(netlab, nconn, lab_module):
+    _network_once(lab_module, netlab, nconn)
     nodes = [_node(nconn, "vf-a", 1, 1), _node(nconn, "vf-b", 2, 1), _node(nconn, "vf-bond", 3, 1, bonded=True)]
     _wait_mappings(nconn, [n.id for n in nodes])
     names = [n.name for n in nodes]
@@ -127,7 +127,7 @@ def test_vifs_bound_on_the_rack_segment_rerun_check_undeploy(netlab, nconn):
     assert r["diff"]["after"]["vf-a"]["network_changes"][-1].startswith("attach VIF (new port) to port ")
     assert _node_ports(nconn, "vf-a") == []
 
-    res, r = run_module(netlab, PROVISION, args)
+    r = lab_module(netlab, PROVISION, args)
     assert not r.get("failed"), r
     by = dict((n["name"], n) for n in r["nodes"])
     assert r["summary"] == {"deployed": 3}, r
@@ -147,7 +147,7 @@ def test_vifs_bound_on_the_rack_segment_rerun_check_undeploy(netlab, nconn):
     assert state["leaf-r02-a"]["ports"]["Ethernet1/21"]["vlan"] == 102
     for leaf in ("leaf-r03-a", "leaf-r03-b"):
         assert state[leaf]["ports"]["Ethernet1/21"]["vlan"] == 103 and state[leaf]["ports"]["Ethernet1/21"]["lag"]
-    res, r = run_module(netlab, CHECK, dict(nodes=names, switch_state=state, leaf_switches=LEAVES))
+    r = lab_module(netlab, CHECK, dict(nodes=names, switch_state=state, leaf_switches=LEAVES))
     assert not r.get("failed") and r["summary"] == {"checked": 3}, r
     for node in r["nodes"]:
         assert [f for f in node["findings"] if f["blocking"]] == [], node
@@ -156,39 +156,39 @@ def test_vifs_bound_on_the_rack_segment_rerun_check_undeploy(netlab, nconn):
         ("leaf-r03-a", [103], [103], True), ("leaf-r03-b", [103], [103], True)]
 
     # A re-run: nothing to do, not one write, the same ports.
-    res, r = run_module(netlab, PROVISION, args)
+    r = lab_module(netlab, PROVISION, args)
     assert not r.get("failed") and r["changed"] is False and r["api_writes"] == 0, r
     assert all(n["network_changes"] == [] for n in r["nodes"]), r
 
     # A VIF taken away from an active node comes back on the next run, without a re-image.
     vif = nconn.baremetal.list_node_vifs("vf-a")[0]
     nconn.baremetal.detach_vif_from_node("vf-a", vif)
-    res, r = run_module(netlab, CHECK, dict(nodes=["vf-a", "vf-b"], switch_state=_switch_state(netlab),
+    r = lab_module(netlab, CHECK, dict(nodes=["vf-a", "vf-b"], switch_state=_switch_state(netlab),
                                             leaf_switches=LEAVES))
     assert r["failed"] and r["failed_nodes"] == ["vf-a"], r  # the other node is not affected
     assert "no_vif" in [f["finding"] for f in r["nodes"][0]["findings"]]
-    res, r = run_module(netlab, PROVISION, args)
+    r = lab_module(netlab, PROVISION, args)
     assert not r.get("failed"), r
     assert dict((n["name"], n["action"]) for n in r["nodes"])["vf-a"] == "updated", r
     assert nconn.baremetal.list_node_vifs("vf-a") == [vif]  # the same port, the same address
     assert nconn.baremetal.get_node("vf-a").provision_state == "active"
 
     # Undeploy: VIFs detached, ports deleted, switch ports freed.
-    res, r = run_module(netlab, PROVISION, dict(nodes=names, state="available", undeploy=True, network=NET,
+    r = lab_module(netlab, PROVISION, dict(nodes=names, state="available", undeploy=True, network=NET,
                                                 poll_interval=0.5))
     assert not r.get("failed") and r["summary"] == {"undeployed": 3}, r
     for name in names:
         assert _node_ports(nconn, name) == [] and nconn.baremetal.list_node_vifs(name) == []
-    res, r = run_module(netlab, PROVISION, dict(nodes=names, state="available", network=NET))
+    r = lab_module(netlab, PROVISION, dict(nodes=names, state="available", network=NET))
     assert r["changed"] is False and r["api_writes"] == 0, r
 
 
-def test_no_vif_fails_with_ironics_error(netlab, nconn):
+def test_no_vif_fails_with_ironics_error(netlab, nconn, lab_module):
     """The negative control: without VIF attachment a deploy on the neutron interface fails as in production."""
-    _network_once(netlab, nconn)
+    _network_once(lab_module, netlab, nconn)
     node = _node(nconn, "vf-novif", 1, 5)
     _wait_mappings(nconn, [node.id])
-    res, r = run_module(netlab, PROVISION, dict(nodes=["vf-novif"], image=IMG, network=NET, attach_vifs=False,
+    r = lab_module(netlab, PROVISION, dict(nodes=["vf-novif"], image=IMG, network=NET, attach_vifs=False,
                                                 retries=0, poll_interval=0.5))
     assert r["failed"] and r["nodes"][0]["action"] == "failed", r
     assert r["nodes"][0]["vifs"][0]["attached"] is False and nconn.baremetal.list_node_vifs("vf-novif") == []
@@ -199,20 +199,20 @@ def test_no_vif_fails_with_ironics_error(netlab, nconn):
     assert "No neutron ports or portgroups are associated with node %s" % node.id in log
     # Attaching its VIF converges it: the failed deploy is tried again. (Ironic's clean-up of the failed
     # deploy deleted the unattached port on its provisioning network: a new one is made.)
-    res, r = run_module(netlab, PROVISION, dict(nodes=["vf-novif"], image=IMG, network=NET, poll_interval=0.5))
+    r = lab_module(netlab, PROVISION, dict(nodes=["vf-novif"], image=IMG, network=NET, poll_interval=0.5))
     assert not r.get("failed") and r["nodes"][0]["action"] == "deployed", r
     assert nconn.baremetal.list_node_vifs("vf-novif") == [p.id for p in _node_ports(nconn, "vf-novif")]
     assert len(nconn.baremetal.list_node_vifs("vf-novif")) == 1
 
 
-def test_miscabled_node_fails_the_check_alone(netlab, nconn):
+def test_miscabled_node_fails_the_check_alone(netlab, nconn, lab_module):
     """A node whose PXE port names a leaf of another rack: its VIF does not bind there (NGS serves a
     leaf for its own rack's physnet only) and network_check fails that node alone, next to a good one."""
-    _network_once(netlab, nconn)
+    _network_once(lab_module, netlab, nconn)
     good = _node(nconn, "vf-good", 2, 6)
     bad = _node(nconn, "vf-miscabled", 2, 7, leaf="leaf-r01-a")
     _wait_mappings(nconn, [good.id, bad.id])
-    res, r = run_module(netlab, PROVISION, dict(nodes=["vf-good"], image=IMG, network=NET, poll_interval=0.5))
+    r = lab_module(netlab, PROVISION, dict(nodes=["vf-good"], image=IMG, network=NET, poll_interval=0.5))
     assert not r.get("failed"), r
     # The mis-cabled node's VIF, attached as ironic_provision would before its deploy (not deployed here:
     # its provisioning port would never bind either).
@@ -221,7 +221,7 @@ def test_miscabled_node_fails_the_check_alone(netlab, nconn):
     nconn.baremetal.attach_vif_to_node("vf-miscabled", vif.id)
     state = _switch_state(netlab)
     assert "Ethernet1/27" not in state["leaf-r01-a"]["ports"]  # the binding never reached the wrong leaf
-    res, r = run_module(netlab, CHECK, dict(nodes=["vf-good", "vf-miscabled"], switch_state=state,
+    r = lab_module(netlab, CHECK, dict(nodes=["vf-good", "vf-miscabled"], switch_state=state,
                                             leaf_switches=LEAVES))
     assert r["failed"] and r["failed_nodes"] == ["vf-miscabled"], r
     by = dict((n["name"], n) for n in r["nodes"])
@@ -230,6 +230,6 @@ def test_miscabled_node_fails_the_check_alone(netlab, nconn):
     assert kinds & {"binding_failed", "not_bound"}, by["vf-miscabled"]
 
 
-def _network_once(netlab, nconn):
+def _network_once(lab_module, netlab, nconn):
     if nconn.network.find_network(NET) is None:
-        _network(netlab)
+        _network(lab_module, netlab)
