@@ -16,6 +16,21 @@ def node_outcome(results, host, budget=None, rack=None, hosts=None, report=None)
         raise AnsibleFilterError('node_outcome: host %s: %s' % (host, exc))
 
 
+def node_outcomes(results, hosts, budget=None, rack_key='rack', report=None, missing=None, no_rack=True):
+    try:
+        return _outcome.node_outcomes(results, hosts, budget, rack_key=rack_key, report=report, missing=missing,
+                                      no_rack=no_rack)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError('node_outcomes: %s' % exc)
+
+
+def site_summary(hosts, play_hosts, introspected=None):
+    try:
+        return _outcome.site_summary(list(hosts), list(play_hosts), introspected or [])
+    except (TypeError, ValueError, KeyError) as exc:
+        raise AnsibleFilterError('site_summary: %s' % exc)
+
+
 class FilterModule:
     def filters(self):
-        return {'node_outcome': node_outcome}
+        return {'node_outcome': node_outcome, 'node_outcomes': node_outcomes, 'site_summary': site_summary}

@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _outcome, _rollout
 
 
 def failure_budget(budget, total):
@@ -30,6 +32,36 @@ def rollout_racks(racks, order=None, index=None, wanted=None):
         raise AnsibleFilterError('rollout_racks: %s' % exc)
 
 
+def _upgrade_round(hosts, wave, max_unavailable, budget):
+    out = {}
+    max_unavailable = int(max_unavailable)
+    for rack in wave:
+        members = [h for h in hosts if 'rack' in h and str(h['rack']) == str(rack)]
+        done = [h.get('rolling_upgrade_node') for h in members]
+        failed = sum(1 for d in done if isinstance(d, Mapping) and d.get('action') == 'failed')
+        pending = [str(h['inventory_hostname']) for h, d in zip(members, done)
+                   if d is None and h.get('rolling_upgrade_planned_action') == 'upgraded']
+        nodes = [dict(d if isinstance(d, Mapping) else {'action': 'pending', 'failed': False},
+                      name=str(h['inventory_hostname'])) for h, d in zip(members, done)]
+        verdict = _outcome.node_outcome({'nodes': nodes}, '', budget, rack=rack)['verdict']
+        free = max_unavailable - failed
+        if pending and not verdict['stopped'] and free > 0:
+            out[str(rack)] = pending[:free]
+    return out
+
+
+def upgrade_round(hosts, wave, max_unavailable, budget=None):
+    """The next round of a rollout with upgrade tasks: ``{rack: [hosts to start]}`` for each rack of
+    the wave within its budget, as many of its pending nodes as it has free slots (max_unavailable
+    less its failed nodes). ``hosts``: the members' variables (``rack``, ``rolling_upgrade_node``
+    once done, ``rolling_upgrade_planned_action``)."""
+    try:
+        return _upgrade_round(list(hosts), list(wave), max_unavailable, budget)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise AnsibleFilterError('upgrade_round: %s' % exc)
+
+
 class FilterModule:
     def filters(self):
-        return {'failure_budget': failure_budget, 'rack_budget': rack_budget, 'rollout_racks': rollout_racks}
+        return {'failure_budget': failure_budget, 'rack_budget': rack_budget, 'rollout_racks': rollout_racks,
+                'upgrade_round': upgrade_round}

@@ -114,16 +114,153 @@ def node_outcome(results, host, budget=None, rack=None, hosts=None, report=None)
     if hosts is None:
         hosts = list(_entries(steps[0]) or {})
     names = [str(h) for h in hosts]
+    return _host_outcome(steps, host, rack, rack_verdict(steps, names, rack, budget), report)
+
+
+NO_RACK_MSG = "%s: no 'rack' variable; put the node in a rack group (rack_<id>) with 'rack' set"
+
+
+def _rack_of(result, rack_keys):
+    """The rack a loop item's result names under the first of ``rack_keys`` it has (a dotted key
+    reads a nested one: ``item.introspect_rack``)."""
+    for key in rack_keys:
+        value = result
+        for part in key.split('.'):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _by_rack(results, rack_keys):
+    """``{rack: result}`` of one step's per-rack results (the first result of a rack wins)."""
+    out = {}
+    for result in results or []:
+        rack = _rack_of(result, rack_keys)
+        if rack is not None and rack not in out:
+            out[rack] = result
+    return out
+
+
+class _Every:
+    """One site-wide call's result, as every rack's."""
+
+    def __init__(self, result):
+        self.result = result
+
+    def get(self, rack, default=None):  # pylint: disable=unused-argument
+        return self.result if self.result is not None else default
+
+
+def _host_rack(hostvars):
+    if not isinstance(hostvars, Mapping) or not hostvars.get('inventory_hostname'):
+        raise TypeError('a host without its variables (inventory_hostname): %r' % (hostvars,))
+    return str(hostvars['inventory_hostname']), hostvars.get('rack')
+
+
+def node_outcomes(results, hosts, budget=None, rack_key='rack', report=None, missing=None, no_rack=True):
+    """Every host's result at once (``{host: outcome}``, each as ``node_outcome`` gives it), from
+    the per-rack results of one or more steps.
+
+    ``results``: the racks' call results (a loop's registered ``results``), each naming its rack
+    under ``rack_key`` (a key, a dotted path, or a list of them tried in order); or a list of such
+    lists, one per step in order. ``rack_key=None``: ``results`` is one site-wide call's result (or a
+    list of steps), every rack's. ``hosts``: ``{host: rack}`` (or the hosts' variables: their inventory_hostname and rack; a host whose rack is empty or None
+    fails with the "no rack" message when ``no_rack``, else is left out). ``missing``: the message
+    of a rack without a result. One run-once task computes every host's result, so the per-host
+    work of a role is the one task that reports it (a task per host costs a worker per host).
+    """
+    if isinstance(hosts, (list, tuple)):  # the hosts' variables (hostvars): {inventory_hostname: rack}
+        hosts = dict(_host_rack(h) for h in hosts)
+    if not isinstance(hosts, Mapping):
+        raise TypeError('hosts must be a mapping {host: rack} or a list of hosts\' variables, got %s' % type(hosts).__name__)
+    if rack_key is None:  # one call for the whole site (discovery): its result is every rack's
+        steps = [_Every(step) for step in (results if isinstance(results, (list, tuple)) else [results])]
+    else:
+        keys = [rack_key] if isinstance(rack_key, str) else list(rack_key)
+        multi = bool(results) and all(isinstance(step, (list, tuple)) for step in results)
+        steps = [_by_rack(step, keys) for step in (results if multi else [results])]
+    racks = {}
+    for host, rack in hosts.items():
+        if rack is None or str(rack) == '':
+            continue
+        racks.setdefault(str(rack), []).append(str(host))
+    out = {}
+    for rack, names in racks.items():
+        rack_steps = [step.get(rack, {'msg': missing or 'no result'}) for step in steps]
+        verdict = rack_verdict(rack_steps, names, rack, budget)
+        for host in names:
+            out[host] = _host_outcome(rack_steps, host, rack, verdict, report)
+    if no_rack:
+        for host, rack in hosts.items():
+            if rack is None or str(rack) == '':
+                msg = NO_RACK_MSG % host
+                out[str(host)] = dict(name=str(host), rack='-', action='failed', changed=False, failed=True,
+                                      skipped=False, stopped=False, planned=False, msg=msg, reason=msg, verdict={})
+    return out
+
+
+def _host_outcome(steps, host, rack, verdict, report):
+    """``node_outcome``'s dict for one host, its rack's verdict computed once for the rack."""
     mine = node_steps(steps, host, rack)
-    verdict = rack_verdict(steps, names, rack, budget)
     stopped = not mine['failed'] and not mine['skipped'] and (mine['not_started'] or verdict['stopped'])
     reason = mine['reason']
     if mine['failed'] and mine['last_step'] and report:
         reason = '%s (report: %s)' % (reason or 'failed', report)
-    if stopped:
-        msg = verdict['msg']
-    else:
-        msg = mine['action'] + (': %s' % reason if reason else '')
+    msg = verdict['msg'] if stopped else mine['action'] + (': %s' % reason if reason else '')
     return dict(name=host, rack=rack, action=mine['action'], changed=mine['changed'],
                 failed=mine['failed'] or stopped, skipped=mine['skipped'], stopped=stopped,
                 planned=mine['planned'], msg=msg, reason=reason, verdict=verdict)
+
+
+# The roles whose outcomes a site's summary reads, in the order site.yml runs them.
+SITE_STEPS = ('discover', 'enroll', 'introspect', 'tag', 'deploy', 'network_check')
+NOT_CHECKED_REASON = 'cabling check not passed for its current placement (run the introspect step)'
+
+
+def _host_steps(name, hv, introspected):
+    """A host's outcome of each step of the site (``<role>_outcomes[host]``, else the registered
+    result of the role's host task, else nothing)."""
+    steps = []
+    for role in SITE_STEPS:
+        outcomes = hv.get(role + '_outcomes')
+        step = outcomes.get(name) if isinstance(outcomes, Mapping) else None
+        if step is None:
+            step = hv.get(role + '_node_result')
+        steps.append(step if isinstance(step, Mapping) else {})
+    outcomes = hv.get('introspect_outcomes')
+    records = hv.get('site_cabling_records')
+    # a run without the introspect step (--tags deploy) leaves out a node whose recorded check does not hold
+    if (not isinstance(outcomes, Mapping) or name not in outcomes) and isinstance(records, Mapping) \
+            and 'nodes' in records and name not in introspected:
+        steps.append(dict(skipped=True, failed=False, reason=NOT_CHECKED_REASON))
+    return steps
+
+
+def site_summary(hosts, play_hosts, introspected=()):
+    """The site's summary per rack, ``{rack: {done: [hosts], failed: {host: why}, skipped: {host: why}}}``,
+    from each host's structured outcomes (``hosts``: the hosts' variables). A host is skipped when a
+    step left it alone or its rack stopped, done when it is still in the play, failed otherwise."""
+    racks = {}
+    for hv in hosts:
+        name = str(hv['inventory_hostname'])
+        steps = _host_steps(name, hv, set(introspected or ()))
+        left = next((s for s in steps if s.get('skipped') is True and s.get('failed', None) is False), None)
+        fail = next((s for s in steps if s.get('failed')), None)
+        if left is not None or (fail is not None and fail.get('stopped')):
+            kind = 'skipped'
+        elif name in play_hosts:
+            kind = 'done'
+        elif fail is not None:
+            kind = 'failed'
+        else:
+            continue
+        rack = str(hv['rack']) if 'rack' in hv else '(no rack)'
+        entry = racks.setdefault(rack, {'done': [], 'failed': {}, 'skipped': {}})
+        if kind == 'done':
+            entry['done'].append(name)
+        elif left is not None:
+            entry[kind][name] = left['reason'] if 'reason' in left else 'skipped'
+        else:
+            entry[kind][name] = fail['msg'] if 'msg' in fail else 'failed'
+    return racks
