@@ -123,3 +123,21 @@ def test_labctl_switch_documents_and_lag():
     assert res["findings"] == [] and [r["lag"] for r in res["leaf_ports"]] == [True, True]
     tagged = nc.normalize_switch_state({"l": {"ports": {"E1": {"vlan": 5, "tagged": [7, 6]}}}})
     assert tagged == {"l": {"E1": {"vlans": [5, 6, 7], "lag": None}}}
+
+
+def test_vlan_not_created_on_a_leaf_is_a_finding_per_leaf_not_blocking():
+    """NGS creates a network's VLAN only for its first segment: a leaf whose document lists the VLANs
+    created on it and lacks an intended one gets a finding naming the leaf; the node still passes."""
+    state = {"leaf-r01-a": {"switch": "leaf-r01-a", "ports": {"Ethernet1/1": {"vlan": 101, "tagged": [], "lag": False}},
+                            "vlans": [100]},
+             "leaf-r01-b": {"switch": "leaf-r01-b", "ports": {}, "vlans": []}}
+    [res] = nc.check([NODE], site(), state)
+    assert res["action"] == "checked" and not res["failed"]
+    [finding] = res["findings"]
+    assert finding["finding"] == "vlan_not_created" and finding["blocking"] is False
+    assert finding["leaf"] == "leaf-r01-a" and finding["vlans"] == [101] and finding["created"] == [100]
+    assert "leaf-r01-a was never told to create VLAN 101" in finding["msg"]
+    # created there: no finding; a leaf reported by its ports only: nothing said
+    state["leaf-r01-a"]["vlans"] = [101]
+    assert nc.check([NODE], site(), state)[0]["findings"] == []
+    assert nc.check([NODE], site(), {"leaf-r01-a": {"Ethernet1/1": [101]}, "leaf-r01-b": {}})[0]["findings"] == []
