@@ -139,9 +139,8 @@ def plan_node(name, role, networks, contexts, points, attached, rack=None):
         port = link['port']
         point = by_vif.get(port['id']) if port is not None else None
         if point is not None:
-            link.update(point=point, attach=False, subnet=_subnet(name, link['network'],
-                                                                   contexts[link['network']]['subnets'],
-                                                                   point['physical_network'], rack))
+            subnet = _subnet(name, link['network'], contexts[link['network']]['subnets'], point['physical_network'], rack)
+            link.update(point=point, attach=False, subnet=subnet)
             free = [p for p in free if p['uuid'] != point['uuid']]
     for link in links:
         if 'point' in link:
@@ -149,9 +148,8 @@ def plan_node(name, role, networks, contexts, points, attached, rack=None):
         if not free:
             raise _no_free_point(name, link['network'], role, points)
         point = free.pop(0)
-        link.update(point=point, attach=True, subnet=_subnet(name, link['network'],
-                                                              contexts[link['network']]['subnets'],
-                                                              point['physical_network'], rack))
+        subnet = _subnet(name, link['network'], contexts[link['network']]['subnets'], point['physical_network'], rack)
+        link.update(point=point, attach=True, subnet=subnet)
         if link['port'] is None:
             changes.append('create port %s on subnet %s (network %s)' % (
                 point['mac'], link['subnet'].get('name') or link['subnet']['cidr'], link['network']))

@@ -211,8 +211,8 @@ def leaf_vlans(network_results):
         entries = result.get('nodes') if isinstance(result.get('nodes'), list) else [result]
         for entry in entries:
             for row in (entry or {}).get('leaf_ports') or []:
-                out[(row['leaf'], port_key(row['port']))] = dict(intended=list(row.get('intended') or []),
-                                                               programmed=row.get('programmed'))
+                out[(row['leaf'], port_key(row['port']))] = dict(
+                    intended=list(row.get('intended') or []), programmed=row.get('programmed'))
     return out
 
 
