@@ -6,8 +6,8 @@ VLAN with VIF detach/attach and no re-image; re-runs write nothing; check mode w
 import time
 
 from .lab import run_module
-from .test_vifs import (IMG, NET, PROVISION, CHECK, LEAVES, _network_once, _node, _switch, _switch_state,  # noqa: F401
-                        _wait_mappings, netlab, nconn)
+from .test_vifs import IMG, NET, PROVISION, CHECK, LEAVES, _network_once, _node, _switch, _switch_state, _wait_mappings
+from .test_vifs import netlab, nconn  # noqa: F401 pylint: disable=unused-import
 
 STORAGE = "storage"
 ROLE_NETWORKS = [{"name": NET, "provisioning": True},  # given as the site's routed_networks: no roles, ignored
