@@ -9,6 +9,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import parse_lldp as _parse_lldp
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import placement_fingerprint as _fingerprint
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import leaf_vlans as _leaf_vlans
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_report as _render_report
 
 display = Display()
@@ -32,15 +33,19 @@ def cabling_fingerprint(placement):
     return _fingerprint(dict(placement))
 
 
-def topology_html(results, switches=None, site='site'):
-    """lldp_topology results (one per rack, or one) in, the site-wide HTML page out."""
+def topology_html(results, switches=None, site='site', network=None):
+    """lldp_topology results (one per rack, or one) in, the site-wide HTML page out; ``network``:
+    network_check results, whose leaf ports' VLANs (intended, programmed) the port map shows."""
     if isinstance(results, dict):
         results = [results]
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
         raise AnsibleFilterError('topology_html: expected lldp_topology results (a dict or a list of dicts)')
     topologies = [dict(t) for r in results for t in r.get('nodes') or [] if isinstance(t, dict) and 'nics' in t]
+    if network is not None and (not isinstance(network, (list, dict))):
+        raise AnsibleFilterError('topology_html: network must be network_check results (a dict or a list of dicts)')
     try:
-        return _render_report(topologies, dict(switches or {}), site=str(site))
+        vlans = None if network is None else _leaf_vlans([network] if isinstance(network, dict) else list(network))
+        return _render_report(topologies, dict(switches or {}), site=str(site), vlans=vlans)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('topology_html: cannot draw these results: %s' % exc)
 

@@ -54,6 +54,39 @@ def normalize_switch_state(state):
     return out
 
 
+def created_vlans(state):
+    """``{leaf: sorted VLANs}`` the switch driver created on each leaf, for the leaves whose report
+    says so (a switch document with ``vlans`` beside ``ports``, as ``labctl.py switch <leaf> --json``
+    gives it); leaves reporting only their ports are left out (nothing to say about them)."""
+    out = {}
+    for leaf, doc in (state or {}).items():
+        if isinstance(doc, dict) and isinstance(doc.get('ports'), dict) and isinstance(doc.get('vlans'), list):
+            out[str(leaf)] = sorted(set(int(v) for v in doc['vlans']))
+    return out
+
+
+def vlan_created_findings(name, rows, created):
+    """One finding per leaf of the node whose intended VLANs the switch driver never created there:
+    networking-generic-switch sends "create VLAN" only for a network's first segment (when the
+    network is created), so the leaves of racks added as later segments never get one. A fake
+    switch accepts the plug all the same; a real one may refuse it or forward nothing."""
+    missing = {}
+    for row in rows:
+        if row['leaf'] in created:
+            missing.setdefault(row['leaf'], set()).update(set(row['intended']) - set(created[row['leaf']]))
+    out = []
+    for leaf in sorted(missing):
+        if not missing[leaf]:
+            continue
+        vlans = ', '.join(str(v) for v in sorted(missing[leaf]))
+        out.append(_finding(name, 'vlan_not_created', 'node %s: %s was never told to create VLAN %s (the switch '
+                            'driver creates a network\'s VLAN only for its first segment, not for racks added as '
+                            'later segments): create it in the leaf\'s configuration, or a real switch may refuse '
+                            'the port\'s plug' % (name, leaf, vlans), blocking=False, leaf=leaf,
+                            vlans=sorted(missing[leaf]), created=created[leaf]))
+    return out
+
+
 def leaf_of(llc, leaf_by_chassis):
     """The leaf name of an Ironic port's ``local_link_connection``: its ``switch_id`` (chassis MAC)
     through ``leaf_switches``, else its ``switch_info``; None when neither is known."""
@@ -248,10 +281,11 @@ def programs_switch(node):
     return (node.get('network_interface') or 'noop') not in ('flat', 'noop')
 
 
-def check_node(node, site, switch_state=None):
+def check_node(node, site, switch_state=None, created=None):
     """One node's result ``{name, uuid, action, changed, failed, msg, findings, vifs, leaf_ports}``;
     ``action``: ``checked``, ``failed`` (a blocking finding) or ``not_checked`` (nothing to check: the
-    ``noop`` network interface, or a node not deployed)."""
+    ``noop`` network interface, or a node not deployed). ``created``: ``created_vlans`` of the
+    switch state (a leaf missing an intended VLAN: a ``vlan_not_created`` finding, not blocking)."""
     name, uuid = node.get('name') or node['uuid'], node['uuid']
     result = dict(name=name, uuid=uuid, changed=False, findings=[], vifs=[], leaf_ports=[])
     if (node.get('network_interface') or 'noop') == 'noop':
@@ -291,6 +325,7 @@ def check_node(node, site, switch_state=None):
     found, rows = switch_findings(name, _leaf_ports(points, vlans_of_point, site, lag_groups),
                                   switch_state if programs_switch(node) else None)
     findings.extend(found)
+    findings.extend(vlan_created_findings(name, rows, created or {}))
     blocking = [f for f in findings if f.get('blocking', True)]
     return dict(result, action='failed' if blocking else 'checked', failed=bool(blocking),
                 msg='; '.join(f['msg'] for f in blocking) or None, findings=findings, vifs=vif_rows, leaf_ports=rows)
@@ -299,4 +334,5 @@ def check_node(node, site, switch_state=None):
 def check(nodes, site, switch_state=None):
     """Every node's result, in the given order (``check_node``)."""
     state = normalize_switch_state(switch_state) if switch_state is not None else None
-    return [check_node(node, site, state) for node in nodes]
+    created = created_vlans(switch_state)
+    return [check_node(node, site, state, created) for node in nodes]

@@ -261,6 +261,7 @@ def node_spec(hv):
     if hv.get('bmc_password'):
         driver_info[pass_key] = hv['bmc_password']
     driver_info.update(hv.get('bmc_driver_info') or {})
+    driver_info.update(node_driver_networks(hv))
 
     rack = hv.get('rack')
     role = hv.get('node_role')
@@ -315,6 +316,25 @@ def node_spec(hv):
     if node_network_interface(hv):
         spec['network_interface'] = node_network_interface(hv)
     return spec
+
+
+def node_driver_networks(hv):
+    """``driver_info.provisioning_network`` / ``cleaning_network`` of a node, from the site, rack or
+    node variables of the same names: a network name or ID, or ``true`` for the ``routed_networks``
+    entry marked ``provisioning`` (as multi-site clouds set them per node instead of in ironic.conf's
+    ``[neutron]``). Unset or false: nothing (Ironic's ``[neutron]`` settings apply)."""
+    out = {}
+    for key in ('provisioning_network', 'cleaning_network'):
+        value = hv.get(key)
+        if value is True:
+            marked = [n for n in hv.get('routed_networks') or [] if isinstance(n, dict) and n.get('provisioning')]
+            if not marked or not marked[0].get('name'):
+                raise ValueError('%s is true but no routed_networks entry is marked provisioning: true; '
+                                 'mark one or give the network by name' % key)
+            value = marked[0]['name']
+        if value not in (None, False, ''):
+            out[key] = str(value)
+    return out
 
 
 def node_network_interface(hv):

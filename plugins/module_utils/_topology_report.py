@@ -202,7 +202,38 @@ def render_rack_svg(rack, topologies, switches):
     return head + ''.join(links + rest) + '</svg>'
 
 
-def _port_map(rack, topologies, switches):
+def leaf_vlans(network_results):
+    """``{(leaf, port key): {intended, programmed}}`` from network_check results (module results with
+    ``nodes``, or node entries with ``leaf_ports``): the VLANs each leaf port should carry and the ones
+    the switch driver programmed there (None: not read)."""
+    out = {}
+    for result in network_results or []:
+        entries = result.get('nodes') if isinstance(result.get('nodes'), list) else [result]
+        for entry in entries:
+            for row in (entry or {}).get('leaf_ports') or []:
+                out[(row['leaf'], port_key(row['port']))] = dict(
+                    intended=list(row.get('intended') or []), programmed=row.get('programmed'))
+    return out
+
+
+def _vlan_cells(vlans, leaf, port):
+    """The two VLAN cells of a port map row and whether they disagree."""
+    if vlans is None:
+        return '', False
+    entry = vlans.get((leaf, port_key(port)))
+    if entry is None:
+        return '<td></td><td></td>', False
+    intended, programmed = entry['intended'], entry['programmed']
+    shown = 'not read' if programmed is None else (', '.join(str(v) for v in programmed) or 'none')
+    differs = programmed is not None and sorted(programmed) != sorted(intended)
+    return ('<td>%s</td><td %s>%s</td>' % (escape(', '.join(str(v) for v in intended) or 'none'),
+                                           _attrs(data_leaf=leaf, data_port=port, data_intended=','.join(
+                                               str(v) for v in intended), data_programmed=shown), escape(shown)),
+            differs)
+
+
+def _port_map(rack, topologies, switches, vlans=None):
+    """The port map table; ``vlans`` (``leaf_vlans``) adds the VLANs intended and programmed."""
     rows = []
     for leaf in _rack_leaves(rack, topologies, dict(switches or {})):
         for topo in topologies:
@@ -212,16 +243,18 @@ def _port_map(rack, topologies, switches):
                 if not (on_leaf or meant):
                     continue
                 state = _nic_state(topo, nic)
+                cells, differs = _vlan_cells(vlans, leaf, nic['port'] if on_leaf else nic['intended_port'])
                 rows.append((leaf, _natural(nic['port'] if on_leaf else nic['intended_port']), '<tr class="%s"><td>%s</td>'
-                             '<td>%s</td><td>%s %s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-                                 'bad' if state != 'ok' else 'ok', escape(leaf),
+                             '<td>%s</td><td>%s %s</td><td>%s</td><td>%s</td><td>%s</td>%s<td>%s</td></tr>' % (
+                                 'bad' if state != 'ok' or differs else 'ok', escape(leaf),
                                  escape(str(nic['port'])) if on_leaf else '-', escape(topo['name']), escape(nic['nic']),
                                  escape('%s %s' % (nic.get('intended_leaf') or '?', nic.get('intended_port') or '?')),
-                                 'yes' if nic.get('lag') else '', escape(str(nic.get('untagged_vlan') or '')),
-                                 escape(state.replace('_', ' ')))))
+                                 'yes' if nic.get('lag') else '', escape(str(nic.get('untagged_vlan') or '')), cells,
+                                 escape(state.replace('_', ' ') + (' (VLANs differ)' if differs else '')))))
     rows.sort(key=lambda r: (r[0], r[1]))
+    heads = '<th>VLANs intended</th><th>VLANs programmed</th>' if vlans is not None else ''
     return ('<table class="portmap"><tr><th>leaf</th><th>port (observed)</th><th>node / NIC</th><th>intended</th>'
-            '<th>LAG</th><th>native VLAN</th><th>state</th></tr>%s</table>' % ''.join(r[2] for r in rows))
+            '<th>LAG</th><th>native VLAN</th>%s<th>state</th></tr>%s</table>' % (heads, ''.join(r[2] for r in rows)))
 
 
 def merge_report(previous, topologies, findings, keep):
@@ -243,9 +276,10 @@ def merge_report(previous, topologies, findings, keep):
     return merged, old_findings + list(findings), sorted(kept)
 
 
-def render_report(topologies, switches, site='site', generated=None):
+def render_report(topologies, switches, site='site', generated=None, vlans=None):
     """The whole page: header (site, racks, time, finding counts), then per rack its picture, its
-    findings and its port map per leaf."""
+    findings and its port map per leaf; with ``vlans`` (``leaf_vlans`` of network_check's results)
+    the port map also shows per leaf port the VLANs intended and programmed."""
     findings, seen = [], set()
     for f in (f for topo in topologies for f in topo['findings']):
         # A swap is one finding listed on both nodes (one dict, or two equal ones after JSON).
@@ -276,6 +310,6 @@ def render_report(topologies, switches, site='site', generated=None):
         parts.append('<section %s><h2>Rack %s</h2>%s<h3>Findings (%d)</h3><table><tr><th>node</th><th>NIC</th>'
                      '<th>finding</th><th>detail</th></tr>%s</table><h3>Port map</h3>%s</section>' % (
                          _attrs(data_rack=rack), escape(rack), render_rack_svg(rack, topos, switches),
-                         len(rack_findings), rows, _port_map(rack, topos, switches)))
+                         len(rack_findings), rows, _port_map(rack, topos, switches, vlans)))
     parts.append('</body></html>\n')
     return ''.join(parts)

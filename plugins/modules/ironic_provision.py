@@ -38,6 +38,15 @@ description:
     attached (action V(updated)); nodes made or found C(available) have their VIFs detached and their
     ports deleted. Nodes on the C(noop) network interface get no VIF (Ironic records none there).
     O(attach_vifs=false) turns attachment off.
+  - Role networks (O(role_networks)) - a node given with a C(role) gets a VIF on each network whose
+    C(roles) list its role, on a free port or port group of the node (one that carries no other
+    VIF; the PXE NIC carries the provisioning network), a Neutron port on the rack's segment of that
+    network; the switch driver programs the network's VLAN on that NIC's leaf port. Ironic's
+    C(neutron) network interface takes one VIF per port or port group, so a node with no free one
+    (a single bond over every NIC) fails with a message saying so. A changed role moves an C(active)
+    node's role networks with no re-image - the VIFs of networks its new role does not have are
+    detached and their ports deleted, the new ones attached (action V(networks_moved)). Nodes made
+    available release their role-network ports too.
   - Secrets never reach the output - O(config_drive.user_data) is C(no_log), and values of
     C(instance_info) or config-drive keys named like passwords, tokens or keys are masked.
   - The module fails at the end when any node failed, after reporting every node.
@@ -49,6 +58,8 @@ options:
     description:
       - Nodes by name or UUID, or dicts with C(name) and per-node overrides of O(image),
         O(instance_info) (merged over the module's), O(instance_traits) and O(config_drive).
+      - A dict's C(role) (the inventory's C(node_role)) selects its O(role_networks); a node given
+        without C(role) keeps the role-network VIFs it has, one with C(role=null) gets none.
     type: list
     elements: raw
     required: true
@@ -137,6 +148,16 @@ options:
         C(No VIFs found for node ...) (a negative control).
     type: bool
     default: true
+  role_networks:
+    description:
+      - Networks that nodes get by role, each C({name, roles}) - the site's C(routed_networks) can be
+        given as they are (entries without C(roles), the provisioning network among them, are ignored).
+      - Each network needs a segment with a subnet on every rack it serves (role
+        spineleaf.baremetal.routed_networks builds them). Needs O(network) and O(attach_vifs).
+      - The node ports the module made on these networks (named after the node) are its own - on a
+        network a node's role no longer lists they are detached and deleted.
+    type: list
+    elements: dict
   rebuild:
     description:
       - V(auto) rebuilds an active node whose image (source and checksum) differs from the
@@ -195,6 +216,15 @@ EXAMPLES = r'''
     concurrency: 8
     max_failures: 2
 
+- name: Deploy with a storage VLAN for storage nodes (its own NIC), moved when a node's role changes
+  spineleaf.baremetal.ironic_provision:
+    nodes:
+      - {name: r01-n01, role: controller}
+      - {name: r01-n04, role: storage}    # gets a VIF on storage too, on its second NIC
+    image: {source: http://images.example.com/ubuntu-24.04.qcow2}
+    network: ctlplane
+    role_networks: [{name: storage, roles: [storage]}]
+
 - name: Re-image one node with another image (rebuild), keeping its disk layout hint
   spineleaf.baremetal.ironic_provision:
     nodes:
@@ -239,8 +269,10 @@ nodes:
       description:
         - What happened (in check mode, what would happen).
         - V(updated) - an active node left as it is got its missing VIFs on O(network) attached.
+        - V(networks_moved) - an active node's role networks changed (its role did) - VIFs detached and
+          attached, no re-image.
       type: str
-      choices: [deployed, rebuilt, undeployed, provided, updated, unchanged, failed, skipped]
+      choices: [deployed, rebuilt, undeployed, provided, updated, networks_moved, unchanged, failed, skipped]
     provision_state:
       description: The node's provision state at the end.
       type: str
@@ -267,6 +299,7 @@ nodes:
         - The node's VIFs on O(network) - one per port group with a PXE member (a bond) and one per
           PXE port outside any group (deploy, rebuild, and active nodes left as they are).
         - In check mode a port still to be created has C(port) and C(ip_address) null.
+        - A VIF on one of O(role_networks) carries C(network), its name.
       type: list
       elements: dict
       returned: with O(network)
@@ -310,11 +343,14 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _vifs as vifs
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _tenant_networks as tenant
 
 IMAGE_SPEC = dict(source=dict(type='str'), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
                   os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),
                   ramdisk=dict(type='str'))
-NODE_KEYS = frozenset(['name', 'image', 'instance_info', 'config_drive', 'instance_traits'])
+NODE_KEYS = frozenset(['name', 'image', 'instance_info', 'config_drive', 'instance_traits', 'role'])
+# A changed role moved an active node's role-network VIFs (no re-image): a change like the others.
+CHANGING = prov.CHANGING_ACTIONS | frozenset(['networks_moved'])
 
 
 class IronicProvisionModule(BaremetalModule):
@@ -329,6 +365,7 @@ class IronicProvisionModule(BaremetalModule):
                                                     network_data=dict(type='dict'))),
         network=dict(type='str'),
         attach_vifs=dict(type='bool', default=True),
+        role_networks=dict(type='list', elements='dict'),
         undeploy=dict(type='bool', default=False),
         rebuild=dict(type='str', choices=['auto', 'always', 'never'], default='auto'),
         concurrency=dict(type='int', default=16),
@@ -384,8 +421,10 @@ class IronicProvisionModule(BaremetalModule):
                 errors.extend('node %s: instance_traits: %s' % (spec['name'], problem) for problem in problems)
             if p['state'] == 'active' and not wanted.get('image_source'):
                 errors.append('node %s: no image source: set image.source (for all nodes or this one)' % spec['name'])
-            out.append(dict(key=str(spec['name']), instance_info=wanted, config_drive=drive or None,
-                            state=p['state']))
+            req = dict(key=str(spec['name']), instance_info=wanted, config_drive=drive or None, state=p['state'])
+            if 'role' in spec:  # a node given without a role keeps whatever role-network VIFs it has
+                req['role'] = None if spec['role'] in (None, '') else str(spec['role'])
+            out.append(req)
         if p['concurrency'] < 1:
             errors.append('concurrency must be at least 1, got %s' % p['concurrency'])
         if p['retries'] < 0:
@@ -410,8 +449,75 @@ class IronicProvisionModule(BaremetalModule):
         by_name = {}
         for port in neutron.network_ports(net['id']):
             by_name.setdefault(port['name'], []).append(port)
-        return dict(neutron=neutron, network=net, subnets=subnets, ports=ironic.list_raw('ports'),
-                    portgroups=ironic.list_raw('portgroups'), by_name=by_name)
+        ctx = dict(neutron=neutron, network=net, subnets=subnets, ports=ironic.list_raw('ports'),
+                   portgroups=ironic.list_raw('portgroups'), by_name=by_name)
+        ctx.update(self.tenant_context(neutron))
+        return ctx
+
+    # ------------------------------------------------------------ role networks (_tenant_networks)
+    def tenant_context(self, neutron):
+        """O(role_networks) read once: ``role_networks`` (name -> roles) and ``tenant`` (name ->
+        ``{network, subnets, by_name}``, as the provisioning network's context)."""
+        networks = tenant.role_networks(self.params['role_networks'])  # PlanError: the module fails, no write
+        out = {}
+        for name in sorted(networks):
+            net = neutron.find_network(name)
+            if net is None:
+                raise BaremetalError('network %s (role_networks, roles %s): not found in Neutron; create it first '
+                                     '(role spineleaf.baremetal.routed_networks)' % (name, ', '.join(networks[name])))
+            by_name = {}
+            for port in neutron.network_ports(net['id']):
+                by_name.setdefault(port['name'], []).append(port)
+            out[name] = dict(network=net, subnets=prov.segment_subnets(neutron.segments(net['id']),
+                                                                       neutron.subnets(net['id'])), by_name=by_name)
+        return dict(role_networks=networks, tenant=out)
+
+    def tenant_plan(self, ctx, item):
+        """The node's role-network plan (``_tenant_networks.plan_node``), or None: no O(role_networks),
+        the node given without a C(role), or VIFs not attached to it."""
+        if not ctx.get('role_networks') or 'role' not in item['request'] or not self.attaches_vifs(item['node']):
+            return None
+        uuid = item['uuid']
+        taken = set(p['uuid'] for p in vifs.attach_points(item['name'], uuid, ctx['ports'], ctx['portgroups']))
+        points = tenant.free_points(uuid, ctx['ports'], ctx['portgroups'], taken)
+        contexts = dict((name, dict(subnets=c['subnets'], ports=c['by_name'].get(item['name'], [])))
+                        for name, c in ctx['tenant'].items())
+        return tenant.plan_node(item['name'], item['request']['role'], ctx['role_networks'], contexts, points,
+                                vifs.node_vifs(uuid, ctx['ports'], ctx['portgroups']),
+                                rack=(item['node'].get('extra') or {}).get('rack'))
+
+    def apply_tenant_plan(self, ironic, ctx, item, plan):
+        """Carry out a role-network plan (detach, delete, create, attach); return ``[(link, port)]``."""
+        neutron, name, uuid = ctx['neutron'], item['name'], item['uuid']
+        for vif in plan['detach']:
+            ironic.detach_vif(uuid, vif)
+        for port_id in plan['delete']:
+            neutron.delete_port(port_id, name)
+        links = []
+        for link in plan['links']:
+            port = link['port']
+            if port is None:
+                port = neutron.create_node_port(ctx['tenant'][link['network']]['network']['id'], name,
+                                                link['point']['mac'], link['subnet']['id'])
+            if link['attach']:
+                point = link['point']
+                ironic.attach_vif(uuid, port['id'], **{'%s_uuid' % point['kind']: point['uuid']})
+            links.append((link, port))
+        return links
+
+    @staticmethod
+    def tenant_entry(entry, plan, links=None):
+        """Add a role-network plan to a node's result: its VIFs (with ``network``) and changes."""
+        if plan is None:
+            return
+        for link, port in links or [(link, link['port']) for link in plan['links']]:
+            ips = [f['ip_address'] for f in (port or {}).get('fixed_ips') or []
+                   if f.get('subnet_id') == link['subnet']['id']]
+            entry.setdefault('vifs', []).append(dict(
+                mac=link['point']['mac'], on=link['point']['label'], port=(port or {}).get('id'),
+                ip_address=ips[0] if ips else None, network=link['network'],
+                attached=link['attach'] or bool(port and link['point'].get('vif') == port['id'])))
+        entry['network_changes'] = list(entry.get('network_changes') or []) + list(plan['changes'])
 
     def attaches_vifs(self, node):
         """Whether VIFs are attached to this node: O(attach_vifs), and a network interface that
@@ -460,6 +566,10 @@ class IronicProvisionModule(BaremetalModule):
     def release(self, ironic, ctx, item, results):
         """A node made (or found) available: its VIFs on the network detached, its ports deleted."""
         plan = vifs.plan_release(item['uuid'], ctx['ports'], ctx['portgroups'], ctx['by_name'].get(item['name'], []))
+        if ctx.get('tenant'):  # and its ports on the role networks
+            extra = tenant.plan_release(item['uuid'], ctx['ports'], ctx['portgroups'], dict(
+                (name, dict(ports=c['by_name'].get(item['name'], []))) for name, c in ctx['tenant'].items()))
+            plan = dict((key, plan[key] + extra[key]) for key in ('detach', 'delete', 'changes'))
         entry = results[item['uuid']]
         entry['network_changes'] = plan['changes']
         if self.check_mode or not plan['changes']:
@@ -479,15 +589,19 @@ class IronicProvisionModule(BaremetalModule):
         entry = results[item['uuid']]
         try:
             plan = self.vif_plan(ctx, item)
-            if not plan['changes']:
+            moves = self.tenant_plan(ctx, item)  # a changed role: its role networks move, no re-image
+            if not plan['changes'] and not (moves and moves['changes']):
                 entry.update(self.network_entry(plan))
+                self.tenant_entry(entry, moves)
                 return
             links = None if self.check_mode else self.apply_vif_plan(ironic, ctx, item, plan)
+            moved = None if self.check_mode or moves is None else self.apply_tenant_plan(ironic, ctx, item, moves)
         except Exception as exc:  # per node: reported, the others go on
             entry.update(action='failed', msg='node %s: %s' % (item['name'], getattr(exc, 'details', None) or exc))
             return
-        entry.update(self.network_entry(plan, links), action='updated',
-                     msg='VIFs: %s' % '; '.join(plan['changes']))
+        entry.update(self.network_entry(plan, links), action='networks_moved' if moves and moves['changes'] else 'updated')
+        self.tenant_entry(entry, moves, moved)
+        entry['msg'] = 'VIFs: %s' % '; '.join(entry['network_changes'])
 
     # ------------------------------------------------------------ run
     def run(self):
@@ -526,7 +640,7 @@ class IronicProvisionModule(BaremetalModule):
         if ctx is not None and p['state'] == 'active':
             for item in planned:
                 if item['op'] == 'unchanged' and item['node'].get('provision_state') == 'active' \
-                        and self.attaches_vifs(item['node']):
+                        and self.attaches_vifs(item['node']):  # and its role networks (tenant_plan)
                     self.converge_active(ironic, ctx, item, results)
 
         progress = self.progress(planned, results)
@@ -590,6 +704,12 @@ class IronicProvisionModule(BaremetalModule):
             records = [vifs.link_record(link, port, ctx['network']) for link, port in links]
             results[item['uuid']]['addresses'] = [r['ip_address'] for r in records]
             results[item['uuid']].update(self.network_entry(plan, links))
+            moves = self.tenant_plan(ctx, item)
+            if moves is not None:  # role networks: attached before deploy, in network_data without a default route
+                role_links = self.apply_tenant_plan(ironic, ctx, item, moves)
+                self.tenant_entry(results[item['uuid']], moves, role_links)
+                records += [tenant.link_record(link, port, ctx['tenant'][link['network']]['network'])
+                            for link, port in role_links]
             drive.setdefault('network_data', prov.network_data(records))
         return drive or None
 
@@ -597,10 +717,12 @@ class IronicProvisionModule(BaremetalModule):
         """Check mode: the network work a deploy or rebuild would do, reported, nothing written."""
         try:
             plan = self.vif_plan(ctx, item)
+            moves = self.tenant_plan(ctx, item)
         except BaremetalError as exc:
             entry.update(action='failed', msg=str(exc))
             return
         entry.update(self.network_entry(plan))
+        self.tenant_entry(entry, moves)
         entry['addresses'] = [v['ip_address'] for v in entry['vifs'] if v['ip_address']]
 
     def report(self, planned, results, ironic, ctx, start):
@@ -610,7 +732,7 @@ class IronicProvisionModule(BaremetalModule):
         for e in ordered:
             if e['action'] == 'failed' and e.get('last_error') and e['last_error'] not in (e['msg'] or ''):
                 e['msg'] = '%s (last_error: %s)' % (e['msg'] or 'failed', e['last_error'])  # the reason, in one line
-            if e['action'] in prov.CHANGING_ACTIONS or e.get('network_changes'):
+            if e['action'] in CHANGING or e.get('network_changes'):
                 after = dict(image=e['image']['after'], action=e['action'])
                 if e.get('network_changes'):
                     after['network_changes'] = e['network_changes']
@@ -618,7 +740,7 @@ class IronicProvisionModule(BaremetalModule):
                         e['changed'] = True  # planned or made network changes alone are a change
                 tracker.add(e['name'], dict(image=e['image']['before']), after,
                             changes=[e['action']] + (['network'] if e.get('network_changes') else []))
-        self.report_nodes(ordered, 'provisioning', changing=prov.CHANGING_ACTIONS, tracker=tracker,
+        self.report_nodes(ordered, 'provisioning', changing=CHANGING, tracker=tracker,
                           changed=tracker.changed or writes > 0,
                           failed_nodes=[e['name'] for e in ordered if e['action'] == 'failed'], api_writes=writes,
                           elapsed=round(time.monotonic() - start, 3))

@@ -20,6 +20,11 @@ description:
     subnet of the rack's segment of its network.
   - With O(switch_state), the leaf ports of the node (its Ironic ports' C(local_link_connection))
     carry exactly the VLANs its VIFs' segments need - none missing, none extra.
+  - With a switch document per leaf that lists the VLANs created on it (C(vlans), as the lab's
+    C(labctl.py switch <leaf> --json) gives), a leaf of the node that never got an intended VLAN
+    created is a C(vlan_not_created) finding (not blocking), per leaf - networking-generic-switch
+    creates a network's VLAN only for its first segment, so the leaves of racks added as later
+    segments get none; a real switch may refuse the plug.
   - Findings per node, NIC, leaf port and VIF, in the cabling check's shape
     (C(node), C(nic), C(finding), C(blocking), C(msg)). A node with a blocking finding is C(failed);
     the others are not affected - a role turns each node's entry into its own host's result.
@@ -45,6 +50,7 @@ options:
     description:
       - "What the switch driver programmed, per leaf and switch port - C({leaf: {port: [vlan, ...]}}),
         or per port a dict with C(vlans) (the lab's C(labctl.py switch <leaf> --json))."
+      - A leaf given as a document C({ports, vlans}) also says which VLANs were created on it.
       - Omitted (a real cloud, where the switches are not read) - the leaf VLANs are not checked;
         the intended VLANs per leaf port are still returned.
     type: dict
@@ -112,7 +118,8 @@ nodes:
         - Every finding - C(no_host_mapping), C(mapping_wrong_physnet), C(agent_down), C(binding_failed),
           C(not_bound), C(wrong_host), C(no_segment), C(no_address), C(wrong_segment), C(vif_port_missing),
           C(no_vif), C(no_physnet), C(split_rack), C(vlan_missing), C(vlan_extra), C(not_lag) (a bond member
-          plugged as a single port), C(leaf_not_reported).
+          plugged as a single port), C(leaf_not_reported), C(vlan_not_created) (not blocking - an intended
+          VLAN the switch driver never created on that leaf, with C(leaf), C(vlans) and C(created)).
       type: list
       elements: dict
       sample: [{node: r01-n02, nic: '52:54:00:01:02:01', finding: vlan_missing, blocking: true, leaf: leaf-r01-a,

@@ -143,3 +143,21 @@ def test_flat_node_gets_every_check_but_the_leaf_vlans():
     assert kinds(nc.check([flat], site(vif_ports=[vport(ip="10.10.2.9", subnet="s2")]), empty)[0]) == ["wrong_segment"]
     assert kinds(nc.check([flat], site(agents=()), empty)[0]) == ["no_host_mapping"]
     assert kinds(nc.check([NODE], site(), empty)[0]) == ["vlan_missing"]  # neutron: the same state is a finding
+
+
+def test_vlan_not_created_on_a_leaf_is_a_finding_per_leaf_not_blocking():
+    """NGS creates a network's VLAN only for its first segment: a leaf whose document lists the VLANs
+    created on it and lacks an intended one gets a finding naming the leaf; the node still passes."""
+    state = {"leaf-r01-a": {"switch": "leaf-r01-a", "ports": {"Ethernet1/1": {"vlan": 101, "tagged": [], "lag": False}},
+                            "vlans": [100]},
+             "leaf-r01-b": {"switch": "leaf-r01-b", "ports": {}, "vlans": []}}
+    [res] = nc.check([NODE], site(), state)
+    assert res["action"] == "checked" and not res["failed"]
+    [finding] = res["findings"]
+    assert finding["finding"] == "vlan_not_created" and finding["blocking"] is False
+    assert finding["leaf"] == "leaf-r01-a" and finding["vlans"] == [101] and finding["created"] == [100]
+    assert "leaf-r01-a was never told to create VLAN 101" in finding["msg"]
+    # created there: no finding; a leaf reported by its ports only: nothing said
+    state["leaf-r01-a"]["vlans"] = [101]
+    assert nc.check([NODE], site(), state)[0]["findings"] == []
+    assert nc.check([NODE], site(), {"leaf-r01-a": {"Ethernet1/1": [101]}, "leaf-r01-b": {}})[0]["findings"] == []

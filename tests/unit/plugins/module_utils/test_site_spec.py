@@ -51,3 +51,17 @@ def test_network_interfaces_filter():
              {"inventory_hostname": "c"}]
     assert network_interfaces(nodes) == ["flat", "neutron"]
     assert network_interfaces([{"inventory_hostname": "c"}]) == []
+
+
+def test_driver_info_provisioning_and_cleaning_networks_per_node():
+    """Site / rack / node variables provisioning_network and cleaning_network -> driver_info (true: the
+    routed network marked provisioning); unset: nothing, ironic.conf's [neutron] applies."""
+    import pytest
+    hv = {"inventory_hostname": "r01-n01", "bmc_driver": "ipmi", "bmc_address": "10.0.1.1", "nics": [],
+          "routed_networks": [{"name": "ctlplane", "provisioning": True}, {"name": "storage", "roles": ["storage"]}]}
+    assert set(node_spec(hv)["driver_info"]) == {"ipmi_address"}
+    info = node_spec(dict(hv, provisioning_network=True, cleaning_network="cleaning-r01"))["driver_info"]
+    assert info["provisioning_network"] == "ctlplane" and info["cleaning_network"] == "cleaning-r01"
+    assert "cleaning_network" not in node_spec(dict(hv, provisioning_network=True, cleaning_network=False))["driver_info"]
+    with pytest.raises(ValueError, match="provisioning_network is true but no routed_networks entry is marked"):
+        node_spec(dict(hv, routed_networks=[], provisioning_network=True))
