@@ -90,8 +90,8 @@ options:
     type: str
   service_steps:
     description:
-      - Ironic service steps as the API takes them, run on each node by servicing instead of a
-        rebuild, for example C([{interface: vendor, step: log_passthrough, args: {}}]).
+      - "Ironic service steps as the API takes them, run on each node by servicing instead of a
+        rebuild, for example C([{interface: vendor, step: log_passthrough, args: {}}])."
       - Recorded as a hash in C(extra.spineleaf_rollout.service); a node is finished when its record
         says C(done) for the same steps.
     type: list
