@@ -11,12 +11,33 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from ..recap import recap
-from .test_rolling_upgrade import SITE, _playbook, nodes, site  # noqa: F401 pylint: disable=unused-import
+from .test_rolling_upgrade import SITE, _playbook, nodes
 
 STEPS = [{"interface": "vendor", "step": "log_passthrough", "args": {}}]
 PROGRESS = re.compile(r"rack (r0[123]): (\d+)/4 serviced, (\d+) failed, (\d+) in progress")
 PLAYBOOK = "playbooks/rolling_upgrade.yml"
+
+
+@pytest.fixture(scope="module")
+def site(lab, conn):
+    """The lab site's 12 nodes active, enrolled straight through the API (servicing needs no network:
+    the noop network interface and fake deploy keep the loaded lab's VIF calls out of the picture)."""
+    api = conn.baremetal
+    current = nodes(conn)
+    for h in SITE:
+        if h not in current:
+            node = api.create_node(name=h, driver="lab-hardware", deploy_interface="fake", network_interface="noop",
+                                   instance_info={"image_source": "http://images.lab.invalid/spineleaf-base-1.0.qcow2"})
+            api.set_node_provision_state(node, "manage", wait=True, timeout=120)
+            api.set_node_provision_state(node, "provide", wait=True, timeout=120)
+    for h, n in nodes(conn).items():
+        if n["provision_state"] == "available":
+            api.set_node_provision_state(h, "active")
+    api.wait_for_nodes_provision_state(SITE, "active", timeout=300)
+    return lab
 
 
 def _record(node):
@@ -47,7 +68,7 @@ def _snapshot(conn):
     return dict((h, (n["updated_at"], n["provision_updated_at"], n["extra"], n["maintenance"])) for h, n in nodes(conn).items())
 
 
-def test_servicing_rollout_over_the_site_within_the_window(site, conn, tmp_path):  # noqa: F811
+def test_servicing_rollout_over_the_site_within_the_window(site, conn, tmp_path):
     _heal(conn)
     before = nodes(conn)
     untouched = _snapshot(conn)
@@ -101,7 +122,7 @@ def test_servicing_rollout_over_the_site_within_the_window(site, conn, tmp_path)
     assert _snapshot(conn) == stamps
 
 
-def test_a_node_failing_servicing_with_budget_zero_stops_its_rack_then_recovers(site, conn):  # noqa: F811
+def test_a_node_failing_servicing_with_budget_zero_stops_its_rack_then_recovers(site, conn):
     _heal(conn)
     conn.baremetal.patch_node("r01-n02", [{"op": "add", "path": "/driver_info/lab_service_fault", "value": "fw refused"}])
     args = {"rollout_service_steps": STEPS, "rolling_upgrade_id": "svc-fail",
@@ -136,7 +157,7 @@ def test_a_node_failing_servicing_with_budget_zero_stops_its_rack_then_recovers(
         _heal(conn)
 
 
-def test_sigkill_mid_rack_then_resume(site, conn):  # noqa: F811
+def test_sigkill_mid_rack_then_resume(site, conn):
     _heal(conn)
     args = {"rollout_service_steps": STEPS, "rolling_upgrade_id": "svc-kill",
             "rollout": {"rack_order": ["r01", "r02", "r03"], "max_unavailable": 1, "failure_budget": 0}}
@@ -166,7 +187,7 @@ def test_sigkill_mid_rack_then_resume(site, conn):  # noqa: F811
         assert state[h]["provision_updated_at"] == stamp, "%s was serviced again" % h
 
 
-def test_runbook_on_one_rack(site, conn):  # noqa: F811
+def test_runbook_on_one_rack(site, conn):
     """rollout_runbook: an Ironic runbook (API 1.92) instead of steps; Ironic runs it only on nodes
     with its trait (the runbook's name, before API 1.112)."""
     _heal(conn)
