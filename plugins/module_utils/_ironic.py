@@ -435,6 +435,24 @@ class IronicWrites(IronicReads):
                                retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
                                sleep=self._sleep)
 
+
+    def service(self, node_id, service_steps=None, runbook=None, max_wait=600.0):
+        """Service an active node (``PUT .../states/provision {target: service}``, API 1.87) with
+        ``service_steps`` (``[{interface, step, args}]``) or a ``runbook`` (name or UUID, API 1.92).
+        The retry policy of ``provision``. (ironic_rollout's servicing mode, _service.py.)"""
+        from openstack.baremetal.v1 import node as _node  # the proxy's call does not pass service steps
+        deadline = time.monotonic() + max_wait
+        kwargs = dict(wait=False)
+        if runbook:
+            kwargs['runbook'] = runbook
+        else:
+            kwargs['service_steps'] = list(service_steps or [])
+        resource = _node.Node.new(id=node_id)
+        return call_with_retry(lambda: self._counted(resource.set_provision_state, (self.api, 'service'), kwargs),
+                               retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
+                               retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
+                               sleep=self._sleep)
+
     def attach_vif(self, node_id, vif_id, port_uuid=None, portgroup_uuid=None):
         """Attach a Neutron port to a node as a VIF (``POST /v1/nodes/<node>/vifs``), on the given
         Ironic port or port group (API 1.67) when named. 409 NodeLocked is retried by the one policy."""

@@ -27,6 +27,13 @@ description:
     M(spineleaf.baremetal.rolling_upgrade) runs the user's task file for a few nodes at a time
     between a call with O(step=enter) (maintenance on, record C(started)) and one with
     O(step=leave) (maintenance off and record C(done), or the failure).
+  - With O(service_steps) or O(runbook) instead of O(image), each node goes through Ironic
+    servicing (API 1.87; a runbook needs 1.92) in the same window - record C(started), C(service)
+    with the steps or the runbook, wait until the node is C(active) again (it stays active, out
+    of service only while C(servicing) / C(service wait)), record C(done). C(service failed) is a
+    failure against the budget - the node is left there and in maintenance with the rollout's
+    reason, and its RV(nodes[].msg) says how to recover it (maintenance unset and C(abort) puts it
+    back to C(active) without the steps; a re-run with the same O(rollout_id) services it again).
   - One rollout of a rack at a time per control node (a lock file in the temporary directory) - a
     re-run after ansible-playbook was killed waits for the still running job of the killed run.
   - The role M(spineleaf.baremetal.rolling_upgrade) runs it rack by rack.
@@ -50,7 +57,7 @@ options:
   image:
     description:
       - The new image (same keys as in M(spineleaf.baremetal.ironic_provision)).
-      - Exactly one of O(image) and O(upgrade_tasks) is required.
+      - Exactly one of O(image), O(upgrade_tasks), O(service_steps) and O(runbook) is required.
     type: dict
     suboptions:
       source:
@@ -81,16 +88,31 @@ options:
         C(extra.spineleaf_rollout.tasks); a node is finished when its record says C(done) for it).
       - Only with O(step=enter) or O(step=leave), or in check mode (the plan).
     type: str
+  service_steps:
+    description:
+      - "Ironic service steps as the API takes them, run on each node by servicing instead of a
+        rebuild, for example C([{interface: vendor, step: log_passthrough, args: {}}])."
+      - Recorded as a hash in C(extra.spineleaf_rollout.service); a node is finished when its record
+        says C(done) for the same steps.
+    type: list
+    elements: dict
+  runbook:
+    description:
+      - The name or UUID of an Ironic runbook run on each node by servicing instead of a rebuild
+        (API 1.92; Ironic runs it only on nodes that have one of the runbook's traits).
+    type: str
   step:
     description:
       - C(rebuild) - roll the rack with O(image) as a sliding window.
+      - C(service) - roll the rack with O(service_steps) or O(runbook) as a sliding window (the
+        default when one of them is given).
       - C(enter) - before the upgrade tasks of the given nodes - settle the nodes that need no
         slot (gate failures, finished earlier), put the others in maintenance with the rollout's
         reason and record C(started) (action C(entered)).
       - C(leave) - after the upgrade tasks and the post-gate - nodes in O(gate_failures) fail and
         stay in maintenance, the others leave maintenance and record C(done) (action C(upgraded)).
     type: str
-    choices: [rebuild, enter, leave]
+    choices: [rebuild, service, enter, leave]
     default: rebuild
   progress_file:
     description:
@@ -118,7 +140,7 @@ options:
     type: bool
     default: false
   timeout:
-    description: Seconds one node's rebuild may take.
+    description: Seconds one node's rebuild (or servicing) may take.
     type: int
     default: 3600
   poll_interval:
@@ -139,6 +161,16 @@ EXAMPLES = r'''
     image: {source: http://images.lab.invalid/spineleaf-base-1.1.qcow2}
     max_unavailable: 2
     failure_budget: 1
+
+- name: Service rack r02's active nodes (firmware, BIOS, vendor steps), two at a time
+  spineleaf.baremetal.ironic_rollout:
+    cloud: spineleaf-lab
+    rack: r02
+    nodes: [r02-n01, r02-n02, r02-n03, r02-n04]
+    rollout_id: fw-2025-11
+    service_steps:
+      - {interface: vendor, step: log_passthrough, args: {}}
+    max_unavailable: 2
 '''
 
 RETURN = r'''
@@ -168,10 +200,13 @@ nodes:
       description: Why it failed or was skipped, or a note.
       type: str
     last_error:
-      description: Ironic's C(last_error) when the rebuild failed.
+      description: Ironic's C(last_error) when the rebuild (or servicing) failed.
+      type: str
+    service:
+      description: What the servicing ran (C(runbook NAME) or C(interface.step, ...)); only with O(service_steps) or O(runbook).
       type: str
     duration:
-      description: Seconds the node took (a rebuild - from its start until Ironic reported it active, its time out of service).
+      description: Seconds the node took (a rebuild or a servicing - from its start until Ironic reported it active, its time out of service).
       type: float
     node:
       description: The node as read at the start (C(provision_state), C(maintenance), C(power_state), C(fault), C(extra), C(properties), ...), for health gates.
@@ -209,6 +244,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
+from ansible_collections.spineleaf.baremetal.plugins.module_utils import _service as svc
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker, node_index
 
 IMAGE_SPEC = dict(source=dict(type='str', required=True), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
@@ -230,7 +266,9 @@ class IronicRolloutModule(BaremetalModule):
         rollout_id=dict(type='str', required=True),
         image=dict(type='dict', options=IMAGE_SPEC),
         upgrade_tasks=dict(type='str'),
-        step=dict(type='str', choices=['rebuild', 'enter', 'leave'], default='rebuild'),
+        service_steps=dict(type='list', elements='dict'),
+        runbook=dict(type='str'),
+        step=dict(type='str', choices=['rebuild', 'service', 'enter', 'leave'], default='rebuild'),
         progress_file=dict(type='path'),
         max_unavailable=dict(type='int', default=1),
         failure_budget=dict(type='raw', default=0),
@@ -239,7 +277,8 @@ class IronicRolloutModule(BaremetalModule):
         timeout=dict(type='int', default=3600),
         poll_interval=dict(type='float', default=0.5),
     )
-    module_kwargs = dict(required_one_of=[('image', 'upgrade_tasks')], mutually_exclusive=[('image', 'upgrade_tasks')])
+    module_kwargs = dict(required_one_of=[('image', 'upgrade_tasks', 'service_steps', 'runbook')],
+                         mutually_exclusive=[('image', 'upgrade_tasks', 'service_steps', 'runbook')])
 
     def plan(self, nodes):
         p = self.params
@@ -258,6 +297,9 @@ class IronicRolloutModule(BaremetalModule):
                                  'step=rebuild needs image' % p['rack'])
         if p['image'] and p['step'] != 'rebuild':
             raise BaremetalError('rack %s: step=%s is for upgrade_tasks, not image' % (p['rack'], p['step']))
+        service = self.service_plan()
+        if p['step'] == 'service' and not service:
+            raise BaremetalError('rack %s: step=service needs service_steps or a runbook' % p['rack'])
         image_info = prov.image_instance_info(p['image']) if p['image'] else {}
         items, seen = [], set()
         for key in p['nodes']:
@@ -266,7 +308,10 @@ class IronicRolloutModule(BaremetalModule):
                 continue
             seen.add(node['uuid'])
             name = node.get('name') or node['uuid']
-            op, msg = ro.classify(node, p['rollout_id'], image_info, p['upgrade_tasks'])
+            if service:  # servicing instead of a rebuild (_service.py)
+                op, msg = svc.classify(node, p['rollout_id'], service['key'])
+            else:
+                op, msg = ro.classify(node, p['rollout_id'], image_info, p['upgrade_tasks'])
             gate = p['gate_failures'].get(name) or p['gate_failures'].get(node['uuid'])
             if gate and p['step'] != 'leave' and (p['post_gate'] or op not in ('done', 'repair')):
                 op, msg = 'fail', 'node %s: health gate: %s' % (name, gate)
@@ -274,6 +319,21 @@ class IronicRolloutModule(BaremetalModule):
                               image=dict(before=(node.get('instance_info') or {}).get('image_source'),
                                          after=image_info.get('image_source'))))
         return image_info, items
+
+    def service_plan(self):
+        """``{steps, runbook, key, what}`` of a servicing rollout, or None (an image or upgrade tasks)."""
+        p = self.params
+        if not (p['service_steps'] or p['runbook']):
+            return None
+        if p['step'] not in ('rebuild', 'service'):
+            raise BaremetalError('rack %s: step=%s is for upgrade_tasks; service_steps and runbook take step=service'
+                                 % (p['rack'], p['step']))
+        try:
+            steps = svc.normalise_steps(p['service_steps']) if p['service_steps'] else None
+        except ValueError as exc:
+            raise BaremetalError('rack %s: %s' % (p['rack'], exc))
+        return dict(steps=steps, runbook=p['runbook'], key=svc.service_key(steps, p['runbook']),
+                    what=svc.describe(steps, p['runbook']))
 
     def rack_lock(self, ironic):
         """One rollout of a rack at a time on this control node. An ansible-playbook killed mid-rack
@@ -297,8 +357,14 @@ class IronicRolloutModule(BaremetalModule):
             failed = sum(1 for r in items if r['action'] == 'failed')
             stopped = ro.rack_budget(p['rack'], failed, len(items), p['failure_budget'])['stopped']
         else:
-            runner = ro.RackRollout(ironic, p['rollout_id'], image_info, p['max_unavailable'], p['failure_budget'],
-                                    p['timeout'], p['poll_interval'], rack=p['rack'], tasks=p['upgrade_tasks'])
+            service = self.service_plan()
+            if service:  # servicing (_service.py) in the same window
+                runner = svc.ServiceRollout(ironic, p['rollout_id'], service['steps'], service['runbook'],
+                                            max_unavailable=p['max_unavailable'], budget=p['failure_budget'],
+                                            timeout=p['timeout'], poll=p['poll_interval'], rack=p['rack'])
+            else:
+                runner = ro.RackRollout(ironic, p['rollout_id'], image_info, p['max_unavailable'], p['failure_budget'],
+                                        p['timeout'], p['poll_interval'], rack=p['rack'], tasks=p['upgrade_tasks'])
             if p['step'] == 'enter':
                 runner.enter(items)
             elif p['step'] == 'leave':
@@ -316,9 +382,14 @@ class IronicRolloutModule(BaremetalModule):
         out = [dict(name=r['name'], uuid=r['uuid'], action=r['action'], msg=r.get('msg'),
                     last_error=r.get('last_error'), duration=r.get('duration', 0.0), image=r['image'],
                     node=dict((k, r['node'].get(k)) for k in NODE_VIEW)) for r in items]
+        service = self.service_plan()
+        for r in out if service else []:
+            r['service'] = service['what']
         tracker = DifferenceTracker()
         for r in out:
-            if r['action'] == 'upgraded':
+            if r['action'] == 'upgraded' and service:
+                tracker.add(r['name'], {'serviced': None}, {'serviced': service['what']}, changes=['serviced'])
+            elif r['action'] == 'upgraded':
                 tracker.add(r['name'], r['image']['before'], r['image']['after'], changes=['upgraded'])
         if lock is not None:
             lock.close()
