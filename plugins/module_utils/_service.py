@@ -26,6 +26,7 @@ import hashlib
 import json
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step
 
 # API microversions: servicing with service steps, and runbooks.
 SERVICE_MICROVERSION = '1.87'
@@ -33,6 +34,11 @@ RUNBOOK_MICROVERSION = '1.92'
 IN_FLIGHT = ('servicing', 'service wait', 'service hold')
 FAILED = 'service failed'
 STEP_KEYS = ('interface', 'step', 'args', 'order')
+# The servicing step's table (the one window, _window): done back in active with no target;
+# failed in service failed (Ironic sets maintenance and the fault) or error. The verb is sent by
+# ServiceRollout._start (adapter.service), so the step itself sends none.
+SERVICE = Step(None, done=('active',), failed=(FAILED, 'error'), moving=IN_FLIGHT, what='servicing',
+               failed_msg='node %(name)s: servicing went to %(state)s: %(error)s', no_error='-')
 
 
 def normalise_steps(steps):
@@ -118,24 +124,13 @@ def classify(node, rollout_id, key):
     return 'upgrade', None
 
 
-def poll_verdict(node, started, now, timeout):
-    """One poll of a node being serviced: ``done``, ``failed`` (with why), or None (still going)."""
-    state, target = node.get('provision_state'), node.get('target_provision_state')
-    if state == 'active' and not target:
-        return 'done', None
-    if state == FAILED or state == 'error':
-        return 'failed', 'servicing went to %s: %s' % (state, node.get('last_error') or '-')
-    if now - started > timeout:
-        return 'failed', 'still %s after %ss' % (state, timeout)
-    return None, None
-
-
 class ServiceRollout(ro.RackRollout):
     """``RackRollout`` (the window, the budget, the records) whose step is Ironic servicing with
     ``steps`` or ``runbook`` instead of a rebuild. A node stays ``active`` (out of service only while
     Ironic services it); a node that fails is left in ``service failed`` and maintenance with the
     rollout's reason, and its result says how to recover it."""
 
+    step = SERVICE
     POLL_FIELDS = ('uuid', 'name', 'provision_state', 'target_provision_state', 'last_error',
                    'provision_updated_at', 'maintenance')
 
@@ -173,20 +168,9 @@ class ServiceRollout(ro.RackRollout):
                 rec['name'], describe(self.steps, self.runbook), getattr(exc, 'details', None) or exc))
             return False
 
-    def _poll(self, inflight):
-        current = self.adapter.read_nodes(self.POLL_FIELDS, list(inflight), moving_states=IN_FLIGHT)
-        finished = []
-        for uuid, rec in list(inflight.items()):
-            verdict, why = poll_verdict(current.get(uuid) or {}, rec['started'], self.clock(), self.timeout)
-            if verdict is None:
-                continue
-            if verdict == 'done':
-                rec['duration'] = round(self.clock() - rec['started'], 3)
-                finished.append(rec)
-            else:
-                self.fail(rec, 'node %s: %s' % (rec['name'], why), (current.get(uuid) or {}).get('last_error'))
-            del inflight[uuid]
-        return finished
+    def read(self, ids):
+        """The nodes being serviced (cheap reads of the servicing states)."""
+        return self.adapter.read_nodes(self.POLL_FIELDS, list(ids), moving_states=IN_FLIGHT)
 
     def _finish_ok(self, rec):
         try:

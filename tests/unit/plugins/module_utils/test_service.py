@@ -99,12 +99,15 @@ def test_classify():
     assert svc.classify(node(1, extra=rec("started", before="t0"), provision_updated_at="t0"), rid, KEY)[0] == "upgrade"
 
 
-def test_poll_verdict():
-    assert svc.poll_verdict(dict(provision_state="active"), 0, 1, 10) == ("done", None)
-    assert svc.poll_verdict(dict(provision_state="servicing", target_provision_state="active"), 0, 1, 10) == (None, None)
-    v, why = svc.poll_verdict(dict(provision_state="service failed", last_error="bmc"), 0, 1, 10)
-    assert v == "failed" and "service failed: bmc" in why
-    assert svc.poll_verdict(dict(provision_state="service wait", target_provision_state="active"), 0, 11, 10)[0] == "failed"
+def test_service_step_table():
+    """The servicing step on the one window's table: done back in active with no target, failed in
+    service failed (Ironic keeps the target there), moving while servicing."""
+    step, rec = svc.SERVICE, dict(name="n1")
+    assert step.verdict(dict(provision_state="active"), rec) == "done"
+    assert step.verdict(dict(provision_state="servicing", target_provision_state="active"), rec) == "moving"
+    failed = dict(provision_state="service failed", target_provision_state="active", last_error="bmc")
+    assert step.verdict(failed, rec) == "failed"
+    assert step.failure(rec, failed) == "node n1: servicing went to service failed: bmc"
 
 
 def test_window_services_every_node_and_a_rerun_writes_nothing():
