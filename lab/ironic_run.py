@@ -92,16 +92,24 @@ def _firmware_store(task, versions):
             current[component].save()
 
 
+def _version_of(url):
+    """The version a lab firmware file carries in its name: ``.../bmc-2.1.0.bin`` -> ``2.1.0`` (a real
+    BMC reports the version after the flash; the lab has no image to read it from)."""
+    import re  # pylint: disable=import-outside-toplevel
+    name = str(url or "").rsplit("/", 1)[-1]
+    found = re.search(r"\d+(?:\.\d+)+", name)
+    return found.group(0) if found else (name or "unknown")
+
+
 def _lab_firmware_update(self, task, settings):
-    """Each item ``{component, url, version}``: the lab takes the new version from ``version`` (a
-    real BMC reports it after the flash), else from the file name in ``url``."""
+    """Each item ``{component, url}`` (as Redfish takes them): the new version is read from the URL's
+    file name (``bmc-2.1.0.bin`` -> ``2.1.0``)."""
     from ironic.drivers.modules import fake  # pylint: disable=import-outside-toplevel
     fake.sleep(fake.CONF.fake.firmware_delay)
     _clean_fault(task, "firmware update")
     versions = {}
     for item in settings:
-        version = item.get("version") or str(item.get("url") or "").rsplit("/", 1)[-1] or "unknown"
-        versions[item["component"]] = str(version)
+        versions[item["component"]] = _version_of(item.get("url"))
     _firmware_store(task, versions)
 
 
