@@ -9,6 +9,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import parse_lldp as _parse_lldp
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import placement_fingerprint as _fingerprint
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._drift import drift_section as _drift_section
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_report as _render_report
 
 display = Display()
@@ -32,15 +33,17 @@ def cabling_fingerprint(placement):
     return _fingerprint(dict(placement))
 
 
-def topology_html(results, switches=None, site='site'):
-    """lldp_topology results (one per rack, or one) in, the site-wide HTML page out."""
+def topology_html(results, switches=None, site='site', drift=None):
+    """lldp_topology results (one per rack, or one) in, the site-wide HTML page out; ``drift``:
+    ironic_drift results or the drift role's drift.json content (a dict with ``nodes``, or a list)."""
     if isinstance(results, dict):
         results = [results]
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
         raise AnsibleFilterError('topology_html: expected lldp_topology results (a dict or a list of dicts)')
     topologies = [dict(t) for r in results for t in r.get('nodes') or [] if isinstance(t, dict) and 'nics' in t]
     try:
-        return _render_report(topologies, dict(switches or {}), site=str(site))
+        drift = [drift] if isinstance(drift, dict) else list(drift or [])
+        return _render_report(topologies, dict(switches or {}), site=str(site), extra_html=_drift_section(drift))
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('topology_html: cannot draw these results: %s' % exc)
 
