@@ -55,8 +55,8 @@ options:
     type: dict
   clean_steps:
     description:
-      - Raw clean steps for every node, each C({interface, step, args}) (for example
-        C({interface: raid, step: create_configuration, args: {}})), run after the drift steps.
+      - "Raw clean steps for every node, each C({interface, step, args}) (for example
+        C({interface: raid, step: create_configuration, args: {}})), run after the drift steps."
     type: list
     elements: dict
   force:
@@ -186,8 +186,6 @@ api_writes:
   returned: always
   type: int
 '''
-
-import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._cleaning import Campaign, check_steps, plan_node, step_label
