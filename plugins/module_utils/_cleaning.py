@@ -101,12 +101,13 @@ def plan_node(name, node, drift_steps=(), raw_steps=(), problems=(), requested=F
 def _settled(phase, node, baseline):
     """``(done, error)`` of a node in ``phase`` from its read."""
     state, target = node.get('provision_state'), node.get('target_provision_state')
+    # before the target test: Ironic keeps the failed action's target (clean failed -> manageable)
+    if state in FAILED_STATES and node.get('provision_updated_at') != baseline:
+        return False, 'went to %s: %s' % (state, node.get('last_error') or 'no error recorded')
     if target:
         return False, None
     if state == PHASES[phase]['done'] and node.get('provision_updated_at') != baseline:
         return True, None
-    if state in FAILED_STATES and node.get('provision_updated_at') != baseline:
-        return False, 'went to %s: %s' % (state, node.get('last_error') or 'no error recorded')
     if phase == 'manage' and state == 'enroll' and node.get('last_error') and node.get('provision_updated_at') != baseline:
         return False, 'manage failed, node back in enroll: %s' % node['last_error']
     return False, None

@@ -69,17 +69,18 @@ class FakeIronic:
         for uuid, action in list(self.pending.items()):
             n = self.nodes[uuid]
             n.update(target_provision_state=None, provision_updated_at=self.t)
-            if action == "clean" and uuid in self.bad:
-                n.update(provision_state="clean failed", last_error="BIOS locked")
+            if action == "clean" and uuid in self.bad:  # Ironic keeps the target of the failed action
+                n.update(provision_state="clean failed", target_provision_state="manageable", last_error="BIOS locked")
             else:
                 n["provision_state"] = {"manage": "manageable", "clean": "manageable", "provide": "available"}[action]
             del self.pending[uuid]
 
     def poll_nodes(self, fields, settle, wait_first=False, watch=None, **kw):
-        while True:
+        for _round in range(1000):
             self.tick()
             if settle(dict((u, dict(self.nodes[u])) for u in watch())):
                 return
+        raise AssertionError("the campaign never settled")
 
 
 def entries(fake, names):
