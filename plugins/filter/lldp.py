@@ -9,6 +9,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import parse_lldp as _parse_lldp
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import placement_fingerprint as _fingerprint
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._drift import drift_section as _drift_section
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import leaf_vlans as _leaf_vlans
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_report as _render_report
 
@@ -33,9 +34,11 @@ def cabling_fingerprint(placement):
     return _fingerprint(dict(placement))
 
 
-def topology_html(results, switches=None, site='site', network=None):
+def topology_html(results, switches=None, site='site', network=None, drift=None):
     """lldp_topology results (one per rack, or one) in, the site-wide HTML page out; ``network``:
-    network_check results, whose leaf ports' VLANs (intended, programmed) the port map shows."""
+    network_check results, whose leaf ports' VLANs (intended, programmed) the port map shows;
+    ``drift``: ironic_drift results or the drift role's drift.json content (a dict with ``nodes``,
+    or a list)."""
     if isinstance(results, dict):
         results = [results]
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
@@ -45,7 +48,9 @@ def topology_html(results, switches=None, site='site', network=None):
         raise AnsibleFilterError('topology_html: network must be network_check results (a dict or a list of dicts)')
     try:
         vlans = None if network is None else _leaf_vlans([network] if isinstance(network, dict) else list(network))
-        return _render_report(topologies, dict(switches or {}), site=str(site), vlans=vlans)
+        drift = [drift] if isinstance(drift, dict) else list(drift or [])
+        return _render_report(topologies, dict(switches or {}), site=str(site), vlans=vlans,
+                              extra_html=_drift_section(drift))
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('topology_html: cannot draw these results: %s' % exc)
 

@@ -392,12 +392,13 @@ class IronicWrites(IronicReads):
         (Ironic answers 400 to a driver change that keeps interfaces the new driver lacks)."""
         self.write(self.api.patch_node, node_id, ops, reset_interfaces=True if reset_interfaces else None)
 
-    def set_provision_state(self, node_id, action):
-        """Start a provision action (``manage``, ``inspect``, ``provide``, ``abort``...): one PUT. The
+    def set_provision_state(self, node_id, action, **body):
+        """Start a provision action (``manage``, ``inspect``, ``provide``, ``abort``...): one PUT, with
+        the action's other body fields (``clean_steps``...). The
         SDK's call also reads the node back, a GET per node and action that nobody here uses (the
         pollers read the states in bulk)."""
         def put():
-            response = self.api.put('/nodes/%s/states/provision' % node_id, json={'target': action},
+            response = self.api.put('/nodes/%s/states/provision' % node_id, json=dict(body, target=action),
                                     microversion=self._max_microversion())
             if sdk_exc is not None:
                 sdk_exc.raise_from_response(response, error_message='%s of node %s failed' % (action, node_id))
@@ -590,6 +591,22 @@ class IronicAdapter(IronicPolling):
     def delete_step_resource(self, collection, microversion, ident):
         return self._step_resource_call('delete', '/%s/%s' % (collection, ident), microversion,
                                         'deleting %s %s' % (collection, ident))
+
+    # ---- settings drift (ironic_drift, ironic_clean)
+    def node_settings(self, node_id, kind):
+        """What Ironic reports of a node's ``kind`` (``bios``: ``GET /nodes/<n>/bios``; ``firmware``:
+        ``GET /nodes/<n>/firmware``, API 1.86): the body's list, or None when the API has no such
+        resource (404, 406: an older Ironic)."""
+        def attempt():
+            response = self.api.get('/nodes/%s/%s' % (node_id, kind), microversion=self._max_microversion())
+            if response.status_code in (404, 406):
+                return None
+            if sdk_exc is not None:
+                sdk_exc.raise_from_response(response, error_message='reading the %s of node %s failed' % (kind, node_id))
+            return response.json().get(kind) or []
+        self._count_read()
+        return call_with_retry(attempt, self.retries, self.backoff, self.max_backoff, retryable=_is_retryable_read,
+                               sleep=self._sleep)
 
 
 class AdaptiveGate:

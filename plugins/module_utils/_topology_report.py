@@ -276,10 +276,11 @@ def merge_report(previous, topologies, findings, keep):
     return merged, old_findings + list(findings), sorted(kept)
 
 
-def render_report(topologies, switches, site='site', generated=None, vlans=None):
+def render_report(topologies, switches, site='site', generated=None, vlans=None, extra_html=''):
     """The whole page: header (site, racks, time, finding counts), then per rack its picture, its
     findings and its port map per leaf; with ``vlans`` (``leaf_vlans`` of network_check's results)
-    the port map also shows per leaf port the VLANs intended and programmed."""
+    the port map also shows per leaf port the VLANs intended and programmed; ``extra_html`` (other
+    per-node findings, e.g. the settings drift section of _drift) at the end."""
     findings, seen = [], set()
     for f in (f for topo in topologies for f in topo['findings']):
         # A swap is one finding listed on both nodes (one dict, or two equal ones after JSON).
@@ -311,5 +312,6 @@ def render_report(topologies, switches, site='site', generated=None, vlans=None)
                      '<th>finding</th><th>detail</th></tr>%s</table><h3>Port map</h3>%s</section>' % (
                          _attrs(data_rack=rack), escape(rack), render_rack_svg(rack, topos, switches),
                          len(rack_findings), rows, _port_map(rack, topos, switches, vlans)))
+    parts.append(extra_html or '')
     parts.append('</body></html>\n')
     return ''.join(parts)

@@ -32,6 +32,13 @@ def test_cabling_fingerprint_and_topology_html_filters():
     html = filters["topology_html"](results, {"l1": {"rack": "r01"}}, site="lab")
     assert html.startswith("<!DOCTYPE html>") and "Topology of site lab" in html
     assert 'class="link" data-node="n1" data-nic="eno1" data-switch="l1" data-port="Ethernet1/1" data-state="ok"' in html
+    assert "Settings drift" not in html
+    # the drift role's drift.json content: a section at the end of the page
+    drift = {"nodes": [{"name": "n1", "rack": "r01", "drift": [
+        {"node": "n1", "kind": "bios", "name": "HyperThreading", "requested": "Disabled", "reported": "Enabled", "msg": "x"}]}]}
+    html = filters["topology_html"](results, {"l1": {"rack": "r01"}}, site="lab", drift=drift)
+    assert '<section id="drift"><h2>Settings drift</h2><p>1 of 1 nodes checked drift' in html
+    assert html.index('id="drift"') > html.index("Port map") and html.endswith("</body></html>\n")
     with pytest.raises(AnsibleFilterError):
         filters["topology_html"]("nope")
 
