@@ -17,21 +17,45 @@ import time
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._rollout import failure_budget
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import FAILED_STATES
+from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
 
 # Where a campaign may start. A node in enroll (never verified) or left in clean failed (an earlier
 # campaign) is moved to manageable first, and ends there.
 CLEANABLE = frozenset(['manageable', 'available', 'enroll', 'clean failed'])
 NEEDS_MANAGE = frozenset(['enroll', 'clean failed'])
 
-# One phase: the provision action that starts it, the state it ends in, the states it moves through.
-# A phase is done when the node rests in ``done`` with a provision_updated_at newer than when the
-# phase started; failed in a failed state (clean failed) or, for manage, back in enroll with an error.
+def _changed(node, rec):
+    """The node moved since its phase was sent (Ironic's ``provision_updated_at``): a rest state read
+    just after the PUT (manageable before a clean starts) is not taken for the end of the phase."""
+    return node.get('provision_updated_at') != rec.get('baseline')
+
+
+def _failed(node, rec):
+    # before the target test: Ironic keeps the failed action's target (clean failed -> manageable)
+    return node.get('provision_state') in FAILED_STATES and _changed(node, rec)
+
+
+def _manage_failed(node, rec):
+    """manage failed: back in enroll with an error (the BMC could not be verified)."""
+    return _failed(node, rec) or (node.get('provision_state') == 'enroll' and bool(node.get('last_error'))
+                                  and _changed(node, rec))
+
+
+def _phase(action, done, moving, failed_if=_failed):
+    return Step(action, done=(done,), moving=moving, what='cleaning', done_if=_changed, failed_if=failed_if,
+                failed_msg='node %%(name)s: %s went to %%(state)s: %%(error)s' % action,
+                args=(lambda rec: dict(clean_steps=rec['clean_steps'])) if action == 'clean' else None)
+
+
+# The phases, each a step on the one window's table (_window.Step): the provision action that starts
+# it, the state it ends in (with a provision_updated_at newer than when it was sent), the states it
+# moves through; failed in a failed state (clean failed) or, for manage, back in enroll with an error.
 PHASES = dict(
-    manage=dict(action='manage', done='manageable', moving=('verifying',)),
-    clean=dict(action='clean', done='manageable', moving=('cleaning', 'clean wait')),
-    provide=dict(action='provide', done='available', moving=('cleaning', 'clean wait')),
+    manage=_phase('manage', 'manageable', ('verifying',), failed_if=_manage_failed),
+    clean=_phase('clean', 'manageable', ('cleaning', 'clean wait')),
+    provide=_phase('provide', 'available', ('cleaning', 'clean wait')),
 )
-MOVING_STATES = tuple(sorted(set(s for p in PHASES.values() for s in p['moving'])))
+MOVING_STATES = tuple(sorted(set(s for p in PHASES.values() for s in p.moving)))
 
 
 def refusal(state):
@@ -98,79 +122,50 @@ def plan_node(name, node, drift_steps=(), raw_steps=(), problems=(), requested=F
         ' (back to available)' if node['provision_state'] == 'available' else ''))
 
 
-def _settled(phase, node, baseline):
-    """``(done, error)`` of a node in ``phase`` from its read."""
-    state, target = node.get('provision_state'), node.get('target_provision_state')
-    # before the target test: Ironic keeps the failed action's target (clean failed -> manageable)
-    if state in FAILED_STATES and node.get('provision_updated_at') != baseline:
-        return False, 'went to %s: %s' % (state, node.get('last_error') or 'no error recorded')
-    if target:
-        return False, None
-    if state == PHASES[phase]['done'] and node.get('provision_updated_at') != baseline:
-        return True, None
-    if phase == 'manage' and state == 'enroll' and node.get('last_error') and node.get('provision_updated_at') != baseline:
-        return False, 'manage failed, node back in enroll: %s' % node['last_error']
-    return False, None
+class Campaign(Window):
+    """The one sliding window (``_window.Window``) over the planned nodes: at most ``concurrency``
+    cleaning at once, each with ``timeout`` seconds; once more nodes failed (refusals included) than
+    ``budget`` allows, no new node starts (those not started end ``skipped``). ``run(entries)`` fills
+    the entries' ``action`` / ``msg`` / ``provision_state`` / ``duration`` in place."""
 
-
-class Campaign:
-    """A sliding window over the planned nodes: at most ``concurrency`` cleaning at once, each with
-    ``timeout`` seconds; once more nodes failed than ``budget`` allows, no new node starts (those
-    not started end ``skipped``). ``run(entries)`` fills the entries' ``action`` / ``msg`` /
-    ``provision_state`` / ``duration`` in place."""
-
-    FIELDS = ('provision_state', 'target_provision_state', 'last_error', 'provision_updated_at')
+    what = 'cleaning'
+    FIELDS = ('uuid', 'provision_state', 'target_provision_state', 'last_error', 'provision_updated_at')
 
     def __init__(self, adapter, concurrency=8, timeout=1800, budget=0, rack=None, poll=1.0,
                  clock=time.monotonic, sleep=None):
-        self.adapter = adapter
-        self.concurrency = max(1, int(concurrency))
-        self.timeout = timeout
+        super().__init__(adapter, concurrency=concurrency, timeout=timeout, poll=poll, clock=clock,
+                         sleep=sleep or time.sleep)
         self.budget = budget
         self.rack = rack or '-'
-        self.poll = poll
-        self.clock = clock
-        self.sleep = sleep
+        self.allowed = 0
 
-    def _start(self, rec, node=None):
-        phase = rec['phases'][rec['phase_index']]
-        rec['baseline'] = (node or {}).get('provision_updated_at', rec.get('baseline'))
-        kwargs = dict(clean_steps=rec['clean_steps']) if phase == 'clean' else {}
-        try:
-            self.adapter.set_provision_state(rec['uuid'], PHASES[phase]['action'], **kwargs)
-            return True
-        except Exception as exc:  # per node: reported, the others go on
-            rec.update(action='failed', msg='node %s: %s failed: %s' % (rec['name'], phase, getattr(exc, 'details', None) or exc))
-            return False
+    # ---- the window's hooks
+    def call(self, rec, action, **kwargs):
+        # the phase's baseline: the node's provision_updated_at when its action is sent
+        rec['baseline'] = (rec.get('last_read') or {}).get('provision_updated_at', rec.get('provision_updated_at'))
+        self.adapter.set_provision_state(rec['uuid'], action, **kwargs)
 
-    def _finish(self, rec, action, state, msg):
-        rec.update(action=action, provision_state=state, msg=msg, duration=round(self.clock() - rec['started'], 3))
+    def advance(self, rec, node):
+        rec['last_read'] = node
+        return super().advance(rec, node)
 
-    def _step(self, rec, node):
-        """Advance one node on its read; True when it is finished."""
-        if node is None:
-            self._finish(rec, 'failed', None, 'node %s: disappeared during cleaning' % rec['name'])
-            return True
-        phase = rec['phases'][rec['phase_index']]
-        done, error = _settled(phase, node, rec['baseline'])
-        if error:
-            self._finish(rec, 'failed', node.get('provision_state'), 'node %s: %s %s' % (rec['name'], phase, error))
-            return True
-        if done:
-            rec['phase_index'] += 1
-            if rec['phase_index'] == len(rec['phases']):
-                self._finish(rec, 'cleaned', node.get('provision_state'), rec['msg'])
-                return True
-            if not self._start(rec, node):
-                self._finish(rec, 'failed', node.get('provision_state'), rec['msg'])
-                return True
-            return False
-        if self.clock() - rec['started'] > self.timeout:
-            self._finish(rec, 'failed', node.get('provision_state'), 'node %s: still %s after %ss (%s)' % (
-                rec['name'], node.get('provision_state'), self.timeout, phase))
-            return True
-        return False
+    def read(self, ids):
+        return self.adapter.read_nodes(list(self.FIELDS), ids, moving_states=MOVING_STATES)
 
+    @staticmethod
+    def state_of(rec):
+        return rec.get('start_state')
+
+    def succeeded(self, rec, state):
+        self.finish(rec, 'cleaned', state, rec['msg'])
+
+    def stopped(self):
+        return self.failures > self.allowed
+
+    def skip(self, rec):
+        rec.update(action='skipped')
+
+    # ---- the campaign
     def _verdict(self, failed, total):
         allowed = failure_budget(self.budget, total)
         stopped = failed > allowed
@@ -189,48 +184,20 @@ class Campaign:
         return verdict
 
     def run(self, entries, on_progress=None):
-        """Clean the ``entries`` whose action is ``cleaned`` (the plan); ``on_progress(done, in_flight,
-        queued)`` after every round. Returns the rack's budget verdict dict."""
+        """Clean the ``entries`` whose action is ``cleaned`` (the plan), each through its phases;
+        ``on_progress(counts)`` (the window's ``{done, failed, in_flight, queued}``) after every round.
+        Returns the rack's budget verdict dict."""
         queue = [e for e in entries if e['action'] == 'cleaned']
-        total = len(entries)
-        refused = sum(1 for e in entries if e['action'] in ('failed', 'refused'))
-        queue.reverse()
-        inflight, done = {}, []
-        allowed = failure_budget(self.budget, total)
-        state = dict(failed=refused)
-
-        def stopped():
-            return state['failed'] > allowed
-
-        def fill():
-            while queue and len(inflight) < self.concurrency and not stopped():
-                rec = queue.pop()
-                rec.update(started=self.clock(), phase_index=0, baseline=None)
-                if self._start(rec, dict(provision_updated_at=rec.pop('provision_updated_at', None))):
-                    inflight[rec['uuid']] = rec
-                else:
-                    self._finish(rec, 'failed', rec['start_state'], rec['msg'])
-                    state['failed'] += 1
-                    done.append(rec)
-            return not inflight
-
-        def settle(nodes):
-            for uuid, rec in list(inflight.items()):
-                if self._step(rec, nodes.get(uuid)):
-                    done.append(inflight.pop(uuid))
-                    state['failed'] += rec['action'] == 'failed'
-            finished = fill()
-            if on_progress is not None:
-                on_progress(done, list(inflight.values()), queue)
-            return finished
-
-        if not fill():
-            self.adapter.poll_nodes(self.FIELDS, settle, interval=self.poll, wait_first=True, sleep=self.sleep,
-                                    watch=lambda: list(inflight), moving_states=MOVING_STATES)
-        verdict = self._verdict(state['failed'], total)
-        for rec in queue:  # never started: the rack stopped at its budget
-            rec.update(action='skipped', msg=verdict['msg'])
+        for rec in queue:
+            rec['steps'] = [PHASES[phase] for phase in rec['phases']]
+        self.allowed = failure_budget(self.budget, len(entries))
+        self.failures = sum(1 for e in entries if e['action'] in ('failed', 'refused'))
+        self.run_window(queue, on_progress)
+        verdict = self._verdict(self.failures, len(entries))
         for rec in entries:
-            for key in ('started', 'phase_index', 'baseline', 'provision_updated_at'):
+            if rec['action'] == 'skipped':  # never started: the rack stopped at its budget
+                rec['msg'] = verdict['msg']
+            for key in ('started', 'steps', 'step', 'attempts', 'attempt_started', 'baseline', 'last_read',
+                        'provision_updated_at', 'error'):
                 rec.pop(key, None)
         return verdict

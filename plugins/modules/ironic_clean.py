@@ -262,8 +262,8 @@ class IronicCleanModule(BaremetalModule):
             verdict = campaign.verdict(entries)
         else:
             self._progress(entries, pending=sum(1 for e in entries if e['action'] == 'cleaned'))
-            verdict = campaign.run(entries, on_progress=lambda done, inflight, queued: self._progress(
-                entries, len(inflight) + len(queued)))
+            verdict = campaign.run(entries, on_progress=lambda counts: self._progress(
+                entries, counts['in_flight'] + counts['queued']))
         self._progress(entries, finished=True)
         tracker = DifferenceTracker()
         for e in entries:
