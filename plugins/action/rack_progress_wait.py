@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_line, read_progress
+from ..module_utils._rack_progress import progress_line, read_progress
 
 display = Display()
 

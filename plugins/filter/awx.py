@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _awx_workflow
+from ..module_utils import _awx_workflow
 
 
 def awx_rollout_workflow(racks, job_template, organization, approval=False, approval_timeout=0,

@@ -7,11 +7,11 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import parse_lldp as _parse_lldp
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import placement_fingerprint as _fingerprint
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._drift import drift_section as _drift_section
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import leaf_vlans as _leaf_vlans
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import render_report as _render_report
+from ..module_utils._lldp import parse_lldp as _parse_lldp
+from ..module_utils._topology import placement_fingerprint as _fingerprint
+from ..module_utils._drift import drift_section as _drift_section
+from ..module_utils._topology_report import leaf_vlans as _leaf_vlans
+from ..module_utils._topology_report import render_report as _render_report
 
 display = Display()
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _switch_config
+from ..module_utils import _switch_config
 
 
 def switch_config(leaf_switches, racks, device_type='netmiko_fake', ips=None, username=None, options=None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _outcome
+from ..module_utils import _outcome
 
 
 def node_outcome(results, host, budget=None, rack=None, hosts=None, report=None):

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _outcome, _rollout
+from ..module_utils import _outcome, _rollout
 
 
 def failure_budget(budget, total):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rack_subnets
+from ..module_utils import _rack_subnets
 
 
 RACK_KEYS = ('rack', 'rack_index', 'rack_physnet', 'rack_vlans', 'rack_subnets')

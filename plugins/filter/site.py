@@ -8,15 +8,15 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import discover_spec as _discover_spec
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import is_discovered as _is_discovered
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_spec as _node_spec
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_network_interface as _node_network_interface
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_traits as _node_traits
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import rack_conductor_groups as _rack_conductor_groups
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import role_templates as _role_templates
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors as _site_errors
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name as _trait_name
+from ..module_utils._site import discover_spec as _discover_spec
+from ..module_utils._site import is_discovered as _is_discovered
+from ..module_utils._site import node_spec as _node_spec
+from ..module_utils._site import node_network_interface as _node_network_interface
+from ..module_utils._site import node_traits as _node_traits
+from ..module_utils._site import rack_conductor_groups as _rack_conductor_groups
+from ..module_utils._site import role_templates as _role_templates
+from ..module_utils._site import site_errors as _site_errors
+from ..module_utils._traits import trait_name as _trait_name
 
 
 def site_errors(nodes):

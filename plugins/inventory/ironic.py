@@ -114,10 +114,10 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
+from ..module_utils._base import (
     BaremetalError, describe_sdk_error, open_connection)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._node_inventory import inventory_from_ironic
+from ..module_utils._ironic import IronicAdapter
+from ..module_utils._node_inventory import inventory_from_ironic
 
 AUTH_OPTIONS = ('cloud', 'auth', 'auth_type', 'region_name', 'interface', 'validate_certs', 'ca_cert',
                 'client_cert', 'client_key', 'api_timeout')

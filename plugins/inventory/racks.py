@@ -123,7 +123,7 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._racks import expand_site
+from ..module_utils._racks import expand_site
 
 CONSTRUCTED_OPTIONS = ('compose', 'groups', 'keyed_groups', 'strict', 'leading_separator', 'use_extra_vars')
 

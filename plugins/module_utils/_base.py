@@ -23,10 +23,10 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 # The error types live in _errors (planners import them without AnsibleModule or the SDK); they
 # are importable from here too, as modules always did.
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import (  # pylint: disable=unused-import
+from ._errors import (  # pylint: disable=unused-import
     BaremetalError, PlanError)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import secret_values
+from ._rack_progress import progress_writer
+from ._secrets import secret_values
 
 try:
     import openstack

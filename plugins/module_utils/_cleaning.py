@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._rollout import failure_budget
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import FAILED_STATES
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
+from ._rollout import failure_budget
+from ._states import FAILED_STATES
+from ._window import Step, Window
 
 # Where a campaign may start. A node in enroll (never verified) or left in clean failed (an earlier
 # campaign) is moved to manageable first, and ends there.

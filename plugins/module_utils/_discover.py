@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._leaf_port import leaf_port
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours, readable_port, switch_mac
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import LLDP_NOT_COLLECTED_FIX
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, normalize_mac
+from ._leaf_port import leaf_port
+from ._lldp import neighbours, readable_port, switch_mac
+from ._topology import LLDP_NOT_COLLECTED_FIX
+from ._util import json_pointer, normalize_mac
 
 # The collection's own mark on a node it named from its cabling (value: the position, readable).
 MARKER = 'spineleaf_discovery'

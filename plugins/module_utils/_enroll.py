@@ -15,11 +15,11 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import is_secret_key
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import DELETABLE_STATES, DEPLOYED_STATES
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, normalize_mac
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
+from . import _owner
+from ._secrets import is_secret_key
+from ._states import DELETABLE_STATES, DEPLOYED_STATES
+from ._util import json_pointer, normalize_mac
+from ._traits import trait_error
 
 MASK = '********'
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import INSPECTABLE, NEEDS_MANAGE, SETTLED_FAILED
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
+from ._states import INSPECTABLE, NEEDS_MANAGE, SETTLED_FAILED
+from ._util import node_index
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import cabling_record
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
+from ._topology import cabling_record
+from ._window import Step, Window
 
 NODE_FIELDS = ['uuid', 'name', 'provision_state', 'target_provision_state', 'maintenance',
                'maintenance_reason', 'fault', 'inspection_finished_at', 'last_error', 'extra']

@@ -22,13 +22,13 @@ try:
 except ImportError:  # pragma: no cover - comes with openstacksdk
     ksa_exc = None
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
+from ._base import (
     call_with_retry, describe_sdk_error, is_retryable, is_transient_db_error, status_code)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
+from ._util import json_pointer
 # InspectionRunner lives with inspection's planning now; importable from here as it always was.
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import InspectionRunner  # pylint: disable=unused-import
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import FAILED_STATES, NEEDS_MANAGE  # pylint: disable=unused-import
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import poll
+from ._inspect import InspectionRunner  # pylint: disable=unused-import
+from ._states import FAILED_STATES, NEEDS_MANAGE  # pylint: disable=unused-import
+from ._window import poll
 
 # The lowest Bare Metal API microversion the collection's modules need (node inventory, 1.81);
 # preflight checks the server offers it.

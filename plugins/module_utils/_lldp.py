@@ -16,7 +16,7 @@ from __future__ import annotations
 import binascii
 import socket
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import is_mac, normalize_mac
+from ._util import is_mac, normalize_mac
 
 MAX_TLV_VALUE_LEN = 511
 

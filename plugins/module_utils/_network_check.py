@@ -15,9 +15,9 @@ blocking, msg, ...}``) out. No I/O.
 
 from __future__ import annotations
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import _finding
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._vifs import vif_of
+from ._topology import _finding
+from ._util import normalize_mac
+from ._vifs import vif_of
 
 try:
     import netaddr

@@ -18,8 +18,8 @@ try:
 except ImportError:  # pragma: no cover - the base module reports the missing SDK
     sdk_exc = None
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import call_with_retry, describe_sdk_error
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import BaremetalError
+from ._base import call_with_retry, describe_sdk_error
+from ._errors import BaremetalError
 
 RETRIES = 3
 BACKOFF = 0.5

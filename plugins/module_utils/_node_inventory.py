@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import SECRET_KEY_PATTERN
+from ._secrets import SECRET_KEY_PATTERN
 
 # Keys never exported, wherever they appear in a node's dicts: the secrets (_secrets' one rule)
 # and what identifies or reaches a node's credentials (users, auth, config drives, temp URLs).

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._rollout import rack_budget
+from ._rollout import rack_budget
 
 # A node left alone on purpose (in maintenance): neither done nor failed, outside the budget.
 LEFT_ALONE_ACTIONS = frozenset(['maintenance'])

@@ -26,8 +26,8 @@ The next write moves them into the record and drops the old key.
 
 from __future__ import annotations
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import DELETABLE_STATES
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
+from ._states import DELETABLE_STATES
+from ._traits import trait_name
 
 OWNER_KEY = 'spineleaf'
 # Tagging's record before the shared one: a plain list of the traits tag mode=exact added.

@@ -17,11 +17,11 @@ import time
 
 # Keys of instance_info / config drive values that are secrets whatever the user marks: the one
 # rule of _secrets (is_secret_key / secret_values are importable from here, as ironic_provision does).
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._secrets import is_secret_key, secret_values  # pylint: disable=unused-import
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._states import DEPLOY_STATES, FAILURE_STATES, UNDEPLOY_FROM
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer, node_index
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
+from ._secrets import is_secret_key, secret_values  # pylint: disable=unused-import
+from ._states import DEPLOY_STATES, FAILURE_STATES, UNDEPLOY_FROM
+from ._traits import trait_error
+from ._util import json_pointer, node_index
+from ._window import Step, Window
 
 try:
     import netaddr

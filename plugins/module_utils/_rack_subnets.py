@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - checked by the callers
     netaddr = None
     HAS_NETADDR = False
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import rack_index
+from ._util import rack_index
 
 
 def _network(text, what):

@@ -25,9 +25,9 @@ except ImportError:  # pragma: no cover - the plugin reports the missing library
     netaddr = None
     HAS_NETADDR = False
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._leaf_port import leaf_position
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import site_errors
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
+from ._leaf_port import leaf_position
+from ._site import site_errors
+from ._util import normalize_mac
 
 TOP_KEYS = ('vars', 'switches', 'defaults', 'racks')
 RACK_KEYS = ('index', 'physnet', 'leaves', 'nodes', 'vars')

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step, Window
+from ._window import Step, Window
 
 _PERCENT = re.compile(r'^\s*(\d+(?:\.\d+)?)\s*%\s*$')
 
@@ -144,7 +144,7 @@ def classify(node, rollout_id, image_info, tasks=None):
     ``tasks``: the rollout runs the user's upgrade task file of that name instead of a rebuild;
     a node is then finished when its record says ``done`` for these tasks (there is no image to compare).
     """
-    from ansible_collections.spineleaf.baremetal.plugins.module_utils._provision import same_image
+    from ._provision import same_image
     name = node.get('name') or node['uuid']
     record = (node.get('extra') or {}).get(RECORD_KEY) or {}
     mine = record if record.get('id') == rollout_id else {}
@@ -346,7 +346,7 @@ class RackRollout(Window):
     def _start(self, rec):
         """The writes that take a node out of service and send its verb; False (after ``fail``) when
         one failed."""
-        from ansible_collections.spineleaf.baremetal.plugins.module_utils._provision import instance_info_patch
+        from ._provision import instance_info_patch
         rec['started'] = self.clock()
         uuid = rec['uuid']
         try:

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - checked by the module
     netaddr = None
     HAS_NETADDR = False
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import PlanError
+from ._errors import PlanError
 
 VLAN_MIN, VLAN_MAX = 1, 4094
 SUBNET_UPDATABLE = ('gateway_ip', 'allocation_pools', 'dns_nameservers', 'enable_dhcp', 'description')

@@ -25,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import Step
+from . import _rollout as ro
+from ._window import Step
 
 # API microversions: servicing with service steps, and runbooks.
 SERVICE_MICROVERSION = '1.87'

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._leaf_port import leaf_position
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac, rack_index
+from ._leaf_port import leaf_position
+from ._traits import trait_name
+from ._util import normalize_mac, rack_index
 
 
 def _leaf_errors(where, leaf, rack, leaf_switches):

@@ -10,8 +10,8 @@ switch from a port's ``local_link_information.switch_id``) and its rack's physic
 
 from __future__ import annotations
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import PlanError
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
+from ._errors import PlanError
+from ._util import normalize_mac
 
 SECRET_OPTIONS = ('password', 'secret', 'key_file')
 

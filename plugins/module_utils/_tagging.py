@@ -31,10 +31,10 @@ except ImportError:  # pragma: no cover - the module reports the missing library
     HAS_JMESPATH = False
     JMESPATH_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import PlanError
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_error
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import json_pointer
+from . import _owner
+from ._errors import PlanError
+from ._traits import trait_error
+from ._util import json_pointer
 
 # Where what this collection set is recorded on a node (the owner record, see _owner).
 OWNER_KEY = _owner.OWNER_KEY

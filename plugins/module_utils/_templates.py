@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import CUSTOM_TRAIT_RE, MAX_TRAIT_LENGTH
+from ._traits import CUSTOM_TRAIT_RE, MAX_TRAIT_LENGTH
 
 # The step interfaces Ironic accepts (conductor.steps DEPLOYING_ / CLEANING_INTERFACE_PRIORITY).
 STEP_INTERFACES = ('bios', 'deploy', 'firmware', 'management', 'power', 'raid', 'vendor')

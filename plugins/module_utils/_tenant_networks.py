@@ -23,9 +23,9 @@ Pure: Ironic ports / port groups and Neutron ports as plain dicts in, plans out.
 
 from __future__ import annotations
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import PlanError
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._vifs import vif_of
+from ._errors import PlanError
+from ._util import normalize_mac
+from ._vifs import vif_of
 
 
 def role_networks(entries):

@@ -15,10 +15,10 @@ import hashlib
 import json
 import re
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._leaf_port import port_key, same_port
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import readable_port, switch_mac
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._traits import trait_name
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import is_mac, normalize_mac
+from ._leaf_port import port_key, same_port
+from ._lldp import readable_port, switch_mac
+from ._traits import trait_name
+from ._util import is_mac, normalize_mac
 
 FINDINGS = ('no_lldp', 'unknown_switch', 'rack_mismatch', 'split_rack', 'wrong_leaf', 'wrong_port',
             'not_mlag_pair', 'bond_split', 'mac_not_seen', 'unexpected_nic', 'duplicate_switch_port',

@@ -19,7 +19,7 @@ import re
 import time
 from xml.sax.saxutils import escape, quoteattr
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._leaf_port import port_key
+from ._leaf_port import port_key
 
 MISCABLED = frozenset(('wrong_port', 'wrong_leaf', 'rack_mismatch', 'not_mlag_pair'))
 RED, GREEN, GREY, BLUE = '#d32f2f', '#2e7d32', '#9e9e9e', '#1e88e5'

@@ -14,8 +14,8 @@ where Ironic records a VIF) and Neutron ports as plain dicts; returns plans. No 
 
 from __future__ import annotations
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._errors import PlanError
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import normalize_mac
+from ._errors import PlanError
+from ._util import normalize_mac
 
 VIF_KEY = 'tenant_vif_port_id'
 

@@ -187,12 +187,12 @@ api_writes:
   type: int
 '''
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._cleaning import Campaign, check_steps, plan_node, step_label
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._drift import NODE_FIELDS, collect_drift, drift_steps, node_requests
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._rollout import failure_budget
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker, node_index
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._cleaning import Campaign, check_steps, plan_node, step_label
+from ..module_utils._drift import NODE_FIELDS, collect_drift, drift_steps, node_requests
+from ..module_utils._ironic import IronicAdapter
+from ..module_utils._rollout import failure_budget
+from ..module_utils._util import DifferenceTracker, node_index
 
 
 class IronicCleanModule(BaremetalModule):

@@ -213,12 +213,12 @@ api_writes:
 
 import time
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._discover import (
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._discover import (
     NODE_FIELDS, PORT_FIELDS, is_candidate, plan)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._window import poll
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
+from ..module_utils._ironic import IronicAdapter, describe
+from ..module_utils._window import poll
+from ..module_utils._util import DifferenceTracker
 
 
 class IronicDiscoverModule(BaremetalModule):

@@ -142,10 +142,10 @@ api_reads:
   type: int
 '''
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._drift import NODE_FIELDS, collect_drift, node_requests
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._drift import NODE_FIELDS, collect_drift, node_requests
+from ..module_utils._ironic import IronicAdapter
+from ..module_utils._util import node_index
 
 
 class IronicDriftModule(BaremetalModule):

@@ -190,10 +190,10 @@ summary:
 
 import time
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._inspect import NODE_FIELDS, InspectionRunner, plan
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._inspect import NODE_FIELDS, InspectionRunner, plan
+from ..module_utils._ironic import IronicAdapter
+from ..module_utils._util import DifferenceTracker
 
 
 class IronicInspectModule(BaremetalModule):

@@ -386,14 +386,14 @@ diff:
 import threading
 import time
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _owner
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
+from ..module_utils import _owner
+from ..module_utils._base import (
     BaremetalModule, BaremetalError, node_entry, nodes_failure_message)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._enroll import (
+from ..module_utils._enroll import (
     DELETABLE_STATES, INTERFACES, EnrollPlan, plan_delete, plan_node, secret_values, state_actions, validate)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import conductor_group_errors
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
+from ..module_utils._ironic import IronicAdapter, describe
+from ..module_utils._site import conductor_group_errors
+from ..module_utils._util import DifferenceTracker
 
 _INTERFACE_SPEC = {name: dict(type='str') for name in INTERFACES}
 

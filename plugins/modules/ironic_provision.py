@@ -335,15 +335,15 @@ elapsed:
 import copy
 import time
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._prepare_ahead import PrepareAhead
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _vifs as vifs
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _tenant_networks as tenant
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._ironic import IronicAdapter
+from ..module_utils._neutron import Neutron
+from ..module_utils._prepare_ahead import PrepareAhead
+from ..module_utils._rack_progress import progress_writer
+from ..module_utils._util import DifferenceTracker
+from ..module_utils import _provision as prov
+from ..module_utils import _vifs as vifs
+from ..module_utils import _tenant_networks as tenant
 
 IMAGE_SPEC = dict(source=dict(type='str'), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
                   os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),

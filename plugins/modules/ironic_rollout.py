@@ -239,13 +239,13 @@ import os
 import tempfile
 import time
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._rack_progress import progress_writer
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _provision as prov
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _rollout as ro
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _service as svc
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker, node_index
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._ironic import IronicAdapter
+from ..module_utils._rack_progress import progress_writer
+from ..module_utils import _provision as prov
+from ..module_utils import _rollout as ro
+from ..module_utils import _service as svc
+from ..module_utils._util import DifferenceTracker, node_index
 
 IMAGE_SPEC = dict(source=dict(type='str', required=True), checksum=dict(type='str'), os_hash_algo=dict(type='str'),
                   os_hash_value=dict(type='str'), type=dict(type='str'), kernel=dict(type='str'),

@@ -147,10 +147,10 @@ diff:
   type: dict
 '''
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _templates
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._ironic import IronicAdapter, describe
+from ..module_utils import _templates
+from ..module_utils._util import DifferenceTracker
 
 
 class IronicRunbookModule(BaremetalModule):

@@ -251,10 +251,10 @@ summary:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _tagging
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker, node_index
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._ironic import IronicAdapter, describe
+from ..module_utils import _tagging
+from ..module_utils._util import DifferenceTracker, node_index
 
 # Node and port fields that are links, not useful to rules.
 _DROP = ('links', 'ports', 'portgroups', 'states', 'volume')

@@ -248,14 +248,14 @@ summary:
 import json
 import os
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter, describe
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._lldp import neighbours
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import DifferenceTracker
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology import (
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._ironic import IronicAdapter, describe
+from ..module_utils._lldp import neighbours
+from ..module_utils._util import DifferenceTracker
+from ..module_utils._topology import (
     DEFAULT_BLOCKING, FINDINGS, SwitchMap, analyse, cabling_record, node_message, placement_fingerprint,
     plan_node_writes)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._topology_report import (
+from ..module_utils._topology_report import (
     merge_report, render_rack_svg, render_report)
 
 NODE_FIELDS = ['uuid', 'name', 'traits', 'extra', 'inspection_finished_at']

@@ -148,12 +148,12 @@ failed_nodes:
   elements: str
 '''
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _network_check as nc
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._util import node_index
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._vifs import vif_of
+from ..module_utils._base import BaremetalModule
+from ..module_utils._ironic import IronicAdapter
+from ..module_utils._neutron import Neutron
+from ..module_utils import _network_check as nc
+from ..module_utils._util import node_index
+from ..module_utils._vifs import vif_of
 
 
 class NetworkCheckModule(BaremetalModule):

@@ -182,11 +182,11 @@ problems:
   sample: []
 '''
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import (
+from ..module_utils._base import (
     BaremetalError, BaremetalModule, cloud_label, describe_sdk_error)
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import MICROVERSION, IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import conductor_group_errors
+from ..module_utils._ironic import MICROVERSION, IronicAdapter
+from ..module_utils._neutron import Neutron
+from ..module_utils._site import conductor_group_errors
 
 
 # Ironic network interfaces that hand the node's ports to Neutron to bind.

@@ -316,9 +316,9 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
-from ansible_collections.spineleaf.baremetal.plugins.module_utils import _routed_network as rn
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._neutron import Neutron
+from ..module_utils import _routed_network as rn
 
 try:
     import netaddr  # noqa: F401 pylint: disable=unused-import

@@ -111,10 +111,10 @@ ports_checked:
   sample: 24
 '''
 
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._base import BaremetalError, BaremetalModule
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._ironic import IronicAdapter
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._neutron import Neutron
-from ansible_collections.spineleaf.baremetal.plugins.module_utils._routed_network_check import ironic_port_problems
+from ..module_utils._base import BaremetalError, BaremetalModule
+from ..module_utils._ironic import IronicAdapter
+from ..module_utils._neutron import Neutron
+from ..module_utils._routed_network_check import ironic_port_problems
 
 
 class RoutedNetworkCheckModule(BaremetalModule):
