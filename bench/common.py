@@ -11,7 +11,7 @@ REPO = os.path.dirname(BENCH)
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
-from tests.integration.lab import Lab, run_module, run_playbook  # noqa: E402,F401 pylint: disable=unused-import
+from lab.harness import Lab, run_module, run_playbook  # noqa: E402,F401 pylint: disable=unused-import
 
 RESULTS = os.path.join(BENCH, "results")
 PEER_VENV = os.path.join(BENCH, ".venv-peer")

@@ -55,7 +55,7 @@ def lab_module(request, tmp_path_factory):
 
     pytest-ansible 26.10 runs neither check mode (its ``check`` option is not passed on to the
     ad-hoc run: the module writes) nor diff, and prints nothing: cases that need --check, --diff or
-    the -vvv console output use ``run_module`` (ansible-playbook) of tests/integration/lab.py."""
+    the -vvv console output use ``run_module`` (ansible-playbook) of lab/harness.py."""
     inventory = tmp_path_factory.mktemp("pytest-ansible") / "localhost.yml"
     inventory.write_text(json.dumps({"all": {"hosts": {"localhost": {
         "ansible_connection": "local",

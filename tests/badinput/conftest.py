@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ..integration.lab import REPO, Lab
+from lab.harness import REPO, Lab
 
 SEED_MAC = "52:54:00:5e:ed:01"
 

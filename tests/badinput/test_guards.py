@@ -4,7 +4,7 @@ wildcard or a pattern), never anything for an empty list or in check mode, and n
 node without ``force``."""
 import pytest
 
-from ..integration.lab import run_module
+from lab.harness import run_module
 from .conftest import snapshot
 
 NODES = "spineleaf.baremetal.ironic_nodes"

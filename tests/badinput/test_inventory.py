@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from ..integration.lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 from .conftest import snapshot
 
 NIC = {"name": "eno1", "mac": {"base": "52:54:00:{rack_index:02d}:77:01", "step": 256}, "pxe": True,

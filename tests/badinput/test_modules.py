@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from ..integration.lab import VENV_BIN, run_playbook
+from lab.harness import VENV_BIN, run_playbook
 from .cases import CASES
 from .conftest import snapshot
 

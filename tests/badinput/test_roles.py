@@ -12,7 +12,7 @@ import tempfile
 import pytest
 import yaml
 
-from ..integration.lab import VENV_BIN
+from lab.harness import VENV_BIN
 from .conftest import snapshot
 
 ROLE = "spineleaf.baremetal."

@@ -21,7 +21,7 @@ import subprocess
 import pytest
 import yaml
 
-from ..integration.lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 BMC = "planted-Bmc-ipmi-7q1x"
 REDFISH = "planted-Bmc-redfish-7q2x"

@@ -16,7 +16,7 @@ import time
 import pytest
 import yaml
 
-from ..integration.lab import REPO, VENV_BIN, Lab, module_play
+from lab.harness import REPO, VENV_BIN, Lab, module_play
 
 NODES = int(os.environ.get("FAULTS_NODES", "40"))
 RACK_NODES = int(os.environ.get("FAULTS_RACK_NODES", "8"))

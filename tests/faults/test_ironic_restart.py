@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from ..integration.lab import REPO
+from lab.harness import REPO
 from .conftest import (ENROLL, NODES, RACK_NODES, module, node_specs, nodes, ports, restart, settled, sigkill, start_module,
                        wait_until)
 

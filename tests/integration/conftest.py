@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from .lab import REPO, Lab
+from lab.harness import REPO, Lab
 
 # The longest files, longest first (minutes each on an idle 2-core machine, README "Tests"). Under
 # `make test` (-n 2 --dist loadfile --no-loadscope-reorder) a worker takes a whole file and workers

@@ -26,7 +26,7 @@ import jinja2.sandbox
 import pytest
 import yaml
 
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 # collection: the installed-tarball fixture of test_awx_runner, used by name
 from .test_awx_runner import collection, run_direct, stats  # noqa: F401 pylint: disable=unused-import
 

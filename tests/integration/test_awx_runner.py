@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import yaml
 
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 ansible_runner = pytest.importorskip("ansible_runner")
 

@@ -5,7 +5,7 @@ import tarfile
 
 import yaml
 
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 
 def _galaxy():

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from ..recap import recap
-from .lab import REPO, run_playbook
+from lab.harness import REPO, run_playbook
 
 SITE = os.path.join(REPO, "tests", "integration", "sites", "cabling")
 NODES = ["c1-n%02d" % i for i in range(1, 8)] + ["c2-n%02d" % i for i in range(1, 4)]

@@ -12,7 +12,7 @@ import tempfile
 import yaml
 
 from ..recap import recap
-from .lab import REPO, VENV_BIN, run_module
+from lab.harness import REPO, VENV_BIN, run_module
 from .test_node_truth import host_says
 
 CLEAN = "spineleaf.baremetal.ironic_clean"

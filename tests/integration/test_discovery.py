@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from ..recap import recap
-from .lab import REPO, run_playbook
+from lab.harness import REPO, run_playbook
 
 sys.path.insert(0, os.path.join(REPO, "lab"))
 import ramdisk  # noqa: E402  (the lab's MACs and BMC addresses of machines the inventory gives none)

@@ -21,7 +21,7 @@ import sys
 import pytest
 import yaml
 
-from .lab import REPO, run_module
+from lab.harness import REPO, run_module
 from .test_discovery import NODES, node_stats, run_site, _clean
 
 sys.path.insert(0, os.path.join(REPO, "lab"))

@@ -7,7 +7,7 @@ import tarfile
 
 import yaml
 
-from .lab import REPO
+from lab.harness import REPO
 
 
 def _galaxy_version():

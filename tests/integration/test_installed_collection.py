@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 IMAGE = "http://images.lab.invalid/spineleaf-base-1.7.qcow2"
 STEP_TAGS = ("preflight", "networks", "discover", "enroll", "introspect", "tag", "deploy", "summary")

@@ -1,7 +1,7 @@
 """ironic_nodes against the lab's real Ironic: every promise verified through the API."""
 import pytest
 
-from .lab import run_module, run_playbook
+from lab.harness import run_module, run_playbook
 
 MODULE = "spineleaf.baremetal.ironic_nodes"
 SECRET = "S3cret-BMC-pass!"

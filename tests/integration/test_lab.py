@@ -5,7 +5,7 @@ import shutil
 import socket
 import subprocess
 
-from .lab import REPO, Lab
+from lab.harness import REPO, Lab
 
 
 def listening(port):

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from .lab import REPO, Lab
+from lab.harness import REPO, Lab
 
 NETWORK = "ctlplane"  # inventory/lab: the routed_networks entry with provisioning: true
 RACKS = {  # rack -> (physnet, VLAN, subnet, leaf, leaf chassis ID as the lab ramdisk reports it)

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from .lab import REPO, run_module
+from lab.harness import REPO, run_module
 
 GROUP_VARS = yaml.safe_load(open(os.path.join(REPO, "inventory", "lab", "group_vars", "all.yml")))
 HOSTS = yaml.safe_load(open(os.path.join(REPO, "inventory", "lab", "hosts.yml")))
@@ -116,7 +116,7 @@ def test_apply_is_idempotent_and_visible_in_api(lab, conn, rack_nodes, lab_modul
 
 
 def test_introspect_role_fails_only_the_miscabled_node(lab, conn, rack_nodes, tmp_path):
-    from .lab import run_playbook
+    from lab.harness import run_playbook
     plays = [{"name": "introspect", "hosts": "rack_r02", "gather_facts": False,
               "roles": [{"role": "spineleaf.baremetal.introspect",
                          "introspect_cloud": "spineleaf-lab", "introspect_report_dir": str(tmp_path)}]}]

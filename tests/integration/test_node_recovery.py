@@ -12,7 +12,7 @@ import tempfile
 
 import yaml
 
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 from ..recap import recap
 from .test_node_truth import host, host_says, play, site
 

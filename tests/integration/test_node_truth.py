@@ -11,7 +11,7 @@ import tempfile
 import yaml
 
 from ..recap import recap
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 PY = os.path.join(REPO, ".venv", "bin", "python")
 

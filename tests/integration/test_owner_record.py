@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.spineleaf.baremetal.plugins.module_utils._site import node_spec
 
-from .lab import run_module
+from lab.harness import run_module
 from .test_node_truth import play
 
 NODES = "spineleaf.baremetal.ironic_nodes"

@@ -6,7 +6,7 @@ import subprocess
 import yaml
 
 from ..recap import changed_hosts
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 
 def test_preflight_reports_both_apis(lab, lab_module):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ..recap import changed_hosts
-from .lab import REPO, Lab, run_playbook
+from lab.harness import REPO, Lab, run_playbook
 
 pytestmark = pytest.mark.production_lab
 

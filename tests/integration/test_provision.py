@@ -1,6 +1,6 @@
 """ironic_provision against the lab: deploy with addresses from the routed network, re-run makes
 0 writes, check mode, rebuild on a new image, refusals, undeploy releases the ports."""
-from .lab import run_module
+from lab.harness import run_module
 
 MODULE = "spineleaf.baremetal.ironic_provision"
 NET = "prov-it"

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from ..recap import recap
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 SITE = ["r%02d-n%02d" % (r, n) for r in (1, 2, 3) for n in (1, 2, 3, 4)]
 HEALTH = os.path.join(REPO, "playbooks", "tasks", "rollout_health_lab.yml")

@@ -2,7 +2,7 @@
 import pytest
 
 from ..recap import changed_hosts
-from .lab import run_module
+from lab.harness import run_module
 
 MODULE = "spineleaf.baremetal.routed_network"
 
@@ -224,7 +224,7 @@ def test_vlan_used_by_another_network_is_refused_before_any_write(lab, conn, lab
 
 
 def test_role_over_the_lab_inventory(lab, conn):
-    from .lab import REPO, run_playbook
+    from lab.harness import REPO, run_playbook
     import os
     plays = [{"name": "routed networks", "hosts": "localhost", "gather_facts": False,
               "roles": [{"role": "spineleaf.baremetal.routed_networks"}]}]

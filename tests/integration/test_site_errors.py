@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import yaml
 
-from .lab import REPO, VENV_BIN, run_module
+from lab.harness import REPO, VENV_BIN, run_module
 
 PLAYBOOKS = ["playbooks/site.yml", "playbooks/inspect.yml", "playbooks/rolling_upgrade.yml"]
 NODES = ["r%02d-n%02d" % (r, n) for r in (1, 2, 3) for n in (1, 2, 3, 4)]

@@ -27,7 +27,7 @@ import subprocess
 import pytest
 import yaml
 
-from .lab import REPO, VENV_BIN, Lab, run_module
+from lab.harness import REPO, VENV_BIN, Lab, run_module
 from ..recap import recap as read_recap
 
 NET = "ctlplane"  # inventory/lab: the routed network with provisioning: true

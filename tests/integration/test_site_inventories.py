@@ -10,7 +10,7 @@ import subprocess
 import yaml
 
 from ..recap import changed_hosts, recap
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 LAB_INVENTORY = os.path.join(REPO, "inventory", "lab")
 RACKS_FILE = os.path.join(LAB_INVENTORY, "lab.racks.yml")

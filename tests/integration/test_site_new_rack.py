@@ -11,7 +11,7 @@ import subprocess
 import yaml
 
 from ..recap import recap
-from .lab import REPO, VENV_BIN
+from lab.harness import REPO, VENV_BIN
 
 TASK = "TASK [spineleaf.baremetal.routed_networks : Routed networks of this node's rack]"
 

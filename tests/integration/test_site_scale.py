@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from .lab import REPO, VENV_BIN, Lab
+from lab.harness import REPO, VENV_BIN, Lab
 from ..recap import recap as read_recap
 
 sys.path.insert(0, os.path.join(REPO, "bench"))

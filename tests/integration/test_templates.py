@@ -11,7 +11,7 @@ import uuid
 
 import yaml
 
-from .lab import REPO, run_module, run_playbook
+from lab.harness import REPO, run_module, run_playbook
 
 TEMPLATE = "spineleaf.baremetal.ironic_deploy_template"
 RUNBOOK = "spineleaf.baremetal.ironic_runbook"

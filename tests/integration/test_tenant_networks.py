@@ -5,7 +5,7 @@ rack's segment, and that NIC's leaf port carries the rack's storage VLAN; a chan
 VLAN with VIF detach/attach and no re-image; re-runs write nothing; check mode writes nothing."""
 import time
 
-from .lab import run_module
+from lab.harness import run_module
 from .test_vifs import IMG, NET, PROVISION, CHECK, LEAVES, _network_once, _node, _switch, _switch_state, _wait_mappings
 from .test_vifs import netlab, nconn  # noqa: F401 pylint: disable=unused-import
 

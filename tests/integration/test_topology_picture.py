@@ -15,7 +15,7 @@ import sys
 import pytest
 import yaml
 
-from .lab import REPO
+from lab.harness import REPO
 
 sys.path.insert(0, os.path.join(REPO, "lab"))
 import ramdisk  # noqa: E402  (lab/ramdisk.py)

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import yaml
 
-from .lab import REPO, run_module, run_playbook
+from lab.harness import REPO, run_module, run_playbook
 
 MODULE = 'spineleaf.baremetal.ironic_traits'
 OWNER_KEY = 'spineleaf'

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from .lab import REPO, run_module
+from lab.harness import REPO, run_module
 
 PROVISION = "spineleaf.baremetal.ironic_provision"
 CHECK = "spineleaf.baremetal.network_check"
