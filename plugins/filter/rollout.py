@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
+import yaml
 from ansible.errors import AnsibleFilterError
 
-from ..module_utils import _outcome, _rollout
+from ..module_utils import _outcome, _rollout, _service
 
 
 def failure_budget(budget, total):
@@ -61,7 +63,22 @@ def upgrade_round(hosts, wave, max_unavailable, budget=None):
         raise AnsibleFilterError('upgrade_round: %s' % exc)
 
 
+def rollout_what(image, upgrade_tasks='', service_steps=None, runbook='', rollout_id=''):
+    """What the rolling_upgrade role rolls (_service.rollout_what); service steps may come as YAML
+    or JSON text (an -e or AWX survey answer)."""
+    if isinstance(service_steps, str):
+        try:
+            service_steps = yaml.safe_load(service_steps) if service_steps.strip() else []
+        except yaml.YAMLError as exc:
+            raise AnsibleFilterError('rollout_what: rollout_service_steps is not YAML or JSON: %s' % exc)
+    if isinstance(image, Mapping):
+        image = dict(image)
+    tasks = str(upgrade_tasks or '').strip()
+    return _service.rollout_what(image, tasks, service_steps, runbook, rollout_id,
+                                 tasks_exist=not tasks or os.path.isfile(tasks))
+
+
 class FilterModule:
     def filters(self):
-        return {'failure_budget': failure_budget, 'rack_budget': rack_budget, 'rollout_racks': rollout_racks,
+        return {'rollout_what': rollout_what, 'failure_budget': failure_budget, 'rack_budget': rack_budget, 'rollout_racks': rollout_racks,
                 'upgrade_round': upgrade_round}

@@ -179,3 +179,52 @@ class ServiceRollout(ro.RackRollout):
             rec.setdefault('duration', round(self.clock() - rec['started'], 3))
         except Exception as exc:
             self.fail(rec, 'node %s: serviced but recording it failed: %s' % (rec['name'], exc))
+
+
+def rollout_what(image=None, upgrade_tasks='', service_steps=None, runbook='', rollout_id='', tasks_exist=True):
+    """What a rolling upgrade rolls, decided once (the rolling_upgrade role's plan, through the
+    ``rollout_what`` filter): exactly one of a new ``image`` (a URL or ``{source, checksum}``), the
+    user's ``upgrade_tasks`` (a task file; ``tasks_exist``: whether the control node can read it),
+    Ironic ``service_steps`` or a ``runbook``.
+
+    Returns ``{mode, image, service_steps, runbook, what, service_what, rollout_id, error}``:
+    ``mode`` is ``image``, ``tasks`` or ``service``; ``what`` the plan's words (``to <url>``,
+    ``running <file>``, ``servicing with <steps>``); ``rollout_id`` the given one, else the task
+    file's or image's base name, ``service-<runbook>`` or ``service-<hash of the steps>``;
+    ``error`` None, or the message that names the variables to fix."""
+    image = {'source': image} if isinstance(image, str) else dict(image or {})
+    image = image if str(image.get('source') or '').strip() else {}
+    if image:
+        image['source'] = str(image['source']).strip()
+    upgrade_tasks, runbook = str(upgrade_tasks or '').strip(), str(runbook or '').strip()
+    steps, steps_error = service_steps or [], None
+    if steps:
+        try:
+            steps = normalise_steps(steps)
+        except ValueError as exc:
+            steps_error = ('rollout_service_steps must be a list of Ironic service steps {interface, step, args}, e.g. '
+                           '[{interface: vendor, step: log_passthrough, args: {}}]; %s' % exc)
+    given = ([name for name, value in (('rollout_image', image), ('rollout_upgrade_tasks', upgrade_tasks),
+                                        ('rollout_service_steps', service_steps), ('rollout_runbook', runbook)) if value])
+    mode = 'tasks' if upgrade_tasks else 'service' if (steps or runbook) else 'image'
+    error = None
+    if len(given) > 1:
+        error = ('set exactly one of rollout_image, rollout_upgrade_tasks, rollout_service_steps and rollout_runbook; '
+                 'got %s' % ' and '.join(given))
+    elif steps_error and not runbook:
+        error = steps_error
+    elif mode == 'tasks' and not tasks_exist:
+        error = 'rollout_upgrade_tasks %s: no such file (give a path the control node can read)' % upgrade_tasks
+    elif not given:
+        error = ('no image: set rollout_image (a URL or {source, checksum}), rollout_upgrade_tasks (a task file), '
+                 'rollout_service_steps (Ironic service steps) or rollout_runbook (an Ironic runbook)')
+    service_steps = [] if steps_error else list(steps)
+    service_what = describe(service_steps, runbook) if mode == 'service' else ''
+    what = ('running %s' % upgrade_tasks if mode == 'tasks' else 'servicing with %s' % service_what if mode == 'service'
+            else 'to %s' % image.get('source'))
+    if not rollout_id:
+        rollout_id = (upgrade_tasks.rstrip('/').rsplit('/', 1)[-1] if mode == 'tasks'
+                      else default_rollout_id(service_steps, runbook) if mode == 'service'
+                      else str(image.get('source') or '').rstrip('/').rsplit('/', 1)[-1])
+    return dict(mode=mode, image=image, service_steps=service_steps, runbook=runbook, what=what,
+                service_what=service_what, rollout_id=str(rollout_id), error=error)

@@ -159,3 +159,22 @@ def test_resume_waits_for_a_node_caught_in_flight():
         _plan(list(fake.nodes.values())))
     assert [r["action"] for r in out] == ["upgraded", "upgraded"]
     assert [c[0] for c in fake.calls] == ["u1"]  # u0 was waited for, not serviced twice
+
+
+def test_rollout_what_decides_once():
+    """The rolling_upgrade role's one decision: exactly one of image / tasks / steps / runbook, the
+    plan's words, the rollout id, and an error naming what to fix."""
+    got = svc.rollout_what("https://img/x-2.qcow2")
+    assert (got["mode"], got["image"], got["rollout_id"], got["error"]) == ("image", {"source": "https://img/x-2.qcow2"}, "x-2.qcow2", None)
+    assert got["what"] == "to https://img/x-2.qcow2"
+    got = svc.rollout_what({}, "/p/up.yml")
+    assert (got["mode"], got["rollout_id"], got["what"]) == ("tasks", "up.yml", "running /p/up.yml")
+    assert "no such file" in svc.rollout_what({}, "/p/up.yml", tasks_exist=False)["error"]
+    got = svc.rollout_what("", "", [{"interface": "vendor", "step": "log_passthrough"}])
+    assert got["mode"] == "service" and got["service_steps"] == [{"interface": "vendor", "step": "log_passthrough", "args": {}}]
+    assert got["rollout_id"] == svc.default_rollout_id(got["service_steps"]) and got["what"] == "servicing with vendor.log_passthrough"
+    got = svc.rollout_what({"source": ""}, "", None, "fw-2025", "mine")
+    assert (got["mode"], got["rollout_id"], got["service_what"]) == ("service", "mine", "runbook fw-2025")
+    assert svc.rollout_what("u", "", None, "rb")["error"].endswith("got rollout_image and rollout_runbook")
+    assert "must be a list of Ironic service steps" in svc.rollout_what("", "", [{"step": "x"}])["error"]
+    assert svc.rollout_what("")["error"].startswith("no image: set rollout_image")
