@@ -24,6 +24,13 @@ def node_outcomes(results, hosts, budget=None, rack_key='rack', report=None, mis
         raise AnsibleFilterError('node_outcomes: %s' % exc)
 
 
+def node_entry(results, name, missing='no result', rack=None, rack_key=None):
+    try:
+        return _outcome.node_entry(results, name, missing, rack=rack, rack_key=rack_key)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError('node_entry: node %s: %s' % (name, exc))
+
+
 def site_summary(hosts, play_hosts, introspected=None):
     try:
         return _outcome.site_summary(list(hosts), list(play_hosts), introspected or [])
@@ -33,4 +40,4 @@ def site_summary(hosts, play_hosts, introspected=None):
 
 class FilterModule:
     def filters(self):
-        return {'node_outcome': node_outcome, 'node_outcomes': node_outcomes, 'site_summary': site_summary}
+        return {'node_entry': node_entry, 'node_outcome': node_outcome, 'node_outcomes': node_outcomes, 'site_summary': site_summary}

@@ -117,6 +117,29 @@ def node_outcome(results, host, budget=None, rack=None, hosts=None, report=None)
     return _host_outcome(steps, host, rack, rack_verdict(steps, names, rack, budget), report)
 
 
+def _dig(value, path):
+    for key in path.split('.'):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def node_entry(results, name, missing='no result', rack=None, rack_key=None):
+    """A node's own entry from rack calls' results (one call result, or a loop's ``results``); a
+    node with none is failed with ``missing``, followed in parentheses by the message of its rack's
+    call (the one whose ``rack_key`` - a dotted path such as ``rolling_upgrade_rack.key`` - is
+    ``rack``) when it has one."""
+    steps = list(results) if isinstance(results, (list, tuple)) else [results]
+    for step in steps:
+        entry = (_entries(step) or {}).get(name)
+        if entry is not None:
+            return dict(entry)
+    why = None
+    if rack_key:
+        why = next((_dig(s, 'msg') for s in steps if str(_dig(s, rack_key)) == str(rack) and _dig(s, 'msg')), None)
+    return dict(name=name, action='failed', changed=False, failed=True,
+                msg='%s (%s)' % (missing, why) if why else missing)
+
+
 NO_RACK_MSG = "%s: no 'rack' variable; put the node in a rack group (rack_<id>) with 'rack' set"
 
 
