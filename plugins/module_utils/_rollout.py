@@ -267,6 +267,7 @@ class RackRollout(Window):
     what = 'the rolling upgrade'
     parallel_starts = True  # each start is four sequential writes: a slot must not wait for another node's
     step = REBUILD  # the step a node goes through (a subclass with another verb sets its own table)
+    done_verb = 'rebuilt'
 
     def __init__(self, adapter, rollout_id, image_info, max_unavailable=1, budget=0, timeout=3600, poll=0.5,
                  clock=None, sleep=None, now=None, rack='-', tasks=None):
@@ -309,7 +310,7 @@ class RackRollout(Window):
             rec.update(action='upgraded', msg=rec.get('msg'))
             rec.setdefault('duration', round(self.clock() - rec['started'], 3))
         except Exception as exc:
-            self.fail(rec, 'node %s: rebuilt but recording it failed: %s' % (rec['name'], exc))
+            self.fail(rec, 'node %s: %s but recording it failed: %s' % (rec['name'], self.done_verb, exc))
 
     def _settle_planned(self, items):
         """Settle the nodes that need no window slot (refused by a gate, finished earlier, to be

@@ -131,6 +131,7 @@ class ServiceRollout(ro.RackRollout):
     rollout's reason, and its result says how to recover it."""
 
     step = SERVICE
+    done_verb = 'serviced'  # in the message of a node whose done record could not be written
     POLL_FIELDS = ('uuid', 'name', 'provision_state', 'target_provision_state', 'last_error',
                    'provision_updated_at', 'maintenance')
 
@@ -171,14 +172,6 @@ class ServiceRollout(ro.RackRollout):
     def read(self, ids):
         """The nodes being serviced (cheap reads of the servicing states)."""
         return self.adapter.read_nodes(self.POLL_FIELDS, list(ids), moving_states=IN_FLIGHT)
-
-    def _finish_ok(self, rec):
-        try:
-            self.adapter.patch_node(rec['uuid'], [self._record('done')])
-            rec.update(action='upgraded', msg=rec.get('msg'))
-            rec.setdefault('duration', round(self.clock() - rec['started'], 3))
-        except Exception as exc:
-            self.fail(rec, 'node %s: serviced but recording it failed: %s' % (rec['name'], exc))
 
 
 def rollout_what(image=None, upgrade_tasks='', service_steps=None, runbook='', rollout_id='', tasks_exist=True):

@@ -142,13 +142,11 @@ diff:
   type: dict
 '''
 
-from ..module_utils._base import BaremetalError, BaremetalModule
-from ..module_utils._ironic import IronicAdapter, describe
 from ..module_utils import _templates
-from ..module_utils._util import DifferenceTracker
+from ..module_utils._step_resource_module import StepResourceModule
 
 
-class IronicDeployTemplateModule(BaremetalModule):
+class IronicDeployTemplateModule(StepResourceModule):
     argument_spec = dict(
         deploy_templates=dict(type='list', elements='dict'),
         name=dict(type='str'),
@@ -160,22 +158,6 @@ class IronicDeployTemplateModule(BaremetalModule):
                          required_one_of=[('deploy_templates', 'name')])
     kind = _templates.DEPLOY_TEMPLATE
     list_key = 'deploy_templates'
-
-    def run(self):
-        """Validate (no I/O) -> read (one paginated list) -> plan -> write (none in check mode) -> report."""
-        specs, errors = _templates.validate(self.kind, _templates.items_from_params(self.params, self.list_key, self.kind),
-                                            self.params['state'])
-        if errors:
-            raise BaremetalError('nothing changed; fix these first: ' + '; '.join(errors))
-        adapter = IronicAdapter(self.conn)
-        existing = adapter.list_step_resources(self.kind.collection, self.kind.microversion) if specs else []
-        actions = _templates.plan(self.kind, specs, existing)
-        results = _templates.apply_actions(adapter, self.kind, actions, self.check_mode, describe=describe)
-        out, fail_msg = _templates.report(self.kind, self.list_key, actions, results, self.diff_mode, DifferenceTracker())
-        out.update(api_writes=adapter.writes, api_reads=adapter.reads)
-        if fail_msg:
-            self.fail_json(msg=fail_msg, **out)
-        self.exit_json(**out)
 
 
 def main():

@@ -10,7 +10,7 @@ from ansible_collections.spineleaf.baremetal.plugins.module_utils import (
     _secrets, _states, _tagging)
 
 MODULE_UTILS = os.path.join(os.path.dirname(_errors.__file__))
-ADAPTERS = ('_base', '_ironic', '_neutron')
+ADAPTERS = ('_base', '_ironic', '_neutron', '_step_resource_module')  # adapters and module bases, not planners
 
 
 def test_planners_do_not_load_the_module_base_class():
