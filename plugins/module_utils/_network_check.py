@@ -325,7 +325,8 @@ def check_node(node, site, switch_state=None, created=None):
     found, rows = switch_findings(name, _leaf_ports(points, vlans_of_point, site, lag_groups),
                                   switch_state if programs_switch(node) else None)
     findings.extend(found)
-    findings.extend(vlan_created_findings(name, rows, created or {}))
+    if programs_switch(node):  # flat: nothing told the switches, no VLAN was to be created by a driver
+        findings.extend(vlan_created_findings(name, rows, created or {}))
     blocking = [f for f in findings if f.get('blocking', True)]
     return dict(result, action='failed' if blocking else 'checked', failed=bool(blocking),
                 msg='; '.join(f['msg'] for f in blocking) or None, findings=findings, vifs=vif_rows, leaf_ports=rows)

@@ -45,8 +45,8 @@ def _wait_port(netlab, leaf, port, vlan, timeout=30):
         time.sleep(1)
 
 
-def test_role_network_vif_and_role_change_without_reimage(netlab, nconn):
-    _network_once(netlab, nconn)
+def test_role_network_vif_and_role_change_without_reimage(lab_module, netlab, nconn):
+    _network_once(lab_module, netlab, nconn)
     _storage_network(netlab, nconn)
     st, cmp_ = _node(nconn, "tn-st", 1, 11), _node(nconn, "tn-cmp", 2, 12)
     _wait_mappings(nconn, [st.id, cmp_.id])
