@@ -110,12 +110,17 @@ def plan_node(name, node, drift_steps=(), raw_steps=(), problems=(), requested=F
     steps = list(drift_steps) + list(raw_steps)
     if not steps:
         return dict(entry, action='unchanged', msg='nothing to run')
-    if node.get('maintenance'):
+    # Ironic's own maintenance after a failed clean step (fault "clean failure") is the campaign's to
+    # lift: the next run brings the node back (manage) and cleans it again; any other is left alone.
+    ours = node.get('fault') == 'clean failure' and node.get('provision_state') == 'clean failed'
+    if node.get('maintenance') and not ours:
         return dict(entry, action='maintenance', msg='in maintenance (%s): left alone' % (
             node.get('maintenance_reason') or 'no reason given'))
     why = refusal(node['provision_state'])
     if why:
         return dict(entry, action='refused', msg='node %s %s' % (name, why))
+    if node.get('maintenance'):
+        entry['clear_maintenance'] = True
     phases = phases_for(node['provision_state'])
     return dict(entry, action='cleaned', phases=phases, clean_steps=steps, msg='%s: %s%s' % (
         ' -> '.join(phases), ', '.join(step_label(s) for s in steps),
@@ -140,6 +145,10 @@ class Campaign(Window):
         self.allowed = 0
 
     # ---- the window's hooks
+    def prepare(self, rec):
+        if rec.pop('clear_maintenance', False):  # Ironic's, after this campaign's earlier clean failure
+            self.adapter.set_maintenance(rec['uuid'], False)
+
     def call(self, rec, action, **kwargs):
         # the phase's baseline: the node's provision_updated_at when its action is sent
         rec['baseline'] = (rec.get('last_read') or {}).get('provision_updated_at', rec.get('provision_updated_at'))
@@ -197,7 +206,7 @@ class Campaign(Window):
         for rec in entries:
             if rec['action'] == 'skipped':  # never started: the rack stopped at its budget
                 rec['msg'] = verdict['msg']
-            for key in ('started', 'steps', 'step', 'attempts', 'attempt_started', 'baseline', 'last_read',
+            for key in ('started', 'steps', 'step', 'attempts', 'attempt_started', 'baseline', 'last_read', 'clear_maintenance',
                         'provision_updated_at', 'error'):
                 rec.pop(key, None)
         return verdict

@@ -139,7 +139,7 @@ def drift_section(results):
 
 # ------------------------------------------------------------------ requests and reads
 NODE_FIELDS = ('uuid', 'name', 'provision_state', 'maintenance', 'maintenance_reason', 'provision_updated_at',
-               'bios_interface', 'firmware_interface')
+               'bios_interface', 'firmware_interface', 'fault')
 
 
 def node_requests(nodes, bios_settings=None, firmware=None, clean_steps=None):

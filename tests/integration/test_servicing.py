@@ -27,6 +27,7 @@ def site(lab, conn):
     the noop network interface and fake deploy keep the loaded lab's VIF calls out of the picture)."""
     api = conn.baremetal
     current = nodes(conn)
+    created = [h for h in SITE if h not in current]
     for h in SITE:
         if h not in current:
             node = api.create_node(name=h, driver="lab-hardware", deploy_interface="fake", network_interface="noop",
@@ -37,7 +38,13 @@ def site(lab, conn):
         if n["provision_state"] == "available":
             api.set_node_provision_state(h, "active")
     api.wait_for_nodes_provision_state(SITE, "active", timeout=300)
-    return lab
+    yield lab
+    # The nodes made here carry the lab site's names without its network (noop, no ports): a later
+    # site.yml in this lab (same worker) must find them gone, not half-enrolled.
+    _heal(conn)
+    for h in created:
+        api.set_node_provision_state(h, "deleted", wait=True, timeout=300)
+        api.delete_node(h)
 
 
 def _record(node):

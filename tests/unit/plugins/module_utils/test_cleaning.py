@@ -134,3 +134,11 @@ def test_a_node_past_its_timeout_fails():
     plan = entries(fake, ["s0"])
     Campaign(fake, timeout=12, poll=5, clock=clock, sleep=clock.sleep).run(plan)
     assert plan[0]["action"] == "failed" and "still manageable after 12s" in plan[0]["msg"]
+
+
+def test_ironic_maintenance_after_a_clean_failure_is_lifted_others_left_alone():
+    failed = node("clean failed", maintenance=True, maintenance_reason="step failed", fault="clean failure")
+    entry = plan_node("n", failed, [STEP], requested=True)
+    assert entry["action"] == "cleaned" and entry["clear_maintenance"] and entry["phases"] == ["manage", "clean"]
+    other = node("manageable", maintenance=True, maintenance_reason="disk swap")
+    assert plan_node("n", other, [STEP], requested=True)["action"] == "maintenance"
