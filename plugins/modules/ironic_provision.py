@@ -488,22 +488,8 @@ class IronicProvisionModule(BaremetalModule):
 
     def apply_tenant_plan(self, ironic, ctx, item, plan):
         """Carry out a role-network plan (detach, delete, create, attach); return ``[(link, port)]``."""
-        neutron, name, uuid = ctx['neutron'], item['name'], item['uuid']
-        for vif in plan['detach']:
-            ironic.detach_vif(uuid, vif)
-        for port_id in plan['delete']:
-            neutron.delete_port(port_id, name)
-        links = []
-        for link in plan['links']:
-            port = link['port']
-            if port is None:
-                port = neutron.create_node_port(ctx['tenant'][link['network']]['network']['id'], name,
-                                                link['point']['mac'], link['subnet']['id'])
-            if link['attach']:
-                point = link['point']
-                ironic.attach_vif(uuid, port['id'], **{'%s_uuid' % point['kind']: point['uuid']})
-            links.append((link, port))
-        return links
+        return self.apply_vif_plan(ironic, ctx, item, plan,
+                                   network_id=lambda link: ctx['tenant'][link['network']]['network']['id'])
 
     @staticmethod
     def tenant_entry(entry, plan, links=None):
@@ -533,10 +519,12 @@ class IronicProvisionModule(BaremetalModule):
                               attach=self.attaches_vifs(node),
                               attached=vifs.node_vifs(item['uuid'], ctx['ports'], ctx['portgroups']))
 
-    def apply_vif_plan(self, ironic, ctx, item, plan):
+    def apply_vif_plan(self, ironic, ctx, item, plan, network_id=None):
         """Carry out a node's network plan - detach, delete, create, attach, in that order (a
-        replaced port frees its MAC first) - and return its config-drive links."""
-        neutron, net, name, uuid = ctx['neutron'], ctx['network'], item['name'], item['uuid']
+        replaced port frees its MAC first) - and return its config-drive links ``[(link, port)]``.
+        ``network_id(link)``: the network of a port to create (default: the provisioning network)."""
+        neutron, name, uuid = ctx['neutron'], item['name'], item['uuid']
+        network_id = network_id or (lambda link: ctx['network']['id'])
         for vif in plan['detach']:
             ironic.detach_vif(uuid, vif)
         for port_id in plan['delete']:
@@ -545,7 +533,7 @@ class IronicProvisionModule(BaremetalModule):
         for link in plan['links']:
             port = link['port']
             if port is None:
-                port = neutron.create_node_port(net['id'], name, link['point']['mac'], link['subnet']['id'])
+                port = neutron.create_node_port(network_id(link), name, link['point']['mac'], link['subnet']['id'])
             if link['attach']:
                 point = link['point']
                 ironic.attach_vif(uuid, port['id'], **{'%s_uuid' % point['kind']: point['uuid']})
