@@ -89,6 +89,11 @@ def _is_db_contention(exc):
     return is_retryable(exc) or is_transient_db_error(exc)
 
 
+def _not_mapped_yet(exc):
+    """Neutron's refusal to bind a port to a host that no segment of the network is mapped to yet."""
+    return 'is not connected to any segments' in str(getattr(exc, 'details', None) or exc)
+
+
 class _IronicBase:
     """What every part of the adapter shares: the SDK's Bare Metal proxy, the retry policy's
     settings, the read / write counters and bounded concurrency (``parallel``)."""
@@ -454,6 +459,8 @@ class IronicWrites(IronicReads):
                                retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
                                sleep=self._sleep)
 
+    VIF_MAPPING_WAIT = 180.0
+
     def attach_vif(self, node_id, vif_id, port_uuid=None, portgroup_uuid=None):
         """Attach a Neutron port to a node as a VIF (``POST /v1/nodes/<node>/vifs``), on the given
         Ironic port or port group (API 1.67) when named. 409 NodeLocked is retried by the one policy."""
@@ -462,7 +469,13 @@ class IronicWrites(IronicReads):
             kwargs['port_group'] = portgroup_uuid
         elif port_uuid:
             kwargs['port'] = port_uuid
-        self.write(self.api.attach_vif_to_node, node_id, vif_id, **kwargs)
+        # A node enrolled moments ago has no segment host mapping yet: networking-baremetal's agent
+        # maps it at its next report, and until then Neutron refuses the binding ("not connected to
+        # any segments"). Waited for, up to VIF_MAPPING_WAIT seconds, as for a transient error.
+        deadline = time.monotonic() + self.VIF_MAPPING_WAIT
+        call_with_retry(lambda: self.write(self.api.attach_vif_to_node, node_id, vif_id, **kwargs),
+                        retries=1 << 30, backoff=max(self.backoff, 1.0), max_backoff=10.0,
+                        retryable=lambda exc: _not_mapped_yet(exc) and time.monotonic() < deadline, sleep=self._sleep)
 
     def detach_vif(self, node_id, vif_id):
         """Detach a VIF from a node (a VIF already gone is no error)."""
