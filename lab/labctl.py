@@ -367,6 +367,10 @@ rpc_state_report_workers = 1
         f.write("""[DEFAULT]
 transport_url = kombu+filesystem://
 debug = false
+# The agent's report loop ends for good on an RPC timeout (networking-baremetal: the looping call
+# is not restarted), after which no new node is ever mapped to its segment. Under load the RPC
+# server answers delete_agent (nodes deleted) late: wait for it rather than lose the loop.
+rpc_response_timeout = 600
 
 [ironic]
 auth_type = none
