@@ -100,6 +100,25 @@ def record_switches(path=None):
             setattr(fake.Fake, name, wrap(name, op, port_arg, vlan_arg))
 
 
+def keep_reporting():
+    """ironic-neutron-agent's report loop (a looping call) ends for good on the first exception - an
+    RPC timeout when the lab's one-machine broker answers late - and every node enrolled afterwards
+    then stays without its segment host mapping. The lab keeps the loop alive: a failed round is
+    logged and the next round (report_interval later) reports again."""
+    import logging  # pylint: disable=import-outside-toplevel
+    from networking_baremetal.agent import ironic_neutron_agent as agent  # pylint: disable=import-outside-toplevel
+    original = agent.BaremetalNeutronAgent._report_state  # pylint: disable=protected-access
+
+    def guarded(self, *args, **kwargs):
+        try:
+            return original(self, *args, **kwargs)
+        except Exception:  # pylint: disable=broad-except
+            logging.getLogger(__name__).exception("lab: a state report round failed; the next round reports again")
+            return None
+    guarded.__name__ = original.__name__
+    agent.BaremetalNeutronAgent._report_state = guarded  # pylint: disable=protected-access
+
+
 def main(argv):
     what, args = argv[1], argv[2:]
     if what == "rpc-server":
@@ -112,6 +131,8 @@ def main(argv):
     begin_immediate()
     if what == "rpc-server":
         record_switches()
+    else:
+        keep_reporting()
     sys.argv = [what] + args
     return entry()
 

@@ -473,9 +473,15 @@ class IronicWrites(IronicReads):
         # maps it at its next report, and until then Neutron refuses the binding ("not connected to
         # any segments"). Waited for, up to VIF_MAPPING_WAIT seconds, as for a transient error.
         deadline = time.monotonic() + self.VIF_MAPPING_WAIT
+        def forget(_exc):  # Ironic may keep the refused VIF on the port: detach it before the next try
+            try:
+                self.write(self.api.detach_vif_from_node, node_id, vif_id, ignore_missing=True)
+            except Exception:  # pylint: disable=broad-except
+                pass
         call_with_retry(lambda: self.write(self.api.attach_vif_to_node, node_id, vif_id, **kwargs),
                         retries=1 << 30, backoff=max(self.backoff, 1.0), max_backoff=10.0,
-                        retryable=lambda exc: _not_mapped_yet(exc) and time.monotonic() < deadline, sleep=self._sleep)
+                        retryable=lambda exc: _not_mapped_yet(exc) and time.monotonic() < deadline, sleep=self._sleep,
+                        on_retry=forget)
 
     def detach_vif(self, node_id, vif_id):
         """Detach a VIF from a node (a VIF already gone is no error)."""
