@@ -24,6 +24,7 @@ from ._window import Step, Window
 CLEANABLE = frozenset(['manageable', 'available', 'enroll', 'clean failed'])
 NEEDS_MANAGE = frozenset(['enroll', 'clean failed'])
 
+
 def _changed(node, rec):
     """The node moved since its phase was sent (Ironic's ``provision_updated_at``): a rest state read
     just after the PUT (manageable before a clean starts) is not taken for the end of the phase."""

@@ -441,7 +441,6 @@ class IronicWrites(IronicReads):
                                retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
                                sleep=self._sleep)
 
-
     def service(self, node_id, service_steps=None, runbook=None, max_wait=600.0):
         """Service an active node (``PUT .../states/provision {target: service}``, API 1.87) with
         ``service_steps`` (``[{interface, step, args}]``) or a ``runbook`` (name or UUID, API 1.92).
@@ -473,6 +472,7 @@ class IronicWrites(IronicReads):
         # maps it at its next report, and until then Neutron refuses the binding ("not connected to
         # any segments"). Waited for, up to VIF_MAPPING_WAIT seconds, as for a transient error.
         deadline = time.monotonic() + self.VIF_MAPPING_WAIT
+
         def forget(_exc):  # Ironic may keep the refused VIF on the port: detach it before the next try
             try:
                 self.write(self.api.detach_vif_from_node, node_id, vif_id, ignore_missing=True)

@@ -198,7 +198,7 @@ def rollout_what(image=None, upgrade_tasks='', service_steps=None, runbook='', r
             steps_error = ('rollout_service_steps must be a list of Ironic service steps {interface, step, args}, e.g. '
                            '[{interface: vendor, step: log_passthrough, args: {}}]; %s' % exc)
     given = ([name for name, value in (('rollout_image', image), ('rollout_upgrade_tasks', upgrade_tasks),
-                                        ('rollout_service_steps', service_steps), ('rollout_runbook', runbook)) if value])
+                                       ('rollout_service_steps', service_steps), ('rollout_runbook', runbook)) if value])
     mode = 'tasks' if upgrade_tasks else 'service' if (steps or runbook) else 'image'
     error = None
     if len(given) > 1:

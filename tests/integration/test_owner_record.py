@@ -33,7 +33,7 @@ def site_pass(lab_module, lab, hosts, enroll_mode, tag_mode, site="own"):
                                                          "CUSTOM_ROLE_" + hv["node_role"].upper()]})
                   for hv in hosts)
     tagged = lab_module(lab, TRAITS, {"nodes": [hv["inventory_hostname"] for hv in hosts], "rules": RULES,
-                                           "assign": assign, "mode": tag_mode})
+                                      "assign": assign, "mode": tag_mode})
     assert not tagged.get("failed"), tagged.get("msg")
     return enrolled, tagged
 
@@ -97,7 +97,7 @@ def test_orphans_listed_pruned_and_guarded(lab, conn, lab_module):
     lab_module(lab, NODES, {"nodes": [node_spec(hv) for hv in site], "site": "orphan-site", "target_state": "available"})
     # another site's node and a node nobody recorded: never orphans
     other = lab_module(lab, NODES, {"nodes": [node_spec(hostvars("op-other", "r09", "compute", 70))],
-                                         "site": "elsewhere"})
+                                    "site": "elsewhere"})
     conn.baremetal.create_node(name="op-nobody", driver="fake-hardware")
     active = conn.baremetal.find_node("op-3")
     conn.baremetal.set_node_provision_state(active.id, "active", wait=True, timeout=60)

@@ -84,7 +84,7 @@ def test_site_yml_deploys_with_vifs_through_the_flat_interface(flat_lab):
     for node in nodes:
         rack = node.name[:3]
         assert node.network_interface == "flat" and node.provision_state == "active", (node.name, node.network_interface,
-                                                                                      node.provision_state)
+                                                                                       node.provision_state)
         vifs = conn.baremetal.list_node_vifs(node.id)
         ports = list(conn.network.ports(network_id=network.id, device_id=node.id)) or \
             list(conn.network.ports(network_id=network.id, name=node.name))

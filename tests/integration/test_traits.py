@@ -209,7 +209,7 @@ def test_ports_and_facts_in_rules(lab, conn, lab_module):
              {'name': 'storage', 'when': "facts.node_role == 'storage'", 'traits_add': ['CUSTOM_STORAGE'],
               'resource_class': 'bm-storage'}]
     r = lab_module(lab, MODULE, {'rules': rules, 'nodes': [node.name],
-                                      'facts': {node.name: {'node_role': 'storage'}}})
+                                 'facts': {node.name: {'node_role': 'storage'}}})
     assert not r.get('failed'), r.get('msg')
     assert traits_of(conn, node) == ['CUSTOM_PHYSNET_LEAF2', 'CUSTOM_STORAGE']
     assert conn.baremetal.get_node(node.id).resource_class == 'bm-storage'

@@ -164,7 +164,7 @@ def test_vifs_bound_on_the_rack_segment_rerun_check_undeploy(netlab, nconn, lab_
     vif = nconn.baremetal.list_node_vifs("vf-a")[0]
     nconn.baremetal.detach_vif_from_node("vf-a", vif)
     r = lab_module(netlab, CHECK, dict(nodes=["vf-a", "vf-b"], switch_state=_switch_state(netlab),
-                                            leaf_switches=LEAVES))
+                                       leaf_switches=LEAVES))
     assert r["failed"] and r["failed_nodes"] == ["vf-a"], r  # the other node is not affected
     assert "no_vif" in [f["finding"] for f in r["nodes"][0]["findings"]]
     r = lab_module(netlab, PROVISION, args)
@@ -175,7 +175,7 @@ def test_vifs_bound_on_the_rack_segment_rerun_check_undeploy(netlab, nconn, lab_
 
     # Undeploy: VIFs detached, ports deleted, switch ports freed.
     r = lab_module(netlab, PROVISION, dict(nodes=names, state="available", undeploy=True, network=NET,
-                                                poll_interval=0.5))
+                                           poll_interval=0.5))
     assert not r.get("failed") and r["summary"] == {"undeployed": 3}, r
     for name in names:
         assert _node_ports(nconn, name) == [] and nconn.baremetal.list_node_vifs(name) == []
@@ -189,7 +189,7 @@ def test_no_vif_fails_with_ironics_error(netlab, nconn, lab_module):
     node = _node(nconn, "vf-novif", 1, 5)
     _wait_mappings(nconn, [node.id])
     r = lab_module(netlab, PROVISION, dict(nodes=["vf-novif"], image=IMG, network=NET, attach_vifs=False,
-                                                retries=0, poll_interval=0.5))
+                                           retries=0, poll_interval=0.5))
     assert r["failed"] and r["nodes"][0]["action"] == "failed", r
     assert r["nodes"][0]["vifs"][0]["attached"] is False and nconn.baremetal.list_node_vifs("vf-novif") == []
     assert nconn.baremetal.get_node("vf-novif").provision_state == "deploy failed"
@@ -222,7 +222,7 @@ def test_miscabled_node_fails_the_check_alone(netlab, nconn, lab_module):
     state = _switch_state(netlab)
     assert "Ethernet1/27" not in state["leaf-r01-a"]["ports"]  # the binding never reached the wrong leaf
     r = lab_module(netlab, CHECK, dict(nodes=["vf-good", "vf-miscabled"], switch_state=state,
-                                            leaf_switches=LEAVES))
+                                       leaf_switches=LEAVES))
     assert r["failed"] and r["failed_nodes"] == ["vf-miscabled"], r
     by = dict((n["name"], n) for n in r["nodes"])
     assert by["vf-good"]["action"] == "checked"
