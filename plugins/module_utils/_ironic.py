@@ -159,7 +159,10 @@ class IronicReads(_IronicBase):
         path = '/%s' % collection if fields else '/%s/detail' % collection
         if fields:
             params['fields'] = ','.join(fields)
-        microversion = self._max_microversion()
+        return self._paged(path, params, self._max_microversion(), collection)
+
+    def _paged(self, path, params, microversion, collection):
+        """Every item of a paginated list at ``path``, following ``next`` links (one read each)."""
         url = path
         items = []
         while url:
@@ -579,16 +582,7 @@ class IronicAdapter(IronicPolling):
     # are not), through the proxy's session: the SDK's resources pick their own newest version.
     def list_step_resources(self, collection, microversion):
         """Every deploy template or runbook, with details, as plain API dicts (paginated)."""
-        path, params, items = '/%s' % collection, dict(detail='True'), []
-        while path:
-            self._count_read()
-            body = self._read_page(path, params, microversion, collection).json()
-            page = body.get(collection) or []
-            items.extend(page)
-            link = body.get('next') if page else None
-            path = '/%s?%s' % (collection, link.split('?', 1)[1]) if link and '?' in link else None
-            params = None
-        return items
+        return self._paged('/%s' % collection, dict(detail='True'), microversion, collection)
 
     def _step_resource_call(self, method, path, microversion, what, **kwargs):
         def call():
