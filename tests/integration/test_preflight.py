@@ -51,8 +51,9 @@ def test_site_yml_runs_against_the_lab_and_converges(lab, conn):
         image = yaml.safe_load(f)["deploy_image"]["source"]
     nodes = [n for n in conn.baremetal.nodes(details=True) if re.match(r"^r0[1-3]-n0[1-4]$", n.name or "")]
     assert len(nodes) == 12
-    assert all(n.provision_state == "active" and n.instance_info.get("image_source") == image for n in nodes), \
-        [(n.name, n.provision_state) for n in nodes]
+    wrong = [(n.name, n.provision_state, n.instance_info.get("image_source"), n.last_error) for n in nodes
+             if n.provision_state != "active" or n.instance_info.get("image_source") != image]
+    assert wrong == [], (wrong, proc.stdout[-6000:])
     # Every play is idempotent and no role undoes another's work: a second run changes nothing.
     again = _site(lab)
     assert again.returncode == 0, again.stdout[-4000:]
