@@ -41,7 +41,7 @@ CALLBACKS = os.path.join(common.BENCH, "callback_plugins")
 # The collection's modules that call the APIs, and the waits for their background (async) jobs:
 # their tasks' wall time is the "bulk" time; everything else is Ansible's own.
 BULK = ("ironic_nodes", "ironic_inspect", "ironic_traits", "ironic_provision", "ironic_rollout",
-        "ironic_discover", "routed_network", "routed_network_check", "preflight", "rack_progress_wait",
+        "ironic_discover", "routed_network", "routed_network_check", "preflight", "rack_progress_wait", "rack_jobs",
         "lldp_topology")
 IMAGE_1 = {"source": "http://images.bench.invalid/site-1.0.qcow2", "checksum": "5f0c1e2d3a4b5c6d7e8f90a1b2c3d4e5"}
 IMAGE_2 = {"source": "http://images.bench.invalid/site-2.0.qcow2", "checksum": "6a1d2e3f4a5b6c7d8e9fa0b1c2d3e4f5"}

@@ -51,6 +51,20 @@ class Lab:
         return _connect(self.clouds_yaml)
 
 
+class LabEnv:
+    """A lab seen with environment variables of its own (another clouds.yaml, another TMPDIR): for
+    run_module, run_playbook and the lab_module fixture, which take the environment from the lab."""
+
+    def __init__(self, lab, **env):
+        self.lab, self.extra = lab, env
+        self.clouds_yaml = env.get("OS_CLIENT_CONFIG_FILE", lab.clouds_yaml)
+
+    def ansible_env(self):
+        env = self.lab.ansible_env()
+        env.update(self.extra)
+        return env
+
+
 def _connect(clouds_yaml):
     """An SDK connection to exactly this lab instance.
 

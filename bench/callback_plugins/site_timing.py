@@ -73,7 +73,7 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         self._count(result)
-        bulk = ("rack_progress_wait", "ironic_rollout", "ironic_provision")
+        bulk = ("rack_jobs", "rack_progress_wait", "ironic_rollout", "ironic_provision")
         if self.current is not None and self.current["action"].endswith(bulk):
             # the bulk calls' own time: each rack job's `elapsed` and its nodes' durations
             res = result._result

@@ -38,6 +38,12 @@ class ActionModule(ActionBase):
             timeout=dict(type='float', default=86400.0),
         ))
         jobs = [self._job(j, args['progress_dir']) for j in args['jobs'] if j.get('ansible_job_id')]
+        result.update(changed=False, results=self._wait(jobs, args, task_vars))
+        return result
+
+    def _wait(self, jobs, args, task_vars):
+        """Each job's result once all finished (in the jobs' order, with ``rack`` and ``ansible_job_id``),
+        a progress line per unfinished rack every ``interval`` seconds; fails after ``timeout``."""
         local = self._connection.transport in ('local', 'ansible.builtin.local', 'ansible.legacy.local')
         async_dir = self._remote_expand_user(self.get_shell_option('async_dir', default='~/.ansible_async'))
         done = {}
@@ -68,9 +74,7 @@ class ActionModule(ActionBase):
                     ', '.join(str(jobs[i].get('rack')) for i in range(len(jobs)) if i not in done), args['timeout']))
             if len(done) < len(jobs):
                 time.sleep(args['poll'])
-        result.update(changed=False, results=[dict(done[i], rack=job.get('rack'), ansible_job_id=job['ansible_job_id'])
-                                              for i, job in enumerate(jobs)])
-        return result
+        return [dict(done[i], rack=job.get('rack'), ansible_job_id=job['ansible_job_id']) for i, job in enumerate(jobs)]
 
     @staticmethod
     def _job(raw, progress_dir):

@@ -23,6 +23,7 @@ description:
     connection it reads the job and progress files directly instead of starting a process per poll.
 extends_documentation_fragment:
   - spineleaf.baremetal.attributes.INFO_MODULE
+  - spineleaf.baremetal.rack_progress
 options:
   jobs:
     description:
@@ -37,18 +38,6 @@ options:
         C(progress_file)); a job's own C(progress_file) key wins. Without either, lines show the
         rack without counts.
     type: path
-  verb:
-    description: What finished nodes are called in the line (C(upgraded), C(deployed), C(inspected), ...).
-    type: str
-    default: done
-  interval:
-    description: Seconds between two progress lines of a rack.
-    type: float
-    default: 30
-  poll:
-    description: Seconds between two checks of the jobs.
-    type: float
-    default: 0.5
   timeout:
     description: Fail when jobs are still running after this many seconds.
     type: float

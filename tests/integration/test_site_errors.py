@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import yaml
 
-from lab.harness import REPO, VENV_BIN, run_module
+from lab.harness import REPO, VENV_BIN, LabEnv, run_module
 
 PLAYBOOKS = ["playbooks/site.yml", "playbooks/inspect.yml", "playbooks/rolling_upgrade.yml"]
 NODES = ["r%02d-n%02d" % (r, n) for r in (1, 2, 3) for n in (1, 2, 3, 4)]
@@ -95,7 +95,7 @@ def test_wrong_endpoint_port_stops_once(lab, clouds, playbook):
 
 
 def test_keystone_down_is_one_identity_problem(lab, clouds):
-    env_lab = _EnvLab(lab, clouds)
+    env_lab = LabEnv(lab, OS_CLIENT_CONFIG_FILE=clouds)
     res, r = run_module(env_lab, "spineleaf.baremetal.preflight", {"cloud": "lab-keystone-down"})
     assert r["failed"] and r["site_level"] is True, r
     assert len(r["problems"]) == 1, r["problems"]
@@ -111,7 +111,7 @@ def test_keystone_down_is_one_identity_problem(lab, clouds):
 
 def test_service_endpoint_down_is_per_service(lab, clouds, lab_module):
     """Only a service's own endpoint failing is reported per service (the identity is fine)."""
-    r = lab_module(_EnvLab(lab, clouds), "spineleaf.baremetal.preflight", {"cloud": "lab-wrong-port"})
+    r = lab_module(LabEnv(lab, OS_CLIENT_CONFIG_FILE=clouds), "spineleaf.baremetal.preflight", {"cloud": "lab-wrong-port"})
     assert r["failed"] and r["identity"]["ok"] is True, r
     assert len(r["problems"]) == 2, r["problems"]
     assert "Bare Metal API" in r["msg"] and "Network API" in r["msg"]
@@ -128,15 +128,3 @@ def test_inventory_without_baremetal_says_what_is_missing(lab, tmp_path, playboo
     other.write_text("[web]\nweb1 ansible_connection=local\n")
     proc = _run(lab, playbook, inventory=str(other))
     _assert_stopped_once(proc, "no hosts in group 'baremetal'", "groups found: web")
-
-
-class _EnvLab:
-    """The lab with another clouds.yaml (for run_module, which takes the environment from the lab)."""
-
-    def __init__(self, lab, clouds_yaml):
-        self.lab, self.clouds_yaml = lab, clouds_yaml
-
-    def ansible_env(self):
-        env = self.lab.ansible_env()
-        env["OS_CLIENT_CONFIG_FILE"] = self.clouds_yaml
-        return env
