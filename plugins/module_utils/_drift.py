@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
+from ._util import node_index
+
 DRIFT_KINDS = ('bios', 'firmware')
 
 
@@ -138,6 +140,14 @@ def drift_section(results):
 
 
 # ------------------------------------------------------------------ requests and reads
+# The options ironic_drift and ironic_clean share: which nodes, and what is requested of them.
+REQUEST_OPTIONS = dict(
+    nodes=dict(type='list', elements='raw', required=True),
+    bios_settings=dict(type='dict'),
+    firmware=dict(type='dict'),
+    concurrency=dict(type='int', default=8),
+)
+
 NODE_FIELDS = ('uuid', 'name', 'provision_state', 'maintenance', 'maintenance_reason', 'provision_updated_at',
                'bios_interface', 'firmware_interface', 'fault')
 
@@ -176,9 +186,13 @@ def read_reported(adapter, node, want_bios, want_firmware):
     return bios, firmware
 
 
-def collect_drift(adapter, requests, nodes_by_key):
-    """Each request's node (``nodes_by_key``: name or uuid -> node) and findings, reading the nodes'
-    settings with the adapter's bounded concurrency: ``{name: (node or None, findings)}``."""
+def collect_drift(adapter, requests, nodes_by_key=None):
+    """Each request's node (``nodes_by_key``: name or uuid -> node; by default one list call of the
+    NODE_FIELDS) and findings, reading the nodes' settings with the adapter's bounded concurrency:
+    ``{name: (node or None, findings)}``."""
+    if nodes_by_key is None:
+        nodes_by_key = node_index(adapter.list_raw('nodes', fields=list(NODE_FIELDS)))
+
     def one(req):
         node = nodes_by_key.get(req['name'])
         if node is None or not req['requested']:

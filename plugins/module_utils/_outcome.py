@@ -145,7 +145,7 @@ NO_RACK_MSG = "%s: no 'rack' variable; put the node in a rack group (rack_<id>) 
 
 def _rack_of(result, rack_keys):
     """The rack a loop item's result names under the first of ``rack_keys`` it has (a dotted key
-    reads a nested one: ``item.introspect_rack``)."""
+    reads a nested one: ``item.rack``)."""
     for key in rack_keys:
         value = result
         for part in key.split('.'):

@@ -189,20 +189,17 @@ api_writes:
 
 from ..module_utils._base import BaremetalError, BaremetalModule
 from ..module_utils._cleaning import Campaign, check_steps, plan_node, step_label
-from ..module_utils._drift import NODE_FIELDS, collect_drift, drift_steps, node_requests
+from ..module_utils._drift import REQUEST_OPTIONS, collect_drift, drift_steps, node_requests
 from ..module_utils._ironic import IronicAdapter
 from ..module_utils._rollout import failure_budget
-from ..module_utils._util import DifferenceTracker, node_index
+from ..module_utils._util import DifferenceTracker
 
 
 class IronicCleanModule(BaremetalModule):
     argument_spec = dict(
-        nodes=dict(type='list', elements='raw', required=True),
-        bios_settings=dict(type='dict'),
-        firmware=dict(type='dict'),
+        REQUEST_OPTIONS,
         clean_steps=dict(type='list', elements='dict'),
         force=dict(type='bool', default=False),
-        concurrency=dict(type='int', default=8),
         timeout=dict(type='int', default=3600),
         failure_budget=dict(type='raw', default=0),
         rack=dict(type='str'),
@@ -226,8 +223,7 @@ class IronicCleanModule(BaremetalModule):
         return requests
 
     def _plan(self, adapter, requests):
-        index = node_index(adapter.list_raw('nodes', fields=list(NODE_FIELDS)))
-        found = collect_drift(adapter, requests, index)
+        found = collect_drift(adapter, requests)
         entries = []
         for req in requests:
             node, findings = found[req['name']]

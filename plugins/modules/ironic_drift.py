@@ -143,18 +143,12 @@ api_reads:
 '''
 
 from ..module_utils._base import BaremetalError, BaremetalModule
-from ..module_utils._drift import NODE_FIELDS, collect_drift, node_requests
+from ..module_utils._drift import REQUEST_OPTIONS, collect_drift, node_requests
 from ..module_utils._ironic import IronicAdapter
-from ..module_utils._util import node_index
 
 
 class IronicDriftModule(BaremetalModule):
-    argument_spec = dict(
-        nodes=dict(type='list', elements='raw', required=True),
-        bios_settings=dict(type='dict'),
-        firmware=dict(type='dict'),
-        concurrency=dict(type='int', default=8),
-    )
+    argument_spec = dict(REQUEST_OPTIONS)
 
     def run(self):
         p = self.params
@@ -166,8 +160,7 @@ class IronicDriftModule(BaremetalModule):
             raise BaremetalError(str(exc))
         racks = dict((str(n['name']), n.get('rack')) for n in p['nodes'] if isinstance(n, dict) and n.get('name'))
         adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
-        index = node_index(adapter.list_raw('nodes', fields=list(NODE_FIELDS)))
-        found = collect_drift(adapter, requests, index)
+        found = collect_drift(adapter, requests)
         out = []
         for req in requests:
             node, findings = found[req['name']]

@@ -164,18 +164,17 @@ def test_plain_reimage_refused_node_fails_alone_then_budget_zero_stops_the_site(
         _heal(conn)
 
 
-def test_sigkill_mid_rack_then_resume(site, conn):
-    _heal(conn)
-    new = image("3.0")
-    args = {"rollout_image": new, "rollout": {"rack_order": ["r01", "r02", "r03"], "max_unavailable": 1, "failure_budget": 0}}
-    proc = _playbook(site, "playbooks/rolling_upgrade.yml", args, popen=True, start_new_session=True)
+def kill_after_two_done(site, conn, playbook, args, rollout_id):
+    """Start the playbook, SIGKILL its whole process group as soon as two nodes carry ``rollout_id``'s
+    done record, and return those nodes' provision_updated_at (a resume must not touch them again)."""
+    proc = _playbook(site, playbook, args, popen=True, start_new_session=True)
     done_before = {}
     deadline = time.monotonic() + 600
     try:
         while time.monotonic() < deadline:
             state = nodes(conn)
             done = [h for h in SITE if ((state[h]["extra"] or {}).get("spineleaf_rollout") or {}).get("state") == "done"
-                    and state[h]["extra"]["spineleaf_rollout"]["id"] == "spineleaf-base-3.0.qcow2"]
+                    and state[h]["extra"]["spineleaf_rollout"].get("id") == rollout_id]
             if len(done) >= 2:
                 done_before = dict((h, state[h]["provision_updated_at"]) for h in done)
                 break
@@ -185,6 +184,14 @@ def test_sigkill_mid_rack_then_resume(site, conn):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
     assert done_before, "no node finished within 600 s"
+    return done_before
+
+
+def test_sigkill_mid_rack_then_resume(site, conn):
+    _heal(conn)
+    new = image("3.0")
+    args = {"rollout_image": new, "rollout": {"rack_order": ["r01", "r02", "r03"], "max_unavailable": 1, "failure_budget": 0}}
+    done_before = kill_after_two_done(site, conn, "playbooks/rolling_upgrade.yml", args, "spineleaf-base-3.0.qcow2")
     again = _playbook(site, "playbooks/rolling_upgrade.yml", args)
     assert again.returncode == 0, again.stdout[-6000:]
     state = nodes(conn)

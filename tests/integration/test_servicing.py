@@ -6,7 +6,6 @@ and the site; resume after SIGKILL of ansible-playbook; --check and a bad choice
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import time
 import pytest
 
 from ..recap import recap
-from .test_rolling_upgrade import SITE, _playbook, nodes
+from .test_rolling_upgrade import SITE, _playbook, kill_after_two_done, nodes
 
 STEPS = [{"interface": "vendor", "step": "log_passthrough", "args": {}}]
 PROGRESS = re.compile(r"rack (r0[123]): (\d+)/4 serviced, (\d+) failed, (\d+) in progress")
@@ -174,22 +173,7 @@ def test_sigkill_mid_rack_then_resume(site, conn):
     _heal(conn)
     args = {"rollout_service_steps": STEPS, "rolling_upgrade_id": "svc-kill",
             "rollout": {"rack_order": ["r01", "r02", "r03"], "max_unavailable": 1, "failure_budget": 0}}
-    proc = _playbook(site, PLAYBOOK, args, popen=True, start_new_session=True)
-    done_before = {}
-    deadline = time.monotonic() + 600
-    try:
-        while time.monotonic() < deadline:
-            state = nodes(conn)
-            done = [h for h in SITE if _record(state[h]).get("id") == "svc-kill" and _record(state[h]).get("state") == "done"]
-            if len(done) >= 2:
-                done_before = dict((h, state[h]["provision_updated_at"]) for h in done)
-                break
-            assert proc.poll() is None, "ansible-playbook ended before two nodes were done"
-            time.sleep(0.2)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-    assert done_before, "no node finished within 600 s"
+    done_before = kill_after_two_done(site, conn, PLAYBOOK, args, "svc-kill")
     again = _playbook(site, PLAYBOOK, args)
     assert again.returncode == 0, again.stdout[-6000:]
     state = nodes(conn)
