@@ -95,8 +95,8 @@ class ActionModule(RackProgressWait):
     def _scratch(self, local, task_vars):
         if local:
             return tempfile.mkdtemp(prefix='spineleaf-rack-jobs-')
-        made = self._execute_module(module_name='ansible.legacy.tempfile', task_vars=task_vars,
-                                    module_args=dict(state='directory', prefix='spineleaf-rack-jobs-'))
+        made = self._outside_check_mode('ansible.legacy.tempfile', dict(state='directory', prefix='spineleaf-rack-jobs-'),
+                                        task_vars)
         if made.get('failed') or not made.get('path'):
             raise AnsibleActionFail('rack_jobs: cannot make a directory for the progress files: %s' % made.get('msg'))
         return made['path']
@@ -105,5 +105,14 @@ class ActionModule(RackProgressWait):
         if local:
             shutil.rmtree(scratch, ignore_errors=True)
         else:
-            self._execute_module(module_name='ansible.legacy.file', task_vars=task_vars,
-                                 module_args=dict(path=scratch, state='absent'))
+            self._outside_check_mode('ansible.legacy.file', dict(path=scratch, state='absent'), task_vars)
+
+    def _outside_check_mode(self, module, module_args, task_vars):
+        """The scratch directory on a remote control node is made and removed also in check mode
+        (a check run's plan needs it, as ``check_mode: false`` on a task would)."""
+        saved = self._task.check_mode
+        self._task.check_mode = False
+        try:
+            return self._execute_module(module_name=module, module_args=module_args, task_vars=task_vars)
+        finally:
+            self._task.check_mode = saved
