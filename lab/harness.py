@@ -87,6 +87,18 @@ class PlaybookResult:
     def output(self):
         return self.stdout + self.stderr
 
+    def explain(self, tail=4000):
+        """What a failing assertion should show: every failed task's lines (the host's message
+        included, wherever in the run it was), then the end of the output."""
+        lines = self.stdout.splitlines()
+        failed = []
+        for i, line in enumerate(lines):
+            if line.startswith(("fatal: [", "failed: [")):
+                task = next((lines[j] for j in range(i, -1, -1) if lines[j].startswith("TASK [")), "")
+                failed += [task] + lines[i:i + 12] + [""]
+        head = ("FAILED TASKS:\n" + "\n".join(failed) + "\n--- end of the output:\n") if failed else ""
+        return head + self.output[-tail:]
+
 
 def run_playbook(lab, plays, inventory=None, check=False, diff=False, verbosity=0,
                  extra_vars=None, extra_args=()):

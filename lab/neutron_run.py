@@ -7,6 +7,8 @@ Patches (lab only; the API gets the same ones from lab/neutron_wsgi.py):
 
 - oslo.messaging on kombu's virtual ``filesystem`` transport fails with ``AttributeError:
   'Channel' object has no attribute 'events'``; kombu's filesystem Channel gets the attribute.
+  kombu writes a message file in place, and a consumer may read it half-written: the lab's
+  channel writes each message under a temporary name and renames it.
   The filesystem transport is the message broker of the lab: RabbitMQ and Redis are not on the
   package index, and the agent's state reports need a broker the RPC server consumes.
 - sqlite transactions start with BEGIN IMMEDIATE so that the busy timeout queues concurrent
@@ -22,12 +24,33 @@ import os
 import sys
 import threading
 import time
+import uuid
 
 
 def patch_kombu():
     from kombu.transport import filesystem  # pylint: disable=import-outside-toplevel
     if not hasattr(filesystem.Channel, "events"):
         filesystem.Channel.events = collections.defaultdict(set)
+    if getattr(filesystem.Channel._put, "lab_atomic", False):  # pylint: disable=protected-access
+        return
+
+    def put_atomically(self, queue, payload, **kwargs):  # pylint: disable=unused-argument
+        """A message file appears whole or not at all: written under a name no queue reads, then
+        renamed. kombu writes the final name in place under a lock its reader never takes, so a
+        consumer could read half a message (JSONDecodeError), and oslo.messaging then gave up
+        on the connection for good ("Unable to connect to AMQP server ... after inf tries")."""
+        from kombu.utils.json import dumps  # pylint: disable=import-outside-toplevel
+        name = "%d_%s.%s.msg" % (int(round(time.monotonic() * 1000)), uuid.uuid4(), queue)
+        final = os.path.join(self.data_folder_out, name)
+        partial = os.path.join(self.data_folder_out, ".partial-%s" % uuid.uuid4().hex)
+        try:
+            with open(partial, "wb") as f:
+                f.write(dumps(payload).encode())
+            os.rename(partial, final)
+        except OSError as exc:
+            raise filesystem.ChannelError("Cannot add file %r to directory" % final) from exc
+    put_atomically.lab_atomic = True
+    filesystem.Channel._put = put_atomically  # pylint: disable=protected-access
 
 
 def begin_immediate():

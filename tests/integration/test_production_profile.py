@@ -116,7 +116,7 @@ def test_site_enrollment_and_inspection_follow_the_racks_groups(prod_lab, prod_c
          "roles": [{"role": "spineleaf.baremetal.introspect"}]},
     ]
     res = run_playbook(prod_lab, plays, inventory=site)
-    assert res.rc == 0, res.output[-5000:]
+    assert res.rc == 0, res.explain()
     hosts = yaml.safe_load(open(os.path.join(site, "hosts.yml")))["all"]["children"]["baremetal"]["children"]
     for rack, group in GROUPS.items():
         for name in hosts["rack_%s" % rack]["hosts"]:
