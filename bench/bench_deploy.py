@@ -151,14 +151,19 @@ def run_ours(lab, names, concurrency, tmp, network_interface="off"):
     plays = [{"hosts": "localhost", "gather_facts": False, "connection": "local",
               "vars": {"ansible_python_interpreter": os.path.join(common.REPO, ".venv", "bin", "python")},
               "tasks": [
-                  {"spineleaf.baremetal.ironic_provision": args, "register": "r"},
+                  # kept on failure too, so the failed nodes' messages can be named
+                  {"spineleaf.baremetal.ironic_provision": args, "register": "r", "ignore_errors": True},
                   {"ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": out}},
               ]}]
     seconds, res = common.timed(common.run_playbook, lab, plays)
-    if res.rc != 0:
+    if not os.path.exists(out):
         raise RuntimeError("ironic_provision failed:\n" + res.output[-3000:])
     with open(out) as f:
-        return seconds, json.load(f)
+        result = json.load(f)
+    if result.get("failed"):
+        failed = [(n.get("name"), n.get("action"), n.get("msg")) for n in result.get("nodes", []) if n.get("failed")]
+        raise RuntimeError("ironic_provision failed: %s; nodes: %s" % (result.get("msg"), failed[:20]))
+    return seconds, result
 
 
 PEER_DEPLOY = """- openstack.cloud.baremetal_node_action:

@@ -19,7 +19,9 @@ import time
 import traceback
 from urllib.parse import urlsplit
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 # The error types live in _errors (planners import them without AnsibleModule or the SDK); they
 # are importable from here too, as modules always did.
@@ -250,21 +252,59 @@ def nodes_failure_message(what, nodes):
         '; '.join(str(e.get('msg') or e['name']) for e in failed))
 
 
+# The checks of a module's options that AnsibleModule and ArgumentSpecValidator share.
+_SPEC_CHECKS = ('mutually_exclusive', 'required_together', 'required_one_of', 'required_if', 'required_by')
+
+
+class _RackDone(BaseException):  # like SystemExit: no "except Exception" of a module swallows it
+    """A rack's run reported (``exit_json`` / ``fail_json`` while the racks of one call run)."""
+
+    def __init__(self, result):
+        super().__init__('rack done')
+        self.result = result
+
+
+def _raw_params():
+    """The module's arguments as given (before validation); {} when there are none to read."""
+    try:
+        return basic._load_params() or {}  # pylint: disable=protected-access
+    except Exception:  # pylint: disable=broad-except
+        return {}
+
+
 class BaremetalModule:
     """Base class: subclasses set ``argument_spec`` (and optionally ``module_kwargs``)
-    and implement ``run()``; they report with ``exit_json`` / ``fail_json``."""
+    and implement ``run()``; they report with ``exit_json`` / ``fail_json``.
+
+    ``rack_calls = True``: the module also takes ``racks`` (doc fragment
+    ``spineleaf.baremetal.rack_calls``), ``{rack: options}``: one call runs the module once per rack,
+    rack after rack in this one process (one start-up, one connection), each rack's options over
+    the call's own; every rack's options are validated before the first rack runs, and the result
+    is ``results``, one entry per rack as a loop over the racks would register, each with ``rack``."""
 
     argument_spec = {}
     module_kwargs = {}
     needs_sdk = True
+    rack_calls = False
 
     def __init__(self):
         spec = dict(AUTH_ARGUMENT_SPEC)
         spec.update(self.argument_spec)
         kwargs = dict(supports_check_mode=True)
         kwargs.update(self.module_kwargs)
+        self._racks = None
+        if self.rack_calls:
+            spec['racks'] = dict(type='dict')
+            raw = _raw_params()
+            if raw.get('racks') is not None:
+                # Each rack's options are checked whole (required ones included) before any rack runs;
+                # the call's own options are every rack's defaults, so none is required of them.
+                self._racks = (dict(spec), dict((k, v) for k, v in kwargs.items() if k in _SPEC_CHECKS), raw)
+                spec = dict((k, dict(v, required=False)) for k, v in spec.items())
+                kwargs = dict((k, v) for k, v in kwargs.items() if k not in _SPEC_CHECKS or k == 'mutually_exclusive')
         self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
+        self._capture = False
         for value in cloud_secret_values(self.params.get('cloud')):
             self.ansible.no_log_values.add(value)
         self.check_mode = self.ansible.check_mode
@@ -317,9 +357,13 @@ class BaremetalModule:
 
     # ------------------------------------------------------------ reporting
     def fail_json(self, **kwargs):
+        if self._capture:
+            raise _RackDone(dict(kwargs, failed=True))
         self.ansible.fail_json(**kwargs)
 
     def exit_json(self, **kwargs):
+        if self._capture:
+            raise _RackDone(dict(kwargs, failed=False))
         self.ansible.exit_json(**kwargs)
 
     def warn(self, msg):
@@ -367,6 +411,59 @@ class BaremetalModule:
     def __call__(self):
         if self.needs_sdk and not HAS_SDK:
             self.fail_json(msg=missing_required_lib('openstacksdk'), exception=SDK_IMPORT_ERROR)
+        if self._racks is not None:
+            self._run_racks()
+        self._run_guarded()
+
+    def _rack_params(self):
+        """Every rack's validated options, ``{rack: params}``, or the call fails naming each rack and
+        option that is wrong, before any rack runs."""
+        spec, checks, raw = self._racks
+        racks = self.params['racks']
+        defaults = dict((k, v) for k, v in raw.items() if k != 'racks' and not k.startswith('_ansible'))
+        validator = ArgumentSpecValidator(spec, **checks)
+        out, errors = {}, []
+        for rack, options in racks.items():
+            if not isinstance(options, dict):
+                errors.append('rack %s: its options must be a dict, got %s' % (rack, type(options).__name__))
+                continue
+            if 'racks' in options:
+                errors.append('rack %s: racks cannot be nested' % rack)
+                continue
+            res = validator.validate(dict(defaults, **options))
+            self.ansible.no_log_values.update(res._no_log_values)  # pylint: disable=protected-access
+            if res.error_messages:
+                errors.append('rack %s: %s' % (rack, '; '.join(res.error_messages)))
+            else:
+                out[str(rack)] = dict(res.validated_parameters, racks=None)
+        if errors:
+            self.ansible.fail_json(msg='racks: %s (no rack was run)' % ' | '.join(errors))
+        return out
+
+    def _run_racks(self):
+        """Run the module once per rack in this process and report every rack's result."""
+        results = []
+        for rack, params in self._rack_params().items():
+            self.params = params
+            self._capture = True
+            try:
+                self._run_guarded()
+                result = dict(failed=True, msg='rack %s: the module reported nothing' % rack)
+            except _RackDone as done:
+                result = done.result
+            finally:
+                self._capture = False
+            results.append(dict(result, rack=rack))
+        out = dict(changed=any(r.get('changed') for r in results), results=results)
+        diffs = [r.pop('diff') for r in results if r.get('diff')]
+        if diffs:
+            out['diff'] = diffs
+        failed = [r for r in results if r.get('failed')]
+        if failed:
+            self.ansible.fail_json(msg='; '.join('rack %s: %s' % (r['rack'], r.get('msg') or 'failed') for r in failed), **out)
+        self.ansible.exit_json(**out)
+
+    def _run_guarded(self):
         try:
             self.run()
         except BaremetalError as exc:

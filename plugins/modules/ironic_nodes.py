@@ -35,6 +35,7 @@ description:
     409 NodeLocked and 503 answers are retried with backoff.
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.rack_calls
   - spineleaf.baremetal.attributes
 options:
   nodes:
@@ -299,6 +300,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(racks), one entry per rack, in the order given - each this module's result for that
+      rack (the keys below) and C(rack), the rack's name - as a loop over the racks would register.
+  returned: when O(racks) is given
+  type: list
+  elements: dict
 nodes:
   description: One entry per requested node, in request order.
   returned: always
@@ -444,6 +452,7 @@ def port_dict(raw):
 
 
 class IronicNodesModule(BaremetalModule):
+    rack_calls = True  # racks: one call for every rack (module_utils/_base.py)
     argument_spec = dict(
         nodes=dict(type='list', elements='dict', required=True, options=NODE_SPEC),
         state=dict(type='str', choices=['present', 'absent'], default='present'),

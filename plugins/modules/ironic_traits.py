@@ -42,6 +42,7 @@ description:
     role uses to build O(assign).
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.rack_calls
   - spineleaf.baremetal.attributes
 options:
   rules:
@@ -173,6 +174,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(racks), one entry per rack, in the order given - each this module's result for that
+      rack (the keys below) and C(rack), the rack's name - as a loop over the racks would register.
+  returned: when O(racks) is given
+  type: list
+  elements: dict
 nodes:
   description: One entry per selected node, in the order Ironic lists them.
   returned: always
@@ -267,6 +275,7 @@ def _clean(data):
 
 
 class IronicTraitsModule(BaremetalModule):
+    rack_calls = True  # racks: one call for every rack (module_utils/_base.py)
     argument_spec = dict(
         rules=dict(type='list', elements='dict', default=[], options=dict(
             name=dict(type='str', required=True),

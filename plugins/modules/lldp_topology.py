@@ -65,6 +65,7 @@ description:
     also writes one site-wide page with filter P(spineleaf.baremetal.topology_html#filter).
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.rack_calls
   - spineleaf.baremetal.attributes
 options:
   nodes:
@@ -151,6 +152,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(racks), one entry per rack, in the order given - each this module's result for that
+      rack (the keys below) and C(rack), the rack's name - as a loop over the racks would register.
+  returned: when O(racks) is given
+  type: list
+  elements: dict
 nodes:
   description: Per node, its topology.
   returned: always
@@ -262,6 +270,7 @@ NODE_FIELDS = ['uuid', 'name', 'traits', 'extra', 'inspection_finished_at']
 
 
 class LldpTopologyModule(BaremetalModule):
+    rack_calls = True  # racks: one call for every rack (module_utils/_base.py)
     argument_spec = dict(
         nodes=dict(type='list', elements='raw'),
         switches=dict(type='dict', required=True),

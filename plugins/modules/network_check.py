@@ -38,6 +38,7 @@ description:
   - Reads only; never changes anything.
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
+  - spineleaf.baremetal.rack_calls
   - spineleaf.baremetal.attributes.INFO_MODULE
 options:
   nodes:
@@ -88,6 +89,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(racks), one entry per rack, in the order given - each this module's result for that
+      rack (the keys below) and C(rack), the rack's name - as a loop over the racks would register.
+  returned: when O(racks) is given
+  type: list
+  elements: dict
 nodes:
   description: One entry per requested node, in request order.
   returned: always
@@ -157,6 +165,7 @@ from ..module_utils._vifs import vif_of
 
 
 class NetworkCheckModule(BaremetalModule):
+    rack_calls = True  # racks: one call for every rack (module_utils/_base.py)
     argument_spec = dict(
         nodes=dict(type='list', elements='str', required=True),
         switch_state=dict(type='dict'),

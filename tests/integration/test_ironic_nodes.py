@@ -210,3 +210,30 @@ def test_fail_fast_skips_nodes_not_started(lab, conn, lab_module):
     assert r["failed"] and [n["action"] for n in r["nodes"]] == ["failed", "failed"]
     assert "fail_fast" in r["nodes"][1]["error"]
     assert conn.baremetal.find_node("ff-1") is None
+
+
+def test_one_call_for_several_racks(lab, conn):
+    """racks: every rack in one call, each its own result; a rack's wrong option stops the call before
+    the first write (no rack is run); the re-run writes nothing; secrets given per rack stay hidden."""
+    racks = {"r71": {"nodes": [spec("rk-71-%d" % i, i, prefix=7) for i in range(2)]},
+             "r72": {"nodes": [spec("rk-72-0", 5, prefix=7)], "concurrency": 1},
+             "r73": {"nodes": [spec("rk-73-0", 6, prefix=7, driver="no-such-driver")]}}
+    bad = dict(racks, r74={"nodes": [spec("rk-74-0", 7, prefix=7)], "concurrency": "many"})
+    res, r = run_module(lab, MODULE, {"racks": bad, "target_state": "manageable"})
+    assert r["failed"] and "rack r74:" in r["msg"] and "concurrency" in r["msg"] and "no rack was run" in r["msg"], r["msg"]
+    assert all(conn.baremetal.find_node(n["name"]) is None for opts in bad.values() for n in opts["nodes"])
+
+    res, r = run_module(lab, MODULE, {"racks": racks, "target_state": "manageable"}, diff=True, verbosity=3)
+    assert SECRET not in res.output
+    assert [x["rack"] for x in r["results"]] == ["r71", "r72", "r73"]
+    by_rack = dict((x["rack"], x) for x in r["results"])
+    assert by_rack["r71"]["summary"]["created"] == 2 and by_rack["r72"]["summary"]["created"] == 1
+    assert not by_rack["r71"]["failed"] and not by_rack["r72"]["failed"]
+    assert by_rack["r73"]["failed"] and "rk-73-0" in by_rack["r73"]["msg"], by_rack["r73"]
+    assert r["failed"] and r["msg"].startswith("rack r73: "), r["msg"]  # the call fails for its failed rack
+    assert conn.baremetal.find_node("rk-72-0").provision_state == "manageable"
+
+    del racks["r73"]
+    res, again = run_module(lab, MODULE, {"racks": racks})
+    assert not again.get("failed") and again["changed"] is False
+    assert [x["api_writes"] for x in again["results"]] == [0, 0]
