@@ -94,6 +94,16 @@ def _not_mapped_yet(exc):
     return 'is not connected to any segments' in str(getattr(exc, 'details', None) or exc)
 
 
+def _timed_out(exc):
+    """No answer within the request's timeout: the server may still carry the request out."""
+    return ksa_exc is not None and isinstance(exc, ksa_exc.ConnectTimeout)
+
+
+def _already_attached(exc):
+    """Ironic's 409 for a VIF that is attached to this node already (an earlier attempt did it)."""
+    return status_code(exc) == 409 and 'already attached' in str(getattr(exc, 'details', None) or exc).lower()
+
+
 class _IronicBase:
     """What every part of the adapter shares: the SDK's Bare Metal proxy, the retry policy's
     settings, the read / write counters and bounded concurrency (``parallel``)."""
@@ -462,6 +472,10 @@ class IronicWrites(IronicReads):
                                sleep=self._sleep)
 
     VIF_MAPPING_WAIT = 180.0
+    # A VIF attach is synchronous in Ironic (the conductor has Neutron bind the port, and the switch
+    # driver programs the switch): with many attaches queued at Neutron it can outlast the request's
+    # timeout and still succeed. After a timeout the node's VIF list is watched this long.
+    VIF_ATTACH_WAIT = 300.0
 
     def attach_vif(self, node_id, vif_id, port_uuid=None, portgroup_uuid=None):
         """Attach a Neutron port to a node as a VIF (``POST /v1/nodes/<node>/vifs``), on the given
@@ -481,10 +495,31 @@ class IronicWrites(IronicReads):
                 self.write(self.api.detach_vif_from_node, node_id, vif_id, ignore_missing=True)
             except Exception:  # pylint: disable=broad-except
                 pass
-        call_with_retry(lambda: self.write(self.api.attach_vif_to_node, node_id, vif_id, **kwargs),
-                        retries=1 << 30, backoff=max(self.backoff, 1.0), max_backoff=10.0,
+
+        def attach():
+            try:
+                self.write(self.api.attach_vif_to_node, node_id, vif_id, **kwargs)
+            except Exception as exc:  # pylint: disable=broad-except
+                if _already_attached(exc) or (_timed_out(exc) and self._vif_appears(node_id, vif_id)):
+                    return  # a timed-out attempt that Ironic carried out after all
+                raise
+        call_with_retry(attach, retries=1 << 30, backoff=max(self.backoff, 1.0), max_backoff=10.0,
                         retryable=lambda exc: _not_mapped_yet(exc) and time.monotonic() < deadline, sleep=self._sleep,
                         on_retry=forget)
+
+    def _vif_appears(self, node_id, vif_id, interval=2.0):
+        """Whether ``vif_id`` shows up among the node's VIFs within VIF_ATTACH_WAIT seconds."""
+        deadline = time.monotonic() + self.VIF_ATTACH_WAIT
+        while True:
+            try:
+                self._count_read()
+                if vif_id in (self.api.list_node_vifs(node_id) or []):
+                    return True
+            except Exception:  # pylint: disable=broad-except
+                pass  # a read that fails too: look again until the deadline
+            if time.monotonic() >= deadline:
+                return False
+            self._sleep(interval)
 
     def detach_vif(self, node_id, vif_id):
         """Detach a VIF from a node (a VIF already gone is no error)."""
