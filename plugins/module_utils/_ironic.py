@@ -508,18 +508,24 @@ class IronicWrites(IronicReads):
                         on_retry=forget)
 
     def _vif_appears(self, node_id, vif_id, interval=2.0):
-        """Whether ``vif_id`` shows up among the node's VIFs within VIF_ATTACH_WAIT seconds."""
+        """Whether ``vif_id`` shows up among the node's VIFs within VIF_ATTACH_WAIT seconds (the
+        one poller, ``_window.poll``)."""
         deadline = time.monotonic() + self.VIF_ATTACH_WAIT
-        while True:
+        seen = []
+
+        def read():
+            self._count_read()
             try:
-                self._count_read()
-                if vif_id in (self.api.list_node_vifs(node_id) or []):
-                    return True
+                return self.api.list_node_vifs(node_id) or []
             except Exception:  # pylint: disable=broad-except
-                pass  # a read that fails too: look again until the deadline
-            if time.monotonic() >= deadline:
-                return False
-            self._sleep(interval)
+                return []  # a read that fails too: look again until the deadline
+
+        def settle(vifs):
+            if vif_id in vifs:
+                seen.append(vif_id)
+            return bool(seen) or time.monotonic() >= deadline
+        poll(read, settle, interval, sleep=self._sleep)
+        return bool(seen)
 
     def detach_vif(self, node_id, vif_id):
         """Detach a VIF from a node (a VIF already gone is no error)."""
