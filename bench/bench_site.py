@@ -9,7 +9,9 @@ the default one; the lab ramdisk answers the site's nodes. Steps:
   2. a no-change re-run of site.yml;
   3. rolling_upgrade.yml to a new image, max_unavailable 4 per rack, racks in order;
   4. site.yml --limit rack_<one> on the full site, and the same rack as a site of its own;
-  5. ansible-inventory --list on the racks file.
+  5. ansible-inventory --list on the racks file;
+  6. (--split 2,4) the no-change re-run as N ansible-playbook jobs side by side, --limit on a slice
+     of the racks each, as AWX execution nodes would run them, against the one job of step 2.
 
 For each: wall time; the bulk calls' time (the tasks of the collection's API modules and the
 waits for their background rack jobs, from a task-timing callback, bench/callback_plugins);
@@ -18,7 +20,7 @@ module processes; lines of output; API calls in Ironic's request log (lists / GE
 The top tasks by time of each run are printed too (where Ansible's share goes).
 
     python bench/bench_site.py [--racks 50] [--nodes-per-rack 40] [--profile production|default]
-                               [--steps 1,2,3,4,5] [--bonded-every 5] [--deploy-delay 1]
+                               [--steps 1,2,3,4,5] [--bonded-every 5] [--deploy-delay 1] [--no-deploy] [--split 2,4]
 """
 import argparse
 import json
@@ -53,7 +55,7 @@ def rack_name(i):
     return "r%02d" % i
 
 
-def racks_file(racks, per_rack, bonded_every, only=None, max_unavailable=4):
+def racks_file(racks, per_rack, bonded_every, only=None, max_unavailable=4, deploy=True):
     """The racks-plugin file of a generated site (``only``: just that rack, a site of its own)."""
     nodes = {"range": "{rack}-n[01:%02d]" % per_rack, "role": "compute", "bmc_address": "127.1.{rack_index}.{n}",
              "nics": [{"name": "eno1", "mac": {"base": "52:54:01:{rack_index:02x}:00:01", "step": 256}, "pxe": True,
@@ -90,7 +92,7 @@ def racks_file(racks, per_rack, bonded_every, only=None, max_unavailable=4):
                  "traits_add": ["CUSTOM_CPU_X86_64"], "properties": {"cpu_arch": "x86_64"}},
                 {"name": "compute-profile", "when": "facts.node_role == 'compute'", "extra": {"hw_profile": "compute"}}],
             "site_final_state": "available",
-            "deploy_image": IMAGE_1,
+            **({"deploy_image": IMAGE_1} if deploy else {}),
         },
         "switches": {"port_name": "Ethernet1/{port}", "port_count": 48},
         "defaults": {"physnet": "leaf{rack_index}", "leaves": {
@@ -101,13 +103,13 @@ def racks_file(racks, per_rack, bonded_every, only=None, max_unavailable=4):
     }
 
 
-def write_site(path, racks, per_rack, bonded_every, only=None):
+def write_site(path, racks, per_rack, bonded_every, only=None, deploy=True):
     """A directory with ``site.racks.yml`` (what the playbooks read) and ``hosts.yml``, the same site
     in YAML form (what the lab ramdisk reads: `labctl.py up --site DIR`)."""
     os.makedirs(path, exist_ok=True)
     racks_path = os.path.join(path, "site.racks.yml")
     with open(racks_path, "w") as f:
-        yaml.safe_dump(racks_file(racks, per_rack, bonded_every, only), f, sort_keys=False)
+        yaml.safe_dump(racks_file(racks, per_rack, bonded_every, only, deploy=deploy), f, sort_keys=False)
     proc = subprocess.run([os.path.join(VENV_BIN, "ansible-inventory"), "-i", racks_path, "--list", "--yaml",
                            "--output", os.path.join(path, "hosts.yml")], cwd=common.REPO, capture_output=True,
                           text=True, check=False, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(common.REPO, "ansible.cfg")))
@@ -165,6 +167,62 @@ def run(lab, cmd, label):
             json.dump(dict((k, v) for k, v in row.items() if k != "output"), f)
     print("bench site: %s: %.1f s (bulk %.1f s), CPU %.1f s, rc %d, playbook %.0f MB, module %.0f MB, %d lines, calls %s, load %s"
           % (label, wall, bulk, cpu, proc.returncode, row["playbook_mb"], row["module_mb"], row["lines"], calls, row["load"]),
+          file=sys.stderr, flush=True)
+    return row
+
+
+def run_split(lab, inventory, racks, jobs):
+    """The no-change re-run of site.yml as ``jobs`` ansible-playbook processes side by side (as AWX
+    execution nodes would run one job each), each with ``--limit`` on its share of the racks (contiguous
+    slices, as one job per conductor group would take them). Wall = until the last job ends."""
+    names = [rack_name(i) for i in range(1, racks + 1)]
+    size = -(-len(names) // jobs)
+    slices = [names[i:i + size] for i in range(0, len(names), size)]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = lab.ansible_env()
+        offset = measure.log_offset(lab)
+        load_before = load()
+        cpu_before = child_cpu()
+        start = time.perf_counter()
+        procs = []
+        for index, share in enumerate(slices):
+            out = open(os.path.join(tmp, "job%d.out" % index), "w+")  # pylint: disable=consider-using-with
+            cmd = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", "site.yml"), "-i", inventory,
+                   "--limit", ":".join("rack_" + r for r in share)]
+            procs.append((subprocess.Popen(cmd, env=env, cwd=common.REPO, stdout=out, stderr=subprocess.STDOUT), out))
+        samplers = []
+        for proc, _out in procs:
+            sampler = measure.RssSampler(proc.pid)
+            sampler.start()
+            samplers.append(sampler)
+        ends = []
+        for proc, _out in procs:
+            proc.wait()
+            ends.append(time.perf_counter() - start)
+        wall = time.perf_counter() - start
+        cpu = child_cpu() - cpu_before
+        for sampler in samplers:
+            sampler.done.set()
+            sampler.join()
+        output, rcs = "", []
+        for proc, out in procs:
+            out.seek(0)
+            output += out.read()
+            out.close()
+            rcs.append(proc.returncode)
+    calls = measure.api_calls(lab, offset)
+    label = "site.yml no-change re-run as %d parallel jobs" % jobs
+    row = dict(label=label, wall=wall, cpu=cpu, bulk=0.0, rc=max(rcs), playbook_mb=max(x.playbook_kb for x in samplers) / 1024.0,
+               module_mb=max(x.module_kb for x in samplers) / 1024.0, lines=output.count("\n"), calls=calls, tasks=[],
+               load=load_before + " / " + load(), output=output, jobs=jobs, ends=ends)
+    totals = dict(changed=0, failed=0, hosts=0)
+    for part in output.split("PLAY RECAP")[1:]:
+        one = recap("PLAY RECAP" + part)
+        for key in totals:
+            totals[key] += one[key]
+    row["recap"] = totals
+    print("bench site: %s: %.1f s (jobs ended at %s), CPU %.1f s, rc %s, %d lines, calls %s, recap %s, load %s"
+          % (label, wall, ", ".join("%.0f" % e for e in ends), cpu, rcs, row["lines"], calls, totals, row["load"]),
           file=sys.stderr, flush=True)
     return row
 
@@ -242,6 +300,12 @@ def main(argv):  # pylint: disable=too-many-locals,too-many-statements
     parser.add_argument("--deploy-delay", default="1", help="LAB_DEPLOY_DELAY: seconds per fake deploy step")
     parser.add_argument("--max-unavailable", type=int, default=4)
     parser.add_argument("--keep", help="copy the runs' output and timings into this directory")
+    parser.add_argument("--split", default="",
+                        help="step 6: the no-change re-run as N parallel jobs, --limit on a share of the racks each "
+                             "(comma-separated N, e.g. 2,4), against the one job of step 2")
+    parser.add_argument("--no-deploy", action="store_true",
+                        help="no deploy_image: site.yml ends with every node available (enroll, inspect, tag); "
+                             "what a site of this size costs Ansible without the deploy step's lab time")
     args = parser.parse_args(argv)
     global KEEP  # pylint: disable=global-statement
     KEEP = args.keep or KEEP
@@ -254,17 +318,23 @@ def main(argv):  # pylint: disable=too-many-locals,too-many-statements
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         site_dir = os.path.join(tmp, "site")
-        site = write_site(site_dir, args.racks, args.nodes_per_rack, args.bonded_every)
-        alone = write_site(os.path.join(tmp, "alone"), args.racks, args.nodes_per_rack, args.bonded_every, only=one)
+        site = write_site(site_dir, args.racks, args.nodes_per_rack, args.bonded_every, deploy=not args.no_deploy)
+        alone = write_site(os.path.join(tmp, "alone"), args.racks, args.nodes_per_rack, args.bonded_every, only=one,
+                           deploy=not args.no_deploy)
         with measure.profile_lab(args.profile) as lab:
             lab.ctl("up", "--site", site_dir)
             if 5 in steps:
                 rows[5] = run(lab, [os.path.join(VENV_BIN, "ansible-inventory"), "-i", site, "--list"],
                               "ansible-inventory --list")
-            if steps & {1, 2, 3, 4}:
+            split = [int(n) for n in args.split.split(",") if n.strip()]
+            if steps & {1, 2, 3, 4} or split:
                 rows[1] = playbook(lab, "site.yml", site)
             if 2 in steps:
                 rows[2] = playbook(lab, "site.yml", site)
+            if split and 2 not in steps:
+                rows[2] = playbook(lab, "site.yml", site)
+            for jobs in split:
+                rows["6-%d" % jobs] = run_split(lab, site, args.racks, jobs)
             if 3 in steps:
                 rows[3] = playbook(lab, "rolling_upgrade.yml", site, "-e", "rollout_image=" + IMAGE_2["source"],
                                    "-e", json.dumps({"rollout": {"rack_order": [rack_name(i) for i in range(1, args.racks + 1)],
@@ -278,13 +348,14 @@ def main(argv):  # pylint: disable=too-many-locals,too-many-statements
 
 
 def report(args, total, one, rows):  # pylint: disable=too-many-locals
-    names = {1: "1. site.yml, nothing to %d active" % total, 2: "2. site.yml no-change re-run",
+    names = {1: "1. site.yml, nothing to %d %s" % (total, "available" if getattr(args, "no_deploy", False) else "active"), 2: "2. site.yml no-change re-run",
              3: "3. rolling_upgrade.yml, max_unavailable %d, racks in order" % args.max_unavailable,
              4: "4. site.yml --limit rack_%s (full site)" % one, "4a": "4. rack %s as a site of its own" % one,
              5: "5. ansible-inventory --list (racks file)"}
     md = ["## The whole site: %d racks x %d nodes = %d, %s profile (`python bench/bench_site.py --racks %d "
-          "--nodes-per-rack %d --profile %s`)" % (
-              args.racks, args.nodes_per_rack, total, args.profile, args.racks, args.nodes_per_rack, args.profile), "",
+          "--nodes-per-rack %d --profile %s%s`)" % (
+              args.racks, args.nodes_per_rack, total, args.profile, args.racks, args.nodes_per_rack, args.profile,
+              " --no-deploy" if args.no_deploy else ""), "",
           "Fake deploy %s s per step; every %s rack bonded. bulk = time in the collection's API module tasks and "
           "the waits for their rack jobs; Ansible's share = (wall - bulk) / wall. RSS = peak (VmHWM). Controller CPU = user + system "
           "seconds of ansible-playbook, its workers and the modules it waited for (not the lab servers, nor the "
@@ -293,12 +364,14 @@ def report(args, total, one, rows):  # pylint: disable=too-many-locals
               args.deploy_delay, "%dth" % args.bonded_every if args.bonded_every else "no"), "",
           "| step | wall | controller CPU | bulk | Ansible's share | changed / failed (recap) | playbook RSS | module RSS | lines | "
           "lists / GETs / writes | load |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for key in (5, 1, 2, 3, 4, "4a"):
+    for key in (5, 1, 2) + tuple(k for k in rows if str(k).startswith("6-")) + (3, 4, "4a"):
         r = rows.get(key)
         if not r:
             continue
-        share = (r["wall"] - r["bulk"]) / r["wall"] if r["wall"] else 0
-        rc = recap(r["output"])
+        if str(key).startswith("6-"):
+            names[key] = "6. no-change re-run as %d parallel jobs (`--limit` a slice of racks each)" % r["jobs"]
+        share = (r["wall"] - r["bulk"]) / r["wall"] if r["wall"] and r["bulk"] else 0
+        rc = r.get("recap") or recap(r["output"])
         md.append("| %s | %.1f s | %.1f s | %.1f s | %.0f%% | %s | %.0f MB | %.0f MB | %d | %d / %d / %d | %s |" % (
             names[key], r["wall"], r.get("cpu", 0), r["bulk"], 100 * share,
             "%d / %d" % (rc["changed"], rc["failed"]) if rc["hosts"] else ("rc %d" % r["rc"]),
@@ -324,6 +397,10 @@ def report(args, total, one, rows):  # pylint: disable=too-many-locals
     if rows.get(4) and rows.get("4a"):
         q = rows[4]["wall"] / rows["4a"]["wall"]
         goal("--limit rack_%s / that rack alone" % one, q, "< 2x", "%.2fx", q < GOALS["limit"])
+    for key in sorted(k for k in rows if str(k).startswith("6-")):
+        if rows.get(2):
+            goal("no-change re-run, one job / %d parallel jobs" % rows[key]["jobs"], rows[2]["wall"] / rows[key]["wall"],
+                 "(measured, no goal)", "%.2fx", True)
     peak = max([r["playbook_mb"] for r in rows.values() if r] or [0])
     goal("ansible-playbook peak RSS", peak, "< 1024 MB", "%.0f MB", peak < GOALS["rss_mb"])
     for key in (1, 2, 3):

@@ -44,7 +44,9 @@ class CallbackModule(DefaultCallback):
 
     def _quiet(self, task):
         """Per-host results of a task are hidden at verbosity 0 (run-once tasks speak for the rack)."""
-        return self._display.verbosity < 1 and not task.run_once and not isinstance(task, TaskInclude)
+        # run_once may be a template (the roles' host result tasks: once and skipped when site.yml
+        # reports each node at its end): only a literal true is a run-once task here.
+        return self._display.verbosity < 1 and task.run_once is not True and not isinstance(task, TaskInclude)
 
     def _task_start(self, task, prefix=None):
         # The banner waits for the first line shown under it (the default prints it at once

@@ -38,6 +38,21 @@ def site_summary(hosts, play_hosts, introspected=None):
         raise AnsibleFilterError('site_summary: %s' % exc)
 
 
+def site_results(hosts, introspected=None):
+    try:
+        return _outcome.site_results(list(hosts), introspected or [])
+    except (TypeError, ValueError, KeyError) as exc:
+        raise AnsibleFilterError('site_results: %s' % exc)
+
+
+def routed_changes(results, rack):
+    try:
+        return _outcome.routed_changes(results, rack)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise AnsibleFilterError('routed_changes: %s' % exc)
+
+
 class FilterModule:
     def filters(self):
-        return {'node_entry': node_entry, 'node_outcome': node_outcome, 'node_outcomes': node_outcomes, 'site_summary': site_summary}
+        return {'node_entry': node_entry, 'node_outcome': node_outcome, 'node_outcomes': node_outcomes, 'site_summary': site_summary,
+                'site_results': site_results, 'routed_changes': routed_changes}

@@ -241,23 +241,84 @@ SITE_STEPS = ('discover', 'enroll', 'introspect', 'tag', 'deploy', 'network_chec
 NOT_CHECKED_REASON = 'cabling check not passed for its current placement (run the introspect step)'
 
 
-def _host_steps(name, hv, introspected):
-    """A host's outcome of each step of the site (``<role>_outcomes[host]``, else the registered
-    result of the role's host task, else nothing)."""
+def _named_steps(name, hv, introspected):
+    """A host's outcome of each step of the site, ``[(step, outcome)]`` (``<role>_outcomes[host]``,
+    else the registered result of the role's host task, else ``{}``: the step did not take it)."""
     steps = []
     for role in SITE_STEPS:
         outcomes = hv.get(role + '_outcomes')
         step = outcomes.get(name) if isinstance(outcomes, Mapping) else None
         if step is None:
             step = hv.get(role + '_node_result')
-        steps.append(step if isinstance(step, Mapping) else {})
+        steps.append((role, step if isinstance(step, Mapping) else {}))
     outcomes = hv.get('introspect_outcomes')
     records = hv.get('site_cabling_records')
     # a run without the introspect step (--tags deploy) leaves out a node whose recorded check does not hold
     if (not isinstance(outcomes, Mapping) or name not in outcomes) and isinstance(records, Mapping) \
             and 'nodes' in records and name not in introspected:
-        steps.append(dict(skipped=True, failed=False, reason=NOT_CHECKED_REASON))
+        steps.append(('introspect', dict(skipped=True, failed=False, reason=NOT_CHECKED_REASON)))
     return steps
+
+
+def _host_steps(name, hv, introspected):
+    return [step for _role, step in _named_steps(name, hv, introspected)]
+
+
+def routed_changes(results, rack):
+    """What the routed networks call (a loop over the networks, its registered ``results``) changed
+    for one rack's nodes: each network created, updated or deleted (all racks share it), and the
+    rack's own segment (``<network>-<rack>``) and its subnets. ``[]``: nothing of that rack changed."""
+    out = []
+    rack = '' if rack is None else str(rack)
+    for result in results or ():
+        if not isinstance(result, Mapping) or not isinstance(result.get('network'), Mapping):
+            continue
+        item = result.get('item') if isinstance(result.get('item'), Mapping) else {}
+        net = str(item.get('name') or result['network'].get('name') or '')
+        segment = '%s-%s' % (net, rack)
+        if result['network'].get('action') in ('created', 'updated', 'deleted'):
+            out.append('network %s %s' % (net, result['network']['action']))
+        for seg in result.get('segments') or ():
+            if isinstance(seg, Mapping) and seg.get('name') == segment and seg.get('action') not in ('unchanged', 'unmanaged'):
+                out.append('segment %s %s' % (seg['name'], seg.get('action')))
+        for sub in result.get('subnets') or ():
+            if isinstance(sub, Mapping) and sub.get('segment', '') == segment and sub.get('action') != 'unchanged':
+                out.append('subnet %s %s' % (sub.get('name'), sub.get('action')))
+    return out
+
+
+def site_results(hosts, introspected=()):
+    """Each node's result over a whole site run, ``{host: {changed, failed, msg}}``: the one task per
+    host of ``site.yml`` (``spineleaf_results_at_end``) reports it. ``changed``: any step changed
+    the node (its rack's segment or subnet included); ``failed``: a step failed it (its rack stopped
+    included), and ``msg`` then names that step and why; else ``msg`` lists every step that took it."""
+    out = {}
+    introspected = set(introspected or ())
+    for hv in hosts:
+        name = str(hv['inventory_hostname'])
+        changed, parts, failure = False, [], None
+        routed = hv.get('routed_networks_result')
+        if isinstance(routed, Mapping) and hv.get('rack') not in (None, ''):
+            changes = routed_changes(routed.get('results'), hv.get('rack'))
+            if changes:
+                changed = True
+                parts.append('networks: %s' % ', '.join(changes))
+        for role, step in _named_steps(name, hv, introspected):
+            if not step or step.get('skipped') is True and step.get('failed') is not True and 'msg' not in step:
+                if step:  # left out by the recorded-cabling gate
+                    parts.append('%s: skipped: %s' % (role, step.get('reason') or 'skipped'))
+                continue
+            changed = changed or bool(step.get('changed'))
+            msg = step.get('msg') or step.get('action') or ('failed' if step.get('failed') else 'ok')
+            if step.get('failed'):
+                failure = '%s: %s' % (role, msg)
+                break
+            parts.append('%s: %s' % (role, msg))
+        if failure is not None:
+            out[name] = dict(changed=changed, failed=True, msg=failure)
+        else:
+            out[name] = dict(changed=changed, failed=False, msg='; '.join(parts) or 'no step of this run took it')
+    return out
 
 
 def site_summary(hosts, play_hosts, introspected=()):
