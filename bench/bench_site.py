@@ -80,6 +80,7 @@ def racks_file(racks, per_rack, bonded_every, only=None, max_unavailable=4, depl
         "vars": {
             "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
             "site_name": "bench", "cloud": "spineleaf-lab", "bmc_driver": "lab-hardware",
+            "neutron_max_subnet_host_routes": max(20, racks),
             "bmc_username": "admin", "bmc_password": "bench-bmc-secret", "bmc_driver_info": {},
             "routed_networks": [{"name": "ctlplane", "provisioning": True, "supernet": "10.40.0.0/16",
                                  "prefix_per_rack": 24, "vlan_base": 100, "physnet_pattern": "leaf{rack_index}",
@@ -313,6 +314,10 @@ def main(argv):  # pylint: disable=too-many-locals,too-many-statements
     total = args.racks * args.nodes_per_rack
     os.environ["LAB_DEPLOY_DELAY"] = args.deploy_delay
     os.environ["LAB_VLAN_PHYSNETS"] = str(max(16, args.racks))
+    # Neutron routes each rack's subnet to every other rack's (racks - 1 host routes a subnet): past
+    # 21 racks a stock Neutron (max_subnet_host_routes 20) refuses the 22nd subnet; raised as a site of
+    # that size must (README "Ironic and Neutron for routed bare metal").
+    os.environ["LAB_MAX_SUBNET_HOST_ROUTES"] = str(max(20, args.racks))
     os.environ.setdefault("LAB_RAMDISK_INTERVAL", "0.05")
     one = rack_name(min(2, args.racks))
     rows = {}

@@ -12,6 +12,8 @@ can run their own instance next to the operator's one:
                     (default <repo>/.lab/run)
   LAB_CACHE_DIR     where the service venvs are cached (default <repo>/.lab)
   LAB_VLAN_PHYSNETS number of VLAN physnets leaf1..leafN (default 16)
+  LAB_MAX_SUBNET_HOST_ROUTES  Neutron's [DEFAULT] max_subnet_host_routes (default 20, Neutron's own):
+                    a routed network of more than ~21 racks needs it raised, as in production
   LAB_SITE          an inventory directory whose nodes the lab ramdisk answers
                     (same as `up --site DIR`; default: the lab site, inventory/lab)
   LAB_DISCOVER      1: the lab ramdisk first posts the site's machines to discover (nodes whose
@@ -64,6 +66,8 @@ NEUTRON_PORT = int(os.environ.get("LAB_NEUTRON_PORT", "9696"))
 CACHE = os.path.abspath(os.environ.get("LAB_CACHE_DIR", os.path.join(REPO, ".lab")))
 STATE = os.path.abspath(os.environ.get("LAB_STATE_DIR", os.path.join(CACHE, "run")))
 PHYSNETS = int(os.environ.get("LAB_VLAN_PHYSNETS", "16"))
+# Neutron's default, kept so the lab refuses what a stock Neutron refuses (routes to > 20 peer subnets)
+MAX_SUBNET_HOST_ROUTES = int(os.environ.get("LAB_MAX_SUBNET_HOST_ROUTES", "20"))
 START_TIMEOUT = float(os.environ.get("LAB_START_TIMEOUT", "90"))
 # Ironic 39 parses [fake]deploy_delay as whole seconds ("2", or a range "1,3").
 DEPLOY_DELAY = os.environ.get("LAB_DEPLOY_DELAY", "2").strip()
@@ -319,6 +323,8 @@ service_plugins = segments
 transport_url = fake:/
 # The lab leaves advertise jumbo frames (LLDP MTU 9000); networks may use them.
 global_physnet_mtu = 9000
+# every subnet of a routed network carries a host route to each peer subnet (one per other rack)
+max_subnet_host_routes = {max_routes}
 state_path = {d}/state
 dhcp_agent_notification = false
 notify_nova_on_port_status_changes = false
@@ -339,7 +345,7 @@ enforce_new_defaults = false
 [ngs_coordination]
 # networking-generic-switch's per-switch locks (tooz file driver): API and RPC server share them.
 backend_url = file://{d}/ngs-locks
-""".format(d=d))
+""".format(d=d, max_routes=MAX_SUBNET_HOST_ROUTES))
     with open(os.path.join(d, "ml2_conf.ini"), "w") as f:
         f.write("""[ml2]
 type_drivers = flat,vlan

@@ -310,6 +310,28 @@ def desired_routes(subnet, gateway, peers, extra):
     return wanted
 
 
+def host_route_limit_errors(plan_, limit):
+    """The subnets whose host routes after the plan (Neutron's automatic route to each peer subnet
+    on another segment, plus the extra routes) would exceed Neutron's ``max_subnet_host_routes``
+    ``limit``: one message for all of them, naming the largest count and the fix; ``[]`` when all fit."""
+    over = []
+    for me in plan_.final:
+        if me['name'] not in plan_.route_targets:
+            continue  # not managed by this call
+        peers = [f for f in plan_.final if f is not me]
+        count = len(desired_routes(me, me['gateway'], peers, plan_.route_targets[me['name']]))
+        if count > limit:
+            over.append((me['name'], count))
+    if not over:
+        return []
+    most = max(count for _name, count in over)
+    names = ', '.join(name for name, _count in over[:5]) + (' and %d more' % (len(over) - 5) if len(over) > 5 else '')
+    return ['%d subnet(s) would carry up to %d host routes (Neutron adds one to each peer subnet on the network\'s other '
+            'segments, plus the extra routes), over max_subnet_host_routes %d: %s. Raise [DEFAULT] max_subnet_host_routes '
+            'in neutron.conf to at least %d and set this option (site variable neutron_max_subnet_host_routes) to match'
+            % (len(over), most, limit, names, most)]
+
+
 # ---------------------------------------------------------------------------- plan
 class Plan:
     """Ordered actions plus what to report. Actions are tuples ``(kind, payload)``."""

@@ -189,6 +189,17 @@ options:
       - When false such a change fails with a message suggesting this option.
     type: bool
     default: false
+  max_subnet_host_routes:
+    description:
+      - The Neutron server's C([DEFAULT] max_subnet_host_routes) (Neutron's default 20).
+      - Neutron gives every subnet of a routed network a host route to each subnet on the network's
+        other segments (extension C(segments-peer-subnet-host-routes)) and refuses a subnet with more
+        routes than this: a network of more than about 21 racks fails on the 22nd subnet, half-way.
+        The module counts each subnet's routes after the plan (automatic plus the extra O(segments[].subnets[].host_routes))
+        and fails before any write when one is over, naming the count to configure.
+      - Raise it in C(neutron.conf) for a site of more racks and set this to match.
+    type: int
+    default: 20
 notes:
   - Needs the Neutron C(segment) extension (C(service_plugins = segments)).
   - Each subnet created or deleted makes Neutron rewrite the host routes of every peer subnet, so
@@ -365,6 +376,7 @@ class RoutedNetworkModule(BaremetalModule):
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         purge_segments=dict(type='bool', default=False),
         replace_segments=dict(type='bool', default=False),
+        max_subnet_host_routes=dict(type='int', default=20),
     )
 
     def read_current(self, neutron, name):
@@ -459,6 +471,13 @@ class RoutedNetworkModule(BaremetalModule):
                 errors = rn.segment_conflicts(plan, network_id, all_segments, neutron.network_names(others))
                 raise BaremetalError('routed network %s: %d problem(s), nothing was changed: %s'
                                      % (p['name'], len(errors), '; '.join(errors)))
+        if spec['state'] == 'present':
+            # Neutron adds a host route to every peer subnet on the other segments (extension
+            # segments-peer-subnet-host-routes) and refuses a subnet with more routes than its
+            # max_subnet_host_routes (default 20): past ~21 racks the 22nd subnet fails half-way.
+            errors = rn.host_route_limit_errors(plan, p['max_subnet_host_routes'])
+            if errors:
+                raise BaremetalError('routed network %s: %s; nothing was changed' % (p['name'], '; '.join(errors)))
         done = []
         if self.check_mode:
             done = ['%s %s' % (kind.replace('_', ' '), pl.get('segment') or pl.get('subnet') or pl.get('name')

@@ -262,3 +262,22 @@ def test_ironic_ports_cross_check(lab, conn, lab_module):
         for port in conn.baremetal.ports(node_id=node.id):
             conn.baremetal.delete_port(port)
         conn.baremetal.delete_node(node)
+
+
+def test_more_host_routes_than_neutron_allows_is_refused_before_any_write(lab, conn, lab_module):
+    """Neutron routes each subnet to every peer subnet and refuses a subnet with more than its
+    max_subnet_host_routes (default 20; the 50-rack benchmark met it on the 22nd subnet, half-way).
+    With the limit given as 1, three racks (2 routes each) are refused with the count to configure,
+    before anything exists; at 2 they converge."""
+    r = lab_module(lab, MODULE, dict(name="rn-route-limit", segments=segments("hr", [1, 2, 3], 41, vlan_base=3000), max_subnet_host_routes=1))
+    assert r["failed"], r
+    assert "3 subnet(s) would carry up to 2 host routes" in r["msg"] and "over max_subnet_host_routes 1" in r["msg"], r["msg"]
+    assert "max_subnet_host_routes in neutron.conf to at least 2" in r["msg"] and "nothing was changed" in r["msg"]
+    assert conn.network.find_network("rn-route-limit") is None
+    # an extra route counts too
+    extra = {1: [dict(destination="192.0.2.0/24", nexthop="10.41.1.254")]}
+    r = lab_module(lab, MODULE, dict(name="rn-route-limit", segments=segments("hr", [1, 2, 3], 41, extra=extra, vlan_base=3000), max_subnet_host_routes=2))
+    assert r["failed"] and "1 subnet(s) would carry up to 3 host routes" in r["msg"] and "hr-r01" in r["msg"], r["msg"]
+    assert conn.network.find_network("rn-route-limit") is None
+    r = ok(lab_module(lab, MODULE, dict(name="rn-route-limit", segments=segments("hr", [1, 2, 3], 41, vlan_base=3000), max_subnet_host_routes=2)))
+    assert r["changed"] and len(state(conn, "rn-route-limit")[1]) == 3

@@ -211,3 +211,21 @@ def test_segment_conflicts_with_other_networks():
     cur = current_from(s)
     assert rn.segment_conflicts(rn.plan(spec([seg(1), seg(2), seg(3)]), cur), 'net-id',
                                 [dict(x, network_id='net-id') for x in cur['segments']]) == []
+
+
+def test_host_route_limit_counts_neutron_routes_to_peers_plus_extra_routes():
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils import _routed_network as rn_
+    plan_ = rn_.Plan()
+    plan_.final = [dict(name='s%d' % i, cidr='10.0.%d.0/24' % i, ip_version=4, segment='seg%d' % i, gateway='10.0.%d.1' % i)
+                   for i in range(1, 23)]
+    plan_.route_targets = dict(('s%d' % i, []) for i in range(1, 23))
+    assert rn_.host_route_limit_errors(plan_, 21) == []
+    errors = rn_.host_route_limit_errors(plan_, 20)
+    assert len(errors) == 1 and '22 subnet(s) would carry up to 21 host routes' in errors[0]
+    assert 's1, s2, s3, s4, s5 and 17 more' in errors[0] and 'at least 21' in errors[0]
+    plan_.route_targets['s1'] = [dict(destination='192.0.2.0/24', nexthop='10.0.1.254')]
+    assert '1 subnet(s) would carry up to 22 host routes' in rn_.host_route_limit_errors(plan_, 21)[0]
+    # a subnet without a gateway gets no automatic routes; subnets not managed by the call are not counted
+    plan_.final[0]['gateway'] = None
+    plan_.route_targets = {'s1': [dict(destination='192.0.2.0/24', nexthop='10.0.1.254')]}
+    assert rn_.host_route_limit_errors(plan_, 1) == []
