@@ -192,11 +192,11 @@ options:
   max_subnet_host_routes:
     description:
       - The Neutron server's C([DEFAULT] max_subnet_host_routes) (Neutron's default 20).
-      - Neutron gives every subnet of a routed network a host route to each subnet on the network's
+      - "Neutron gives every subnet of a routed network a host route to each subnet on the network's
         other segments (extension C(segments-peer-subnet-host-routes)) and refuses a subnet with more
-        routes than this: a network of more than about 21 racks fails on the 22nd subnet, half-way.
+        routes than this; a network of more than about 21 racks fails on the 22nd subnet, half-way.
         The module counts each subnet's routes after the plan (automatic plus the extra O(segments[].subnets[].host_routes))
-        and fails before any write when one is over, naming the count to configure.
+        and fails before any write when one is over, naming the count to configure."
       - Raise it in C(neutron.conf) for a site of more racks and set this to match.
     type: int
     default: 20
