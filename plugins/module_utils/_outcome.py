@@ -304,9 +304,13 @@ def site_results(hosts, introspected=()):
                 changed = True
                 parts.append('networks: %s' % ', '.join(changes))
         for role, step in _named_steps(name, hv, introspected):
-            if not step or step.get('skipped') is True and step.get('failed') is not True and 'msg' not in step:
-                if step:  # left out by the recorded-cabling gate
-                    parts.append('%s: skipped: %s' % (role, step.get('reason') or 'skipped'))
+            if not step:
+                continue
+            if step.get('skipped') is True and step.get('failed') is not True and 'msg' not in step:
+                # left out by the recorded-cabling gate (its reason); a skipped task's registered
+                # result (the role's host task, run once and skipped) says nothing of the node
+                if step.get('reason'):
+                    parts.append('%s: skipped: %s' % (role, step['reason']))
                 continue
             changed = changed or bool(step.get('changed'))
             msg = step.get('msg') or step.get('action') or ('failed' if step.get('failed') else 'ok')

@@ -65,3 +65,9 @@ def test_a_run_without_introspection_names_the_nodes_the_gate_left_out():
 def test_hosts_without_their_name_are_refused():
     with pytest.raises(AnsibleFilterError, match='site_results'):
         site_results([dict(rack='r1')])
+
+
+def test_a_skipped_host_task_registered_on_every_host_says_nothing_of_the_node():
+    skipped = dict(changed=False, skipped=True, skip_reason='Conditional result was False', false_condition='x')
+    out = site_results([dict(inventory_hostname='a', rack='r1', deploy_node_result=skipped, tag_node_result=skipped)])
+    assert out['a'] == dict(changed=False, failed=False, msg='no step of this run took it')
