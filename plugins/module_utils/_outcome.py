@@ -250,6 +250,8 @@ def _named_steps(name, hv, introspected):
         step = outcomes.get(name) if isinstance(outcomes, Mapping) else None
         if step is None:
             step = hv.get(role + '_node_result')
+            if isinstance(step, Mapping) and step.get('skipped') is True:
+                step = None  # the host task was skipped (site.yml runs it once, skipped): nothing of the node
         steps.append((role, step if isinstance(step, Mapping) else {}))
     outcomes = hv.get('introspect_outcomes')
     records = hv.get('site_cabling_records')
@@ -258,10 +260,6 @@ def _named_steps(name, hv, introspected):
             and 'nodes' in records and name not in introspected:
         steps.append(('introspect', dict(skipped=True, failed=False, reason=NOT_CHECKED_REASON)))
     return steps
-
-
-def _host_steps(name, hv, introspected):
-    return [step for _role, step in _named_steps(name, hv, introspected)]
 
 
 def routed_changes(results, rack):
@@ -306,11 +304,8 @@ def site_results(hosts, introspected=()):
         for role, step in _named_steps(name, hv, introspected):
             if not step:
                 continue
-            if step.get('skipped') is True and step.get('failed') is not True and 'msg' not in step:
-                # left out by the recorded-cabling gate (its reason); a skipped task's registered
-                # result (the role's host task, run once and skipped) says nothing of the node
-                if step.get('reason'):
-                    parts.append('%s: skipped: %s' % (role, step['reason']))
+            if 'msg' not in step and step.get('reason'):  # left out by the recorded-cabling gate
+                parts.append('%s: skipped: %s' % (role, step['reason']))
                 continue
             changed = changed or bool(step.get('changed'))
             msg = step.get('msg') or step.get('action') or ('failed' if step.get('failed') else 'ok')
@@ -332,7 +327,7 @@ def site_summary(hosts, play_hosts, introspected=()):
     racks = {}
     for hv in hosts:
         name = str(hv['inventory_hostname'])
-        steps = _host_steps(name, hv, set(introspected or ()))
+        steps = [step for _role, step in _named_steps(name, hv, set(introspected or ()))]
         left = next((s for s in steps if s.get('skipped') is True and s.get('failed', None) is False), None)
         fail = next((s for s in steps if s.get('failed')), None)
         if left is not None or (fail is not None and fail.get('stopped')):

@@ -71,3 +71,11 @@ def test_a_skipped_host_task_registered_on_every_host_says_nothing_of_the_node()
     skipped = dict(changed=False, skipped=True, skip_reason='Conditional result was False', false_condition='x')
     out = site_results([dict(inventory_hostname='a', rack='r1', deploy_node_result=skipped, tag_node_result=skipped)])
     assert out['a'] == dict(changed=False, failed=False, msg='no step of this run took it')
+
+
+def test_the_summary_reads_a_skipped_host_task_as_nothing_too():
+    from ansible_collections.spineleaf.baremetal.plugins.filter.outcome import site_summary
+    skipped = dict(changed=False, skipped=True, skip_reason='Conditional result was False', failed=False)
+    hosts = [dict(inventory_hostname='a', rack='r1', deploy_node_result=skipped),
+             dict(inventory_hostname='b', rack='r1', deploy_node_result=skipped)]
+    assert site_summary(hosts, ['a']) == {'r1': {'done': ['a'], 'failed': {}, 'skipped': {}}}
