@@ -70,6 +70,9 @@ class ActionModule(RackProgressWait):
         module_args.update(args['racks'][rack])
         if args['progress_option'] and scratch:
             module_args[args['progress_option']] = os.path.join(scratch, '%s.json' % rack)
+        if scratch:
+            # the racks' jobs poll Ironic as one: lists of the nodes in transit shared in the scratch dir
+            module_args.setdefault('shared_poll_dir', os.path.join(scratch, 'poll'))
         return module_args
 
     def _call(self, module, args, rack, scratch, task_vars):

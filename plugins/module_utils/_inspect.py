@@ -160,10 +160,11 @@ class InspectionRunner(Window):
     what = 'inspection'
     timeout_from = 'attempt_started'  # each attempt has the whole timeout
 
-    def __init__(self, adapter, concurrency=16, timeout=600, retries=1, poll=0.1,
+    def __init__(self, adapter, concurrency=16, timeout=600, retries=1, poll=0.1, max_poll=1.0,
                  clock=time.monotonic, sleep=time.sleep):
+        # An inspection takes minutes on hardware: rounds in which nothing finishes back off to max_poll.
         super().__init__(adapter, concurrency=concurrency, timeout=timeout, retries=retries, poll=poll,
-                         clock=clock, sleep=sleep)
+                         clock=clock, sleep=sleep, max_poll=max_poll)
 
     def run(self, items, progress=None):
         """Inspect ``items`` (plan entries ``{uuid, name, state, inspection_finished_at}``);

@@ -109,7 +109,7 @@ class _IronicBase:
     settings, the read / write counters and bounded concurrency (``parallel``)."""
 
     def __init__(self, conn, concurrency=16, retries=10, backoff=0.1, max_backoff=2.0,
-                 adaptive_writes=False, sleep=time.sleep):
+                 adaptive_writes=False, sleep=time.sleep, poll_share=None):
         self.api = conn.baremetal
         self.concurrency = max(1, int(concurrency))
         self.retries = retries
@@ -123,6 +123,12 @@ class _IronicBase:
         self._gate = AdaptiveGate(self.concurrency)  # only adaptive writes pass through it
         self._microversion = None
         self._site_size = None  # nodes in the site at the last whole-site list (read_nodes)
+        # Lists shared with parallel jobs (_poll_share.PollShare, option shared_poll_dir), and when
+        # this process last moved each node (a provision verb): a shared list from before that is
+        # not this node's truth.
+        self.poll_share = poll_share
+        self._moved = {}
+        self._share_endpoint = None
         _size_connection_pool(conn, self.concurrency)
 
     def parallel(self, items, fn, concurrency=None):
@@ -210,7 +216,10 @@ class IronicReads(_IronicBase):
         size); otherwise one list per state in ``moving_states`` (``?provision_state=``, nodes in
         transit: few) plus one GET per given node not found in them. So a poller's round costs what
         is in flight, not what the site holds (2,000 nodes, 16 in ``inspect wait``: 2 calls, 0.2 s
-        against 3.3 s for the site list on the loaded lab)."""
+        against 3.3 s for the site list on the loaded lab).
+
+        With ``poll_share`` (parallel jobs, one per rack) the lists are the share's: one list per
+        round for every job, however many nodes in transit they hold together."""
         wanted = set(node_ids)
         if not wanted:
             return {}
@@ -219,21 +228,26 @@ class IronicReads(_IronicBase):
             return self._whole_site(fields, wanted)
         found = {}
         # A filtered list costs about one GET (its nodes are few: those in transit): worth it for
-        # more nodes than lists, and while the lists cost less than the site.
-        if len(wanted) > len(moving_states) and self._cheaper_one_by_one(len(moving_states)):
+        # more nodes than lists, and while the lists cost less than the site. A shared list costs
+        # this job nothing when another job read it.
+        if moving_states and (self.poll_share is not None or (
+                len(wanted) > len(moving_states) and self._cheaper_one_by_one(len(moving_states)))):
             for state in moving_states:
-                found.update((n['uuid'], n) for n in self.list_raw('nodes', fields=fields, provision_state=state)
-                             if n['uuid'] in wanted)
+                found.update(self._listed(fields, wanted, provision_state=state)[0])
         rest = sorted(wanted.difference(found))
         if not rest:
             return found
         if not self._cheaper_one_by_one(len(rest)):
             return dict(found, **self._whole_site(fields, set(rest)))
+        return dict(found, **self._get_each(fields, rest))
 
+    def _get_each(self, fields, node_ids):
+        """``{uuid: node}`` of the given nodes, one GET each (absent: no such node)."""
         def get(node_id):
             return self._get_node_raw(node_id, fields)
+        found = {}
         # Four at a time: as fast as sixteen here, and kinder to the API workers and the SDK's pool.
-        for _node_id, node, error in self.parallel(rest, get, concurrency=min(4, self.concurrency)):
+        for _node_id, node, error in self.parallel(node_ids, get, concurrency=min(4, self.concurrency)):
             if error is not None:
                 raise error
             if node is not None:
@@ -244,9 +258,49 @@ class IronicReads(_IronicBase):
         return self._site_size is not None and count * self.GET_COST_IN_LISTED_NODES < self._site_size
 
     def _whole_site(self, fields, wanted):
-        nodes = self.list_raw('nodes', fields=fields)
-        self._site_size = len(nodes)
-        return dict((n['uuid'], n) for n in nodes if n['uuid'] in wanted)
+        found, stale = self._listed(fields, wanted)
+        return dict(found, **self._get_each(fields, sorted(stale))) if stale else found
+
+    def list_nodes(self, fields, **params):
+        """Every node (``fields`` of each), or those the API's filters ``params`` select; from the
+        share when there is one (see ``poll_share``). A list of the whole site learns its size."""
+        return self._shared_list(fields, params)[1]
+
+    def _shared_list(self, fields, params):
+        """``(started, nodes)``: the list and when its read began (None: by this call)."""
+        fields = list(fields) if 'uuid' in fields else ['uuid'] + list(fields)
+
+        def fetch():
+            return self.list_raw('nodes', fields=fields, **params)
+        if self.poll_share is None:
+            started, nodes = None, fetch()
+        else:
+            if self._share_endpoint is None:
+                self._share_endpoint = self.endpoint()  # "this Ironic" in the share's keys
+            key = self.poll_share.key(self._share_endpoint, 'nodes', sorted(fields), sorted(params.items()))
+            started, nodes = self.poll_share.get(key, fetch)
+        if not params:
+            self._site_size = len(nodes)
+        return started, nodes
+
+    def _listed(self, fields, wanted, **params):
+        """``({uuid: node}, stale)``: the ``wanted`` nodes of one list; ``stale``: those of them this
+        process moved after a shared list's read began (read them again)."""
+        started, nodes = self._shared_list(fields, params)
+        found, stale = {}, set()
+        for node in nodes:
+            uuid = node['uuid']
+            if uuid in wanted:
+                if started is not None and self._moved.get(uuid, float('-inf')) >= started:
+                    stale.add(uuid)
+                else:
+                    found[uuid] = node
+        return found, stale
+
+    def moved(self, node_id):
+        """Note that this process just sent ``node_id`` a provision verb (see ``_listed``)."""
+        if self.poll_share is not None:
+            self._moved[node_id] = self.poll_share.clock()
 
     def _get_node_raw(self, node_id, fields):
         """``GET /nodes/<id>?fields=`` as a plain dict; None if the node does not exist."""
@@ -370,7 +424,10 @@ class IronicWrites(IronicReads):
     def patch_node(self, node_id, ops):
         """Apply a JSON patch to a node (by id: an SDK object made stale by an earlier write
         would resend old fields)."""
-        self.write(self.api.patch_node, node_id, ops)
+        try:
+            self.write(self.api.patch_node, node_id, ops)
+        finally:
+            self.moved(node_id)
 
     def set_traits(self, node_id, traits):
         """Replace the node's traits (one PUT)."""
@@ -378,9 +435,12 @@ class IronicWrites(IronicReads):
 
     def set_maintenance(self, node_id, on=True, reason=None):
         """Maintenance on (with ``reason``) or off."""
-        if on:
-            return self.write(self.api.set_node_maintenance, node_id, reason=reason)
-        return self.write(self.api.unset_node_maintenance, node_id)
+        try:
+            if on:
+                return self.write(self.api.set_node_maintenance, node_id, reason=reason)
+            return self.write(self.api.unset_node_maintenance, node_id)
+        finally:
+            self.moved(node_id)
 
     def delete_node(self, node_id):
         self.write(self.api.delete_node, node_id)
@@ -420,7 +480,10 @@ class IronicWrites(IronicReads):
                                     microversion=self._max_microversion())
             if sdk_exc is not None:
                 sdk_exc.raise_from_response(response, error_message='%s of node %s failed' % (action, node_id))
-        return self.write(put)
+        try:
+            return self.write(put)
+        finally:
+            self.moved(node_id)
 
     def update_port_fields(self, port_uuid, fields):
         """Set top-level port fields (e.g. ``local_link_connection``, ``physical_network``): one
@@ -449,10 +512,13 @@ class IronicWrites(IronicReads):
         kwargs = dict(wait=False)
         if config_drive:
             kwargs['config_drive'] = config_drive
-        return call_with_retry(lambda: self._counted(self.api.set_node_provision_state, (node_id, action), kwargs),
-                               retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
-                               retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
-                               sleep=self._sleep)
+        try:
+            return call_with_retry(lambda: self._counted(self.api.set_node_provision_state, (node_id, action), kwargs),
+                                   retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
+                                   retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
+                                   sleep=self._sleep)
+        finally:
+            self.moved(node_id)
 
     def service(self, node_id, service_steps=None, runbook=None, max_wait=600.0):
         """Service an active node (``PUT .../states/provision {target: service}``, API 1.87) with
@@ -466,10 +532,13 @@ class IronicWrites(IronicReads):
         else:
             kwargs['service_steps'] = list(service_steps or [])
         resource = _node.Node.new(id=node_id)
-        return call_with_retry(lambda: self._counted(resource.set_provision_state, (self.api, 'service'), kwargs),
-                               retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
-                               retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
-                               sleep=self._sleep)
+        try:
+            return call_with_retry(lambda: self._counted(resource.set_provision_state, (self.api, 'service'), kwargs),
+                                   retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
+                                   retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
+                                   sleep=self._sleep)
+        finally:
+            self.moved(node_id)
 
     VIF_MAPPING_WAIT = 180.0
     # A VIF attach is synchronous in Ironic (the conductor has Neutron bind the port, and the switch

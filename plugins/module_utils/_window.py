@@ -70,14 +70,19 @@ from concurrent.futures import ThreadPoolExecutor
 DONE, FAILED, MOVING = 'done', 'failed', 'moving'
 
 
-def poll(read, settle, interval, max_interval=None, wait_first=False, sleep=time.sleep):
+def poll(read, settle, interval, max_interval=None, wait_first=False, sleep=time.sleep, progressed=None):
     """The one poller: call ``settle(read())`` until it returns True, sleeping ``interval`` seconds
     between rounds (growing by half up to ``max_interval``; by default it stays). ``wait_first``:
-    sleep before the first round too (the caller has just started actions)."""
+    sleep before the first round too (the caller has just started actions). ``progressed``: a
+    callable, True when the round just settled moved something - the sleeps start again from
+    ``interval`` (quick while nodes finish, slow while they only wait)."""
+    first = interval
     max_interval = max_interval or interval
     if wait_first:
         sleep(interval)
     while not settle(read()):
+        if progressed is not None and progressed():
+            interval = first
         sleep(interval)
         interval = min(interval * 1.5, max_interval)
 
@@ -143,12 +148,14 @@ class Window:
     timeout_from = 'started'      # the record key the per-node timeout counts from
 
     def __init__(self, adapter, concurrency=16, timeout=3600, retries=0, poll=0.5, clock=time.monotonic,
-                 sleep=time.sleep):
+                 sleep=time.sleep, max_poll=None):
         self.adapter = adapter
         self.concurrency = max(1, int(concurrency))
         self.timeout = timeout
         self.retries = max(0, int(retries))
         self.poll = poll
+        # Rounds in which no node finishes sleep longer, by half each, up to max_poll (None: poll).
+        self.max_poll = max(poll, max_poll) if max_poll else poll
         self.clock = clock
         self.sleep = sleep
         self.failures = 0
@@ -173,6 +180,8 @@ class Window:
             if progress is not None:
                 progress(dict(done=len(done), failed=self.failures, in_flight=len(inflight), queued=len(queue)))
 
+        moved = [False]
+
         def settle(nodes):
             finished = []
             for uuid, rec in list(inflight.items()):
@@ -183,12 +192,14 @@ class Window:
                 if rec.get('action') != 'failed':
                     self.handed_on(rec)
             done.extend(finished)
+            moved[0] = bool(finished)
             round_over()
             return not inflight
 
         round_over()
         if inflight:
-            poll(lambda: self.read(list(inflight)), settle, self.poll, wait_first=True, sleep=self.sleep)
+            poll(lambda: self.read(list(inflight)), settle, self.poll, max_interval=self.max_poll, wait_first=True,
+                 sleep=self.sleep, progressed=lambda: moved[0])
         return done
 
     def _fill(self, queue, inflight, done):

@@ -34,6 +34,7 @@ description:
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
   - spineleaf.baremetal.attributes
+  - spineleaf.baremetal.shared_poll
 options:
   nodes:
     description:
@@ -191,6 +192,7 @@ from ..module_utils._base import BaremetalError, BaremetalModule
 from ..module_utils._cleaning import Campaign, check_steps, plan_node, step_label
 from ..module_utils._drift import REQUEST_OPTIONS, collect_drift, drift_steps, node_requests
 from ..module_utils._ironic import IronicAdapter
+from ..module_utils._poll_share import SHARED_POLL_SPEC, PollShare
 from ..module_utils._rollout import failure_budget
 from ..module_utils._util import DifferenceTracker
 
@@ -205,6 +207,7 @@ class IronicCleanModule(BaremetalModule):
         rack=dict(type='str'),
         poll_interval=dict(type='float', default=1.0),
         progress_file=dict(type='path'),
+        **SHARED_POLL_SPEC,
     )
 
     def _check(self):
@@ -247,7 +250,7 @@ class IronicCleanModule(BaremetalModule):
     def run(self):
         p = self.params
         requests = self._check()
-        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
+        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'], poll_share=PollShare.open(p['shared_poll_dir']))
         entries = self._plan(adapter, requests)
         rack = p['rack'] or '-'
         campaign = Campaign(adapter, concurrency=p['concurrency'], timeout=p['timeout'], budget=p['failure_budget'],

@@ -30,6 +30,7 @@ description:
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
   - spineleaf.baremetal.attributes
+  - spineleaf.baremetal.shared_poll
 options:
   nodes:
     description:
@@ -68,9 +69,18 @@ options:
     type: dict
   poll_interval:
     description:
-      - Seconds between two polls of the nodes in flight (one list call per poll).
+      - Seconds between two polls of the nodes in flight (one list call per poll), after a poll in which
+        a node finished.
     type: float
     default: 0.1
+  max_poll_interval:
+    description:
+      - Polls in which no node finishes are spaced out, by half each time, up to this many seconds (an
+        inspection takes minutes on hardware; a site's rack jobs polling every O(poll_interval) kept a
+        loaded Ironic busy with lists). The next node to finish brings the interval back to
+        O(poll_interval).
+    type: float
+    default: 1.0
   progress_file:
     description:
       - "A file (on the host running the module) to keep the counts of this call in while it runs, as
@@ -193,6 +203,7 @@ import time
 from ..module_utils._base import BaremetalError, BaremetalModule
 from ..module_utils._inspect import NODE_FIELDS, InspectionRunner, plan
 from ..module_utils._ironic import IronicAdapter
+from ..module_utils._poll_share import SHARED_POLL_SPEC, PollShare
 from ..module_utils._util import DifferenceTracker
 
 
@@ -204,8 +215,10 @@ class IronicInspectModule(BaremetalModule):
         retries=dict(type='int', default=1),
         skip_inspected=dict(type='bool', default=True),
         poll_interval=dict(type='float', default=0.1),
+        max_poll_interval=dict(type='float', default=1.0),
         fingerprints=dict(type='dict'),
         progress_file=dict(type='path'),
+        **SHARED_POLL_SPEC,
     )
 
     def _progress(self, results, window=None, queued=0, finished=False):
@@ -232,8 +245,8 @@ class IronicInspectModule(BaremetalModule):
             raise BaremetalError('timeout must be at least 1 second, got %s' % p['timeout'])
         if p['retries'] < 0:
             raise BaremetalError('retries cannot be negative, got %s' % p['retries'])
-        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'])
-        nodes = adapter.list_raw('nodes', fields=NODE_FIELDS)
+        adapter = IronicAdapter(self.conn, concurrency=p['concurrency'], poll_share=PollShare.open(p['shared_poll_dir']))
+        nodes = adapter.list_nodes(NODE_FIELDS)  # the rack jobs of one task share this list
         planned = plan([str(n) for n in p['nodes']], nodes, p['skip_inspected'], p['fingerprints'])
         finished_at = dict((n['uuid'], n.get('inspection_finished_at')) for n in nodes)
 
@@ -260,7 +273,8 @@ class IronicInspectModule(BaremetalModule):
         self._progress(results, queued=len(to_inspect))
         if to_inspect:
             runner = InspectionRunner(adapter, concurrency=p['concurrency'], timeout=p['timeout'],
-                                      retries=p['retries'], poll=p['poll_interval'])
+                                      retries=p['retries'], poll=p['poll_interval'],
+                                      max_poll=p['max_poll_interval'])
             # results holds the planned outcome of the nodes in flight too (result not set yet)
             for rec in runner.run(to_inspect, progress=lambda counts: self._progress(results, counts)):
                 results[rec['uuid']].update(result=rec['result'], provision_state=rec['provision_state'],

@@ -53,6 +53,7 @@ description:
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
   - spineleaf.baremetal.attributes
+  - spineleaf.baremetal.shared_poll
 options:
   nodes:
     description:
@@ -337,6 +338,7 @@ import time
 
 from ..module_utils._base import BaremetalError, BaremetalModule
 from ..module_utils._ironic import IronicAdapter
+from ..module_utils._poll_share import SHARED_POLL_SPEC, PollShare
 from ..module_utils._neutron import Neutron
 from ..module_utils._prepare_ahead import PrepareAhead
 from ..module_utils._rack_progress import progress_writer
@@ -374,6 +376,7 @@ class IronicProvisionModule(BaremetalModule):
         timeout=dict(type='int', default=3600),
         poll_interval=dict(type='float', default=0.5),
         progress_file=dict(type='path'),
+        **SHARED_POLL_SPEC,
         progress_label=dict(type='str', default='-'),
     )
 
@@ -596,7 +599,7 @@ class IronicProvisionModule(BaremetalModule):
         start = time.monotonic()
         p = self.params
         requests = self.requests()
-        ironic = IronicAdapter(self.conn, concurrency=p['concurrency'])
+        ironic = IronicAdapter(self.conn, concurrency=p['concurrency'], poll_share=PollShare.open(p['shared_poll_dir']))
         planned = prov.plan(requests, ironic.list_raw('nodes'), p['state'], p['rebuild'],
                             p['undeploy'])
         ctx = self.network_context(ironic) if p['network'] else None

@@ -40,6 +40,7 @@ description:
 extends_documentation_fragment:
   - spineleaf.baremetal.openstack
   - spineleaf.baremetal.attributes
+  - spineleaf.baremetal.shared_poll
 options:
   nodes:
     description: The rack's nodes, by name or UUID, in the order they are rolled.
@@ -241,6 +242,7 @@ import time
 
 from ..module_utils._base import BaremetalError, BaremetalModule
 from ..module_utils._ironic import IronicAdapter
+from ..module_utils._poll_share import SHARED_POLL_SPEC, PollShare
 from ..module_utils._rack_progress import progress_writer
 from ..module_utils import _provision as prov
 from ..module_utils import _rollout as ro
@@ -270,6 +272,7 @@ class IronicRolloutModule(BaremetalModule):
         runbook=dict(type='str'),
         step=dict(type='str', choices=['rebuild', 'service', 'enter', 'leave'], default='rebuild'),
         progress_file=dict(type='path'),
+        **SHARED_POLL_SPEC,
         max_unavailable=dict(type='int', default=1),
         failure_budget=dict(type='raw', default=0),
         gate_failures=dict(type='dict', default={}),
@@ -348,7 +351,7 @@ class IronicRolloutModule(BaremetalModule):
     def run(self):
         start = time.monotonic()
         p = self.params
-        ironic = IronicAdapter(self.conn)
+        ironic = IronicAdapter(self.conn, poll_share=PollShare.open(p['shared_poll_dir']))
         lock = None if self.check_mode else self.rack_lock(ironic)  # held until the module exits
         image_info, items = self.plan(ironic.list_raw('nodes', fields=PLAN_FIELDS))
         if self.check_mode:

@@ -20,6 +20,10 @@ description:
   - "One time limit for every rack's job: O(timeout) (the roles compute it with the
     C(spineleaf.baremetal.rack_job_timeout) filter from the rack size, concurrency, retries and the
     per-node timeout); the wait gives up 120 s later (each job ends itself first)."
+  - "The racks' jobs poll Ironic as one: each gets the rack modules' C(shared_poll_dir) in the scratch
+    directory (unless O(args) sets it), so the lists of the nodes in transit are read once per round for
+    every rack rather than by each rack's job (50 racks in inspection listed ~800 nodes 50 times per
+    round)."
   - In check mode each rack's call runs in the foreground, one after the other, and nothing waits.
   - An action plugin (runs on the controller); delegate it to where the modules run.
 extends_documentation_fragment:

@@ -189,3 +189,105 @@ def test_nodes_in_transit_come_from_the_state_lists_and_the_rest_from_the_cheape
     api.calls[:] = []
     assert len(a.read_nodes(["provision_state"], ids, moving_states=("inspecting", "inspect wait"))) == 16
     assert api.calls == [("list-inspecting", 0), ("list-inspect wait", 0), ("list-all", 500)]
+
+
+# ------------------------------------------------------------------ one poller for the rack jobs
+class ShareClock:
+    """The share's wall clock, moved on by hand."""
+
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def share(tmp_path, clock, **kw):
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils._poll_share import PollShare
+    return PollShare.open(str(tmp_path / "poll"), clock=clock, **kw)
+
+
+def rack_job(api, tmp_path, clock):
+    api.get_endpoint = lambda: "http://ironic/v1"
+    return adapter(api, poll_share=share(tmp_path, clock))
+
+
+def test_fifty_rack_jobs_with_a_share_list_the_nodes_in_transit_once_per_round(tmp_path):
+    api = FakeApi()
+    clock = ShareClock()
+    jobs = [rack_job(api, tmp_path, clock) for dummy in range(50)]
+    racks = [["u%04d" % (r * 40 + i) for i in range(16)] for r in range(50)]
+    for node_id in sum(racks, []):
+        api.nodes[node_id]["provision_state"] = "inspect wait"
+    for job, ids in zip(jobs, racks):
+        job.list_nodes(["uuid", "provision_state"])  # each job's plan: the site, listed once for all
+    assert whole_site_lists(api) == 2  # one list of two pages
+    api.calls[:] = []
+    for job, ids in zip(jobs, racks):
+        got = job.read_nodes(["provision_state"], ids, moving_states=("inspecting", "inspect wait"))
+        assert sorted(got) == ids and all(n["provision_state"] == "inspect wait" for n in got.values())
+    # 800 nodes in "inspect wait" across the racks: one list of each state for all 50 jobs, no GET
+    assert api.calls == [("list-inspecting", 0), ("list-inspect wait", 800)]
+    assert sum(job.poll_share.fetched for job in jobs) == 3 and jobs[1].poll_share.shared == 3
+    # the copy grows old: the next round lists again, once
+    clock.t += 0.6
+    api.calls[:] = []
+    for job, ids in zip(jobs, racks):
+        job.read_nodes(["provision_state"], ids, moving_states=("inspecting", "inspect wait"))
+    assert api.calls == [("list-inspecting", 0), ("list-inspect wait", 800)]
+
+
+def test_a_node_a_job_moved_after_the_shared_list_was_read_is_read_again_on_its_own(tmp_path):
+    api = FakeApi(n=400)
+    clock = ShareClock()
+    first, second = rack_job(api, tmp_path, clock), rack_job(api, tmp_path, clock)
+    ids = ["u%04d" % i for i in range(4)]
+    for job in (first, second):
+        job.read_nodes(["provision_state"], ids)  # learns the site's size (shared list)
+    for node_id in ids:
+        api.nodes[node_id]["provision_state"] = "inspect wait"
+    first.read_nodes(["provision_state"], ids, moving_states=("inspect wait",))  # the shared list: 4 waiting
+    clock.t += 0.1
+    second.set_provision_state("u0001", "manage")  # manageable now; the shared copy still says waiting
+    api.calls[:] = []
+    got = second.read_nodes(["provision_state"], ids, moving_states=("inspect wait",))
+    assert got["u0001"]["provision_state"] == "manageable"
+    assert got["u0002"]["provision_state"] == "inspect wait"
+    assert api.calls == [("get", 1)]  # the list came from the share; only the moved node was read
+
+
+def test_parallel_jobs_wait_for_one_list_rather_than_each_making_their_own(tmp_path):
+    import threading
+    import time
+    from ansible_collections.spineleaf.baremetal.plugins.module_utils._poll_share import PollShare
+    fetched = []
+
+    def fetch():
+        fetched.append(1)
+        time.sleep(0.2)
+        return ["the list"]
+    shares = [PollShare.open(str(tmp_path / "poll")) for dummy in range(8)]
+    got = []
+    threads = [threading.Thread(target=lambda s=s: got.append(s.get(s.key("k"), fetch))) for s in shares]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(fetched) == 1 and [value for started, value in got] == [["the list"]] * 8
+
+
+def test_a_broken_share_file_is_read_again_from_the_api(tmp_path):
+    clock = ShareClock()
+    s = share(tmp_path, clock)
+    key = s.key("k")
+    (tmp_path / "poll" / ("poll-%s.json" % key)).write_text("{not json")
+    assert s.get(key, lambda: [1, 2]) == (1000.0, [1, 2])
+    assert share(tmp_path, clock).get(key, lambda: [3]) == (1000.0, [1, 2])  # fresh: shared
+
+
+def test_a_share_whose_directory_went_away_reads_on_its_own(tmp_path):
+    import shutil
+    clock = ShareClock()
+    s = share(tmp_path, clock)
+    shutil.rmtree(str(tmp_path / "poll"))
+    assert s.get(s.key("k"), lambda: [1]) == (1000.0, [1]) and s.fetched == 1

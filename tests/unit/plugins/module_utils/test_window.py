@@ -194,6 +194,30 @@ def test_the_poller_sleeps_between_rounds_and_grows_to_its_ceiling():
     assert slept == [1.0, 1.0, 1.5, 2.0, 2.0]
 
 
+def test_the_poller_backs_off_while_nothing_moves_and_starts_again_when_something_does():
+    slept, rounds = [], []
+    moved = {3}  # the round of index 3 finished a node
+    poll(lambda: len(rounds), lambda n: rounds.append(n) or n >= 6, 0.1, max_interval=1.0, sleep=slept.append,
+         progressed=lambda: len(rounds) - 1 in moved)
+    assert [round(s, 3) for s in slept] == [0.1, 0.15, 0.225, 0.1, 0.15, 0.225]
+
+
+def test_the_window_backs_off_to_max_poll_and_back_when_a_node_finishes():
+    clock = Clock()
+    fake = FakeIronic(nodes(2), clock=clock, duration=10.0)
+    slept = []
+
+    def sleep(s):
+        slept.append(s)
+        clock.sleep(s)
+    w = Window(fake, concurrency=1, poll=0.1, max_poll=2.0, clock=clock, sleep=sleep)
+    done = w.run_window(items(nodes(2)))
+    assert [r["name"] for r in done] == ["n0", "n1"] and all(r["action"] == "deployed" for r in done)
+    assert max(slept) == 2.0 and len(slept) < 30  # at a fixed 0.1 s: about 200 rounds for 20 s
+    first_long = slept.index(2.0)
+    assert 0.1 in slept[first_long:]  # n0 finished, n1 started: quick again
+
+
 # ------------------------------------------------------------------ the progress contract
 def test_a_progress_file_that_cannot_be_written_warns_once_and_never_raises(tmp_path):
     warned = []
