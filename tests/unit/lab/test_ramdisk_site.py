@@ -147,3 +147,16 @@ def test_no_lldp_nodes_and_racks_post_what_a_ramdisk_without_ipa_collect_lldp_po
         assert inventory["interfaces"] and all(i["lldp"] is None and i["mac_address"] for i in inventory["interfaces"])
         assert neighbours({"inventory": inventory}) == (None, {})
     assert neighbours({"inventory": site.inventory("c1-n06")})[0] == "inventory"   # the others keep theirs
+
+
+def test_a_duplicate_asked_for_is_posted_again_when_one_copy_came_too_late():
+    r = ramdisk.Ramdisk("http://ironic.invalid", site=object(), log=lambda msg: None)
+    rounds = [["posted", "refused: HTTP 404"], ["posted", "posted"]]
+    forgotten = []
+    r._post_copies = lambda name, copies: rounds.pop(0)
+    r._forget_machine = forgotten.append
+    assert r._post_new("r02-d01", 2) == "posted 2 times at once (posted, posted) at attempt 2"
+    assert forgotten == ["r02-d01"]
+    # a machine posted once is never posted again
+    r._post_copies = lambda name, copies: ["refused: HTTP 404"]
+    assert r._post_new("r01-d01", 1) == "refused: HTTP 404"
