@@ -9,6 +9,7 @@ read / write counting, and the node state poller (``poll_nodes``, on ``_window.p
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +105,18 @@ def _already_attached(exc):
     return status_code(exc) == 409 and 'already attached' in str(getattr(exc, 'details', None) or exc).lower()
 
 
+def _moves_node(method):
+    """A write that changes what a poller reads of the node given first (``IronicReads.moved``):
+    noted also when it failed, which may have changed the node anyway."""
+    @functools.wraps(method)
+    def wrapper(self, node_id, *args, **kwargs):
+        try:
+            return method(self, node_id, *args, **kwargs)
+        finally:
+            self.moved(node_id)
+    return wrapper
+
+
 class _IronicBase:
     """What every part of the adapter shares: the SDK's Bare Metal proxy, the retry policy's
     settings, the read / write counters and bounded concurrency (``parallel``)."""
@@ -124,8 +137,8 @@ class _IronicBase:
         self._microversion = None
         self._site_size = None  # nodes in the site at the last whole-site list (read_nodes)
         # Lists shared with parallel jobs (_poll_share.PollShare, option shared_poll_dir), and when
-        # this process last moved each node (a provision verb): a shared list from before that is
-        # not this node's truth.
+        # this process last changed each node (moved): a shared list from before that is not this
+        # node's truth.
         self.poll_share = poll_share
         self._moved = {}
         self._share_endpoint = None
@@ -298,7 +311,8 @@ class IronicReads(_IronicBase):
         return found, stale
 
     def moved(self, node_id):
-        """Note that this process just sent ``node_id`` a provision verb (see ``_listed``)."""
+        """Note that this process just changed ``node_id`` (a provision verb, maintenance, a patch:
+        the writes marked ``_moves_node``); a shared list read before that is not its truth (``_listed``)."""
         if self.poll_share is not None:
             self._moved[node_id] = self.poll_share.clock()
 
@@ -421,26 +435,22 @@ class IronicWrites(IronicReads):
         """Create a node from API fields; returns ``{uuid, name, provision_state}``."""
         return _created(self.write(self.api.create_node, **_sdk_attrs(attrs)))
 
+    @_moves_node
     def patch_node(self, node_id, ops):
         """Apply a JSON patch to a node (by id: an SDK object made stale by an earlier write
         would resend old fields)."""
-        try:
-            self.write(self.api.patch_node, node_id, ops)
-        finally:
-            self.moved(node_id)
+        self.write(self.api.patch_node, node_id, ops)
 
     def set_traits(self, node_id, traits):
         """Replace the node's traits (one PUT)."""
         self.write(self.api.set_node_traits, node_id, sorted(traits))
 
+    @_moves_node
     def set_maintenance(self, node_id, on=True, reason=None):
         """Maintenance on (with ``reason``) or off."""
-        try:
-            if on:
-                return self.write(self.api.set_node_maintenance, node_id, reason=reason)
-            return self.write(self.api.unset_node_maintenance, node_id)
-        finally:
-            self.moved(node_id)
+        if on:
+            return self.write(self.api.set_node_maintenance, node_id, reason=reason)
+        return self.write(self.api.unset_node_maintenance, node_id)
 
     def delete_node(self, node_id):
         self.write(self.api.delete_node, node_id)
@@ -470,6 +480,7 @@ class IronicWrites(IronicReads):
         (Ironic answers 400 to a driver change that keeps interfaces the new driver lacks)."""
         self.write(self.api.patch_node, node_id, ops, reset_interfaces=True if reset_interfaces else None)
 
+    @_moves_node
     def set_provision_state(self, node_id, action, **body):
         """Start a provision action (``manage``, ``inspect``, ``provide``, ``abort``...): one PUT, with
         the action's other body fields (``clean_steps``...). The
@@ -480,10 +491,7 @@ class IronicWrites(IronicReads):
                                     microversion=self._max_microversion())
             if sdk_exc is not None:
                 sdk_exc.raise_from_response(response, error_message='%s of node %s failed' % (action, node_id))
-        try:
-            return self.write(put)
-        finally:
-            self.moved(node_id)
+        return self.write(put)
 
     def update_port_fields(self, port_uuid, fields):
         """Set top-level port fields (e.g. ``local_link_connection``, ``physical_network``): one
@@ -501,6 +509,7 @@ class IronicWrites(IronicReads):
         self.patch_node(node_uuid, [dict(op='add', path='/extra/%s' % json_pointer(key), value=value)
                                     for key, value in sorted(values.items())])
 
+    @_moves_node
     def provision(self, node_id, action, config_drive=None, max_wait=600.0):
         """One provision action (``active``, ``rebuild``, ``deleted``, ``provide``...), with the config
         drive as a dict (``meta_data``, ``user_data``, ``network_data``; Ironic builds the ISO).
@@ -512,14 +521,12 @@ class IronicWrites(IronicReads):
         kwargs = dict(wait=False)
         if config_drive:
             kwargs['config_drive'] = config_drive
-        try:
-            return call_with_retry(lambda: self._counted(self.api.set_node_provision_state, (node_id, action), kwargs),
-                                   retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
-                                   retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
-                                   sleep=self._sleep)
-        finally:
-            self.moved(node_id)
+        return call_with_retry(lambda: self._counted(self.api.set_node_provision_state, (node_id, action), kwargs),
+                               retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
+                               retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
+                               sleep=self._sleep)
 
+    @_moves_node
     def service(self, node_id, service_steps=None, runbook=None, max_wait=600.0):
         """Service an active node (``PUT .../states/provision {target: service}``, API 1.87) with
         ``service_steps`` (``[{interface, step, args}]``) or a ``runbook`` (name or UUID, API 1.92).
@@ -532,13 +539,10 @@ class IronicWrites(IronicReads):
         else:
             kwargs['service_steps'] = list(service_steps or [])
         resource = _node.Node.new(id=node_id)
-        try:
-            return call_with_retry(lambda: self._counted(resource.set_provision_state, (self.api, 'service'), kwargs),
-                                   retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
-                                   retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
-                                   sleep=self._sleep)
-        finally:
-            self.moved(node_id)
+        return call_with_retry(lambda: self._counted(resource.set_provision_state, (self.api, 'service'), kwargs),
+                               retries=1 << 30, backoff=self.backoff, max_backoff=max(self.max_backoff, 5.0),
+                               retryable=lambda exc: is_retryable(exc) and time.monotonic() < deadline,
+                               sleep=self._sleep)
 
     VIF_MAPPING_WAIT = 180.0
     # A VIF attach is synchronous in Ironic (the conductor has Neutron bind the port, and the switch

@@ -78,7 +78,7 @@ options:
       - Polls in which no node finishes are spaced out, by half each time, up to this many seconds (an
         inspection takes minutes on hardware; a site's rack jobs polling every O(poll_interval) kept a
         loaded Ironic busy with lists). The next node to finish brings the interval back to
-        O(poll_interval).
+        O(poll_interval). A value below O(poll_interval) means no back-off.
     type: float
     default: 1.0
   progress_file:
@@ -245,6 +245,9 @@ class IronicInspectModule(BaremetalModule):
             raise BaremetalError('timeout must be at least 1 second, got %s' % p['timeout'])
         if p['retries'] < 0:
             raise BaremetalError('retries cannot be negative, got %s' % p['retries'])
+        for option in ('poll_interval', 'max_poll_interval'):
+            if p[option] <= 0:
+                raise BaremetalError('%s must be more than 0 seconds, got %s' % (option, p[option]))
         adapter = IronicAdapter(self.conn, concurrency=p['concurrency'], poll_share=PollShare.open(p['shared_poll_dir']))
         nodes = adapter.list_nodes(NODE_FIELDS)  # the rack jobs of one task share this list
         planned = plan([str(n) for n in p['nodes']], nodes, p['skip_inspected'], p['fingerprints'])
